@@ -1,0 +1,252 @@
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	ISupplyDataFunctions,
+} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import {
+	classifyNetworkError,
+	classifyResponse,
+	GatewayError,
+	inputError,
+	isAbort,
+	isAuthOnlyRoute,
+} from './errors';
+import { pause, type Pacer } from './pacing';
+import { redact } from './redact';
+
+export const CREDENTIAL_TYPE = 'jlabLlmApi';
+export const DEFAULT_BASE_URL = 'https://delphi.jlab.org/api';
+
+export type GatewayContext = IExecuteFunctions | ILoadOptionsFunctions | ISupplyDataFunctions;
+
+export interface GatewayRequestOptions {
+	method?: IHttpRequestMethods;
+	/** Route below the base URL, starting with "/", e.g. "/v1/chat/completions". */
+	route: string;
+	qs?: IDataObject;
+	body?: IDataObject;
+	headers?: Record<string, string>;
+	/** Per attempt; default 60 s. */
+	timeoutMs?: number;
+	/** Retries after the first attempt for retryable classes; default 3. */
+	maxRetries?: number;
+	itemIndex?: number;
+	pacer?: Pacer;
+	/** Extra values to scrub from errors (e.g. a key being rotated). */
+	secrets?: string[];
+}
+
+export interface GatewayResponse<T> {
+	body: T;
+	/** Lower-case header names, string values. */
+	headers: Record<string, string>;
+	status: number;
+	attempts: number;
+}
+
+export interface GatewaySettings {
+	baseUrl: string;
+	/** Kept only to scrub echoes of the key from errors; never sent except by n8n's authenticate. */
+	secrets: string[];
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * The gateway root every route hangs below: http(s) only, no credentials or query in it,
+ * trailing "/" and "/v1" removed, the lab's "/api" prefix kept.
+ */
+export function normalizeBaseUrl(raw: unknown, allowHttp = false): string {
+	const field = 'Base URL';
+	if (typeof raw !== 'string' || raw.trim() === '') {
+		throw inputError(field, `the gateway's URL is required, e.g. ${DEFAULT_BASE_URL}`);
+	}
+	let url: URL;
+	try {
+		url = new URL(raw.trim());
+	} catch {
+		throw inputError(field, `expected an http:// or https:// URL such as ${DEFAULT_BASE_URL}, got "${redact(raw.trim()).slice(0, 80)}"`);
+	}
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw inputError(field, `expected an http:// or https:// URL, got ${url.protocol}//`);
+	}
+	if (url.username || url.password) {
+		throw inputError(field, 'must not contain a user name or password; the key belongs in the API Key field');
+	}
+	if (url.search || url.hash) {
+		throw inputError(field, 'must not contain a query string or fragment; keys never travel in URLs');
+	}
+	if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowHttp) {
+		throw inputError(
+			field,
+			`expected https:// for a gateway that is not on this machine (${url.host}): http:// would send the key unencrypted. Use https://, or turn on "Allow Unencrypted HTTP" for a trusted network`,
+		);
+	}
+	const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/i, '').replace(/\/+$/, '');
+	return `${url.protocol}//${url.host}${path}`;
+}
+
+/** A LiteLLM virtual key: "sk-" and no white space. Fails before any request otherwise. */
+export function checkApiKey(raw: unknown): string {
+	if (typeof raw !== 'string' || raw.trim() === '') {
+		throw inputError('API Key', 'the key is empty; paste the virtual key from the Key Manager portal');
+	}
+	const key = raw.trim();
+	if (!key.startsWith('sk-') || /\s/.test(key)) {
+		throw inputError('API Key', "expected a LiteLLM virtual key that starts with 'sk-' (from the Key Manager portal)");
+	}
+	return key;
+}
+
+const settingsCache = new WeakMap<object, Promise<GatewaySettings>>();
+
+/** Reads the credential once per node run: base URL (validated) and the key to scrub. */
+export async function gatewaySettings(ctx: GatewayContext, itemIndex = 0): Promise<GatewaySettings> {
+	let cached = settingsCache.get(ctx);
+	if (!cached) {
+		cached = (async () => {
+			const creds = (await (ctx as IExecuteFunctions).getCredentials(
+				CREDENTIAL_TYPE,
+				itemIndex,
+			)) as ICredentialDataDecryptedObject;
+			const key = checkApiKey(creds.apiKey);
+			return { baseUrl: normalizeBaseUrl(creds.baseUrl, creds.allowHttp === true), secrets: [key] };
+		})();
+		settingsCache.set(ctx, cached);
+		// A failed read is not cached, so a corrected credential is picked up.
+		cached.catch(() => settingsCache.delete(ctx));
+	}
+	return await cached;
+}
+
+function plainHeaders(raw: unknown): Record<string, string> {
+	const out: Record<string, string> = {};
+	if (!raw || typeof raw !== 'object') return out;
+	const source = typeof (raw as { toJSON?: unknown }).toJSON === 'function'
+		? ((raw as { toJSON: () => Record<string, unknown> }).toJSON())
+		: (raw as Record<string, unknown>);
+	for (const [name, value] of Object.entries(source)) {
+		if (value === undefined || value === null) continue;
+		out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+	}
+	return out;
+}
+
+const MAX_WAIT_MS = 120_000;
+
+/** Exponential backoff with jitter; the gateway's retry-after wins when it gave one. */
+export function retryDelayMs(err: GatewayError, attempt: number, random: () => number = Math.random): number {
+	const asked = err.details.retryAfterMs;
+	if (asked !== undefined) return Math.min(MAX_WAIT_MS, asked + Math.floor(random() * 250));
+	const ceiling = Math.min(16_000, 500 * 2 ** attempt);
+	return Math.floor(ceiling * (0.5 + random() * 0.5));
+}
+
+interface RawResponse {
+	body: unknown;
+	headers: unknown;
+	statusCode: number;
+}
+
+async function send(
+	ctx: GatewayContext,
+	settings: GatewaySettings,
+	opts: GatewayRequestOptions,
+	timeoutMs: number,
+): Promise<RawResponse> {
+	const request: IHttpRequestOptions = {
+		method: opts.method ?? 'GET',
+		url: `${settings.baseUrl}${opts.route}`,
+		json: true,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		timeout: timeoutMs,
+	};
+	if (opts.qs) request.qs = opts.qs;
+	if (opts.body) request.body = opts.body;
+	if (opts.headers) request.headers = opts.headers;
+	return (await ctx.helpers.httpRequestWithAuthentication.call(
+		ctx as IExecuteFunctions,
+		CREDENTIAL_TYPE,
+		request,
+	)) as RawResponse;
+}
+
+/**
+ * A management route answered 401 auth_error: either the key is blocked, or it may not call
+ * that route. Asking the gateway about the key itself tells them apart without reading text.
+ */
+async function refineAuthFailure(
+	ctx: GatewayContext,
+	settings: GatewaySettings,
+	err: GatewayError,
+	secrets: string[],
+): Promise<GatewayError> {
+	for (const route of ['/key/info', '/v1/models']) {
+		let res: RawResponse;
+		try {
+			res = await send(ctx, settings, { route }, 15_000);
+		} catch {
+			return err;
+		}
+		if (res.statusCode === 404) continue;
+		if (res.statusCode >= 200 && res.statusCode < 300) {
+			return new GatewayError(
+				'permission_denied',
+				`The key may not call ${err.details.route ?? 'this route'} (HTTP ${err.details.status}); the key itself is valid. ${err.message}`,
+				err.details,
+			);
+		}
+		return classifyResponse(res.statusCode, res.body, plainHeaders(res.headers), route, secrets) ?? err;
+	}
+	return err;
+}
+
+/**
+ * The one way this package speaks HTTP to the gateway: auth through the credential,
+ * timeout, retries with backoff that honour retry-after, shared pacing, full response,
+ * and every failure classified and redacted.
+ */
+export async function gatewayRequest<T = IDataObject>(
+	this: GatewayContext,
+	opts: GatewayRequestOptions,
+): Promise<GatewayResponse<T>> {
+	const settings = await gatewaySettings(this, opts.itemIndex ?? 0);
+	const secrets = [...settings.secrets, ...(opts.secrets ?? [])];
+	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
+	const timeoutMs = opts.timeoutMs ?? 60_000;
+	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
+
+	for (let attempt = 0; ; attempt++) {
+		if (opts.pacer) await opts.pacer.wait(signal);
+		let err: GatewayError | undefined;
+		try {
+			const res = await send(this, settings, opts, timeoutMs);
+			const headers = plainHeaders(res.headers);
+			err = classifyResponse(res.statusCode, res.body, headers, opts.route, secrets);
+			if (!err) return { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 };
+		} catch (error) {
+			if (isAbort(error) || signal?.aborted) {
+				throw new NodeOperationError(this.getNode(), 'The execution was cancelled while waiting for the gateway', {
+					itemIndex: opts.itemIndex,
+				});
+			}
+			err = classifyNetworkError(error, opts.route, secrets);
+		}
+		err.details.attempts = attempt + 1;
+		if (err.errorClass === 'blocked_key' && !isAuthOnlyRoute(opts.route)) {
+			throw await refineAuthFailure(this, settings, err, secrets);
+		}
+		if (err.errorClass === 'rate_limited' && err.details.retryAfterMs !== undefined) {
+			opts.pacer?.pauseFor(err.details.retryAfterMs);
+		}
+		if (!err.retryable || attempt >= maxRetries || signal?.aborted) throw err;
+		await pause(retryDelayMs(err, attempt), signal);
+	}
+}

@@ -1,0 +1,42 @@
+import { sleep } from 'n8n-workflow';
+
+/** Waits `ms`, or less when the execution is cancelled (the timer itself cannot be cleared). */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+	if (ms <= 0) return;
+	if (!signal) return await sleep(ms);
+	if (signal.aborted) return;
+	await new Promise<void>((resolve) => {
+		const onAbort = () => resolve();
+		signal.addEventListener('abort', onAbort, { once: true });
+		void sleep(ms).then(() => {
+			signal.removeEventListener('abort', onAbort);
+			resolve();
+		});
+	});
+}
+
+/**
+ * Pacing shared by every request of one node run: when the gateway says "wait" (429 with
+ * retry-after / reset_at), all requests wait, instead of each one burning its retries.
+ */
+export class Pacer {
+	private resumeAt = 0;
+
+	constructor(private readonly now: () => number = Date.now) {}
+
+	/** Milliseconds until requests may flow again. */
+	get waitMs(): number {
+		return Math.max(0, this.resumeAt - this.now());
+	}
+
+	async wait(signal?: AbortSignal): Promise<void> {
+		// Loop: another request may extend the pause while we sleep.
+		for (let ms = this.waitMs; ms > 0 && !signal?.aborted; ms = this.waitMs) {
+			await pause(ms, signal);
+		}
+	}
+
+	pauseFor(ms: number): void {
+		this.resumeAt = Math.max(this.resumeAt, this.now() + ms);
+	}
+}

@@ -1,0 +1,95 @@
+import { createHash } from 'crypto';
+
+// LiteLLM virtual keys: "sk-" + URL-safe characters (token_urlsafe), sometimes longer custom keys.
+const KEY_PATTERN = /sk-[A-Za-z0-9_-]+/g;
+const BEARER_PATTERN = /\b(Bearer|Basic)\s+[^\s"',;]+/gi;
+// Any run of this many characters copied from a known key counts as a leak.
+const PIECE = 8;
+
+export interface KeyFingerprint {
+	/** `sk-…abcd`: what LiteLLM itself shows as key_name, safe to print. */
+	display: string;
+	/** First 12 hex of SHA-256(key): the prefix of the token LiteLLM stores. */
+	hash: string;
+}
+
+/** SHA-256 hex of a key: the value LiteLLM stores and accepts as a key reference. */
+export function keyHash(key: string): string {
+	return createHash('sha256').update(key).digest('hex');
+}
+
+export function fingerprint(key: string): KeyFingerprint {
+	return { display: `sk-…${key.slice(-4)}`, hash: keyHash(key).slice(0, 12) };
+}
+
+/** One string for messages: `sk-…abcd (3f2a9c1b7d4e)`. */
+export function fingerprintText(key: string): string {
+	const f = fingerprint(key);
+	return `${f.display} (${f.hash})`;
+}
+
+function maskPattern(match: string): string {
+	const tail = match.slice(3);
+	// Short tails could be a key's first characters, so only long ones keep their last four.
+	return tail.length >= 12 ? `sk-…${tail.slice(-4)}` : 'sk-…';
+}
+
+function maskKnownPieces(text: string, secret: string): string {
+	if (secret.length < PIECE) return secret ? text.split(secret).join('[redacted]') : text;
+	const pieces = new Set<string>();
+	for (let i = 0; i + PIECE <= secret.length; i++) pieces.add(secret.slice(i, i + PIECE));
+	const covered: boolean[] = [];
+	let hit = false;
+	for (let j = 0; j + PIECE <= text.length; j++) {
+		if (pieces.has(text.slice(j, j + PIECE))) {
+			hit = true;
+			for (let k = j; k < j + PIECE; k++) covered[k] = true;
+		}
+	}
+	if (!hit) return text;
+	let out = '';
+	for (let j = 0; j < text.length; j++) {
+		if (covered[j]) {
+			if (!covered[j - 1]) out += '[redacted]';
+		} else {
+			out += text[j];
+		}
+	}
+	return out;
+}
+
+/**
+ * Removes keys from text: every known secret (and any 8-character piece of it), any
+ * `Bearer …` credential, and anything shaped like a LiteLLM key beyond `sk-…` + last four.
+ */
+export function redact(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
+	let out = text;
+	for (const secret of secrets) {
+		if (typeof secret === 'string' && secret.length > 0) out = maskKnownPieces(out, secret);
+	}
+	out = out.replace(BEARER_PATTERN, (_m, scheme: string) => `${scheme} [redacted]`);
+	return out.replace(KEY_PATTERN, maskPattern);
+}
+
+/** Deep copy with every string passed through redact(); keys of objects are redacted too. */
+export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefined> = []): T {
+	const seen = new WeakMap<object, unknown>();
+	const walk = (v: unknown): unknown => {
+		if (typeof v === 'string') return redact(v, secrets);
+		if (v === null || typeof v !== 'object') return v;
+		if (seen.has(v)) return seen.get(v);
+		if (Array.isArray(v)) {
+			const arr: unknown[] = [];
+			seen.set(v, arr);
+			for (const item of v) arr.push(walk(item));
+			return arr;
+		}
+		const obj: Record<string, unknown> = {};
+		seen.set(v, obj);
+		for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
+			obj[redact(k, secrets)] = walk(item);
+		}
+		return obj;
+	};
+	return walk(value) as T;
+}
