@@ -1,0 +1,85 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { errorItemJson, GatewayError, toNodeError } from './errors';
+import { gatewaySettings } from './gateway';
+import { redact } from './redact';
+
+/** What one item's operation returns: its json (and binary), without pairedItem. */
+export type ItemResult = Omit<INodeExecutionData, 'pairedItem'> & { json: IDataObject };
+
+export type ItemHandler = (this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult>;
+
+export interface RunItemsOptions {
+	/** Items in flight at once (1 = one after another). */
+	concurrency?: number;
+}
+
+/**
+ * One item in, one item out: runs `handler` for every input item (at most `concurrency`
+ * at a time), and returns the results in input order with pairedItem. A failure becomes
+ * an error item under "Continue On Fail", otherwise the node error of the first failing
+ * item (by input order) — never a raw error, never a key.
+ */
+export async function runItems(
+	this: IExecuteFunctions,
+	handler: ItemHandler,
+	options: RunItemsOptions = {},
+): Promise<INodeExecutionData[]> {
+	const count = this.getInputData().length;
+	const results: Array<INodeExecutionData | undefined> = new Array(count);
+	const failures: Array<unknown> = new Array(count);
+	const limit = Math.max(1, Math.min(options.concurrency ?? 1, count || 1));
+	const continueOnFail = this.continueOnFail();
+	let next = 0;
+	let stop = false;
+
+	const worker = async () => {
+		while (!stop && next < count) {
+			const i = next++;
+			try {
+				const r = await handler.call(this, i);
+				results[i] = { ...r, json: r.json, pairedItem: { item: i } };
+			} catch (error) {
+				failures[i] = error;
+				// Without Continue On Fail the run ends: start no new items.
+				if (!continueOnFail) stop = true;
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: limit }, worker));
+
+	const secrets = await gatewaySettings(this).then(
+		(s) => s.secrets,
+		() => [] as string[],
+	);
+	const out: INodeExecutionData[] = [];
+	for (let i = 0; i < count; i++) {
+		if (failures[i] === undefined && results[i]) {
+			out.push(results[i] as INodeExecutionData);
+			continue;
+		}
+		const error = failures[i];
+		if (error === undefined) continue;
+		if (continueOnFail) {
+			out.push({ json: errorItemJson(error, secrets) as IDataObject, pairedItem: { item: i } });
+			continue;
+		}
+		throw asNodeError(this, error, i, secrets);
+	}
+	return out;
+}
+
+/** Any failure as the n8n error a node may throw, with the item index and redacted text. */
+export function asNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, secrets: string[] = []) {
+	if (error instanceof GatewayError) return toNodeError(ctx.getNode(), error, itemIndex);
+	if (error instanceof NodeOperationError || (error as { name?: string })?.name === 'NodeApiError') {
+		const e = error as NodeOperationError;
+		e.message = redact(e.message, secrets);
+		if (typeof e.description === 'string') e.description = redact(e.description, secrets);
+		if (e.context) e.context.itemIndex = itemIndex;
+		return e;
+	}
+	const message = error instanceof Error ? error.message : String(error);
+	return new NodeOperationError(ctx.getNode(), redact(message, secrets), { itemIndex });
+}

@@ -1,0 +1,38 @@
+import type {
+	IDataObject,
+	ILoadOptionsFunctions,
+	INodeListSearchResult,
+	INodePropertyOptions,
+} from 'n8n-workflow';
+
+import { gatewayRequest, type GatewayContext } from './gateway';
+import type { ModelList } from './types';
+
+/** Every model the key may call, as the gateway lists it (GET /v1/models), sorted by id. */
+export async function listModelIds(ctx: GatewayContext, itemIndex = 0): Promise<string[]> {
+	const res = await gatewayRequest.call(ctx, { route: '/v1/models', itemIndex, maxRetries: 1, timeoutMs: 30_000 });
+	const body = res.body as unknown as ModelList;
+	const ids = (Array.isArray(body?.data) ? body.data : [])
+		.map((m) => (m && typeof m === 'object' ? (m as IDataObject).id : undefined))
+		.filter((id): id is string => typeof id === 'string' && id.length > 0);
+	return [...new Set(ids)].sort((a, b) => a.localeCompare(b));
+}
+
+/** Resource-locator search: the key's models, filtered by the text typed (any part of the id). */
+export async function searchModels(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+): Promise<INodeListSearchResult> {
+	const ids = await listModelIds(this);
+	const needle = (filter ?? '').trim().toLowerCase();
+	return {
+		results: ids
+			.filter((id) => !needle || id.toLowerCase().includes(needle))
+			.map((id) => ({ name: id, value: id })),
+	};
+}
+
+/** The same list for an options dropdown. */
+export async function getModels(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return (await listModelIds(this)).map((id) => ({ name: id, value: id }));
+}
