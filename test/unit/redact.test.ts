@@ -1,0 +1,64 @@
+import { createHash } from 'crypto';
+
+import { fingerprint, fingerprintText, keyHash, redact, redactDeep } from '../../nodes/shared/redact';
+
+const CANARY = 'sk-canary-RDCT7hQ2wX9zL4mN8pV3bK6j';
+const pieces = (s: string) => Array.from({ length: s.length - 7 }, (_, i) => s.slice(i, i + 8));
+const expectNoPiece = (text: string) => {
+	for (const p of pieces(CANARY)) expect(text).not.toContain(p);
+};
+
+describe('fingerprint', () => {
+	it('is sk-…last4 and the first 12 hex of SHA-256 (what LiteLLM stores)', () => {
+		const hash = createHash('sha256').update(CANARY).digest('hex');
+		expect(keyHash(CANARY)).toBe(hash);
+		expect(fingerprint(CANARY)).toEqual({ display: `sk-…${CANARY.slice(-4)}`, hash: hash.slice(0, 12) });
+		expect(fingerprintText(CANARY)).toBe(`sk-…${CANARY.slice(-4)} (${hash.slice(0, 12)})`);
+	});
+});
+
+describe('redact', () => {
+	it.each([
+		['the whole key', `Received API Key = ${CANARY}, Key Hash (Token) = abc`],
+		['a key inside JSON', JSON.stringify({ error: { message: `bad key ${CANARY}` } })],
+		['a Bearer header', `authorization: Bearer ${CANARY}`],
+		['the key without sk-', `token=${CANARY.slice(3)}`],
+		['an 8-character piece', `Received=${CANARY.slice(5, 13)}****`],
+		['a key in a URL', `https://gw/api/key/info?key=${CANARY}`],
+	])('removes %s', (_label, text) => {
+		expectNoPiece(redact(text, [CANARY]));
+	});
+
+	it('removes keys it was not told about, keeping at most sk-…last4', () => {
+		const other = 'sk-OtherUserKey12345678ABCD';
+		const out = redact(`two keys: ${other} and sk-short1`, []);
+		expect(out).toBe('two keys: sk-…ABCD and sk-…');
+	});
+
+	it("keeps LiteLLM's own abbreviation and key hashes", () => {
+		const hash = keyHash(CANARY);
+		expect(redact(`Key=bot (sk-...W8TA) hash ${hash}`, [])).toBe(`Key=bot (sk-...W8TA) hash ${hash}`);
+	});
+
+	it('leaves text without keys alone', () => {
+		expect(redact('Budget has been exceeded! Current cost: 1.0', [CANARY])).toBe('Budget has been exceeded! Current cost: 1.0');
+	});
+});
+
+describe('redactDeep', () => {
+	it('walks objects, arrays and keys, and leaves the input untouched', () => {
+		const input = { headers: { Authorization: `Bearer ${CANARY}` }, list: [CANARY, 1, null], [CANARY]: true, nested: { deep: [{ v: `x${CANARY}y` }] } };
+		const before = JSON.stringify(input);
+		const out = redactDeep(input, [CANARY]);
+		expectNoPiece(JSON.stringify(out));
+		expect(JSON.stringify(input)).toBe(before);
+		expect(out.list[1]).toBe(1);
+	});
+
+	it('survives cycles', () => {
+		const a: Record<string, unknown> = { k: CANARY };
+		a.self = a;
+		const out = redactDeep(a, [CANARY]) as Record<string, unknown>;
+		expect(out.self).toBe(out);
+	});
+});
