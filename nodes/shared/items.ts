@@ -62,12 +62,24 @@ export async function runItems(
 		const error = failures[i];
 		if (error === undefined) continue;
 		if (continueOnFail) {
-			out.push({ json: errorItemJson(error, secrets) as IDataObject, pairedItem: { item: i } });
+			out.push(errorItem(this, error, i, secrets));
 			continue;
 		}
 		throw asNodeError(this, error, i, secrets);
 	}
 	return out;
+}
+
+/**
+ * The "Continue On Fail" item of a failed input: `{ error, errorType, … }`. Under "Continue
+ * (using error output)" n8n moves an item to the error output only when its json holds
+ * nothing but error/message/details, so there the class goes into `details`.
+ */
+export function errorItem(ctx: IExecuteFunctions, error: unknown, itemIndex: number, secrets: string[] = []): INodeExecutionData {
+	const { error: message, ...rest } = errorItemJson(error, secrets);
+	const json: IDataObject =
+		ctx.getNode().onError === 'continueErrorOutput' ? { error: message, details: rest as IDataObject } : { error: message, ...rest };
+	return { json, pairedItem: { item: itemIndex } };
 }
 
 /** Any failure as the n8n error a node may throw, with the item index and redacted text. */
