@@ -1,0 +1,42 @@
+// Generic checks for one `n8n execute --id` run of a workflow that uses the package's nodes.
+export type Item = { json: Record<string, any>; pairedItem?: unknown };
+type TaskData = { error?: { message?: string }; data?: { main?: Array<Item[] | null> } };
+
+export interface CheckedRun {
+	/** Every item a node put out, over all its runs and outputs. */
+	items(nodeName: string): Item[];
+	/** Names of the package's nodes that ran. */
+	packageNodesRan: string[];
+}
+
+/**
+ * No workflow error, no node error, at least one of the package's nodes ran, and each one that ran
+ * put out items that carry pairedItem.
+ */
+export function checkRun(
+	file: string,
+	res: { code: number | string; run?: any; stdout: string; stderr: string },
+	workflow: { nodes: Array<{ name: string; type: string }> },
+	prefix: string,
+): CheckedRun {
+	if (res.code !== 0 || !res.run) {
+		throw new Error(`n8n execute failed for ${file}: exit ${res.code}\n${res.stdout.slice(-3000)}\n${res.stderr.slice(-2000)}`);
+	}
+	const resultData = res.run.data.resultData;
+	expect(resultData.error).toBeUndefined();
+	const runData: Record<string, TaskData[]> = resultData.runData;
+	for (const [name, tasks] of Object.entries(runData)) {
+		for (const task of tasks) expect({ node: name, error: task.error?.message }).toEqual({ node: name, error: undefined });
+	}
+	const items = (nodeName: string): Item[] => (runData[nodeName] ?? []).flatMap((t) => (t.data?.main ?? []).flatMap((out) => out ?? []));
+	const packageNodes = workflow.nodes.filter((n) => n.type.startsWith(prefix));
+	expect(packageNodes.length).toBeGreaterThan(0);
+	const ran = packageNodes.map((n) => n.name).filter((n) => runData[n]);
+	expect(ran.length).toBeGreaterThan(0);
+	for (const name of ran) {
+		const out = items(name);
+		expect({ node: name, items: out.length > 0 }).toEqual({ node: name, items: true });
+		for (const item of out) expect(item.pairedItem).toBeDefined();
+	}
+	return { items, packageNodesRan: ran };
+}
