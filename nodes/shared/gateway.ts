@@ -223,6 +223,9 @@ export async function gatewayRequest<T = IDataObject>(
 	const timeoutMs = opts.timeoutMs ?? 60_000;
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
 
+	// Retries spent; a wait the gateway asked for is free while the run makes progress.
+	let retries = 0;
+	let progressAtLastWait: number | undefined;
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
 		let err: GatewayError | undefined;
@@ -230,7 +233,10 @@ export async function gatewayRequest<T = IDataObject>(
 			const res = await send(this, settings, opts, timeoutMs);
 			const headers = plainHeaders(res.headers);
 			err = classifyResponse(res.statusCode, res.body, headers, opts.route, secrets);
-			if (!err) return { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 };
+			if (!err) {
+				opts.pacer?.noteSuccess(headers);
+				return { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 };
+			}
 		} catch (error) {
 			if (isAbort(error) || signal?.aborted) {
 				throw new NodeOperationError(this.getNode(), 'The execution was cancelled while waiting for the gateway', {
@@ -240,12 +246,77 @@ export async function gatewayRequest<T = IDataObject>(
 			err = classifyNetworkError(error, opts.route, secrets);
 		}
 		err.details.attempts = attempt + 1;
+		const askedToWait = err.errorClass === 'rate_limited' && err.details.retryAfterMs !== undefined;
+		if (askedToWait) opts.pacer?.pauseFor(err.details.retryAfterMs as number);
+		opts.pacer?.noteFailure(err);
 		if (err.errorClass === 'blocked_key' && !isAuthOnlyRoute(opts.route)) {
 			throw await refineAuthFailure(this, settings, err, secrets);
 		}
-		if (err.errorClass === 'rate_limited' && err.details.retryAfterMs !== undefined) {
-			opts.pacer?.pauseFor(err.details.retryAfterMs);
+		// A long rate-limit window should delay a paced batch, not fail it: the first wait, and
+		// any wait after some request of the run got through, spend no retry. A gateway that
+		// refuses everything still ends the item after Max Retries waits without progress.
+		const progress = opts.pacer?.progress;
+		const free =
+			askedToWait &&
+			maxRetries > 0 &&
+			progress !== undefined &&
+			(progressAtLastWait === undefined || progress > progressAtLastWait);
+		if (askedToWait) progressAtLastWait = progress;
+		if (!err.retryable || (!free && retries >= maxRetries) || signal?.aborted) throw err;
+		if (!free) retries++;
+		await pause(retryDelayMs(err, attempt), signal);
+	}
+}
+
+export interface KeyedRequestOptions extends GatewayRequestOptions {
+	/** The gateway root, taken by the caller from gatewaySettings(). */
+	baseUrl: string;
+	/** A key that no credential holds yet (e.g. one just minted); scrubbed from every error. */
+	apiKey: string;
+}
+
+/**
+ * One request authenticated by an explicit key instead of the credential: only for a key that
+ * is in no credential yet, which rotation must prove valid before storing it. Same
+ * classification, redaction and retries as gatewayRequest(); the key goes only in the header.
+ */
+export async function gatewayRequestWithKey<T = IDataObject>(
+	this: GatewayContext,
+	opts: KeyedRequestOptions,
+): Promise<GatewayResponse<T>> {
+	const secrets = [opts.apiKey, ...(opts.secrets ?? [])];
+	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
+	const timeoutMs = opts.timeoutMs ?? 60_000;
+	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
+	for (let attempt = 0; ; attempt++) {
+		if (opts.pacer) await opts.pacer.wait(signal);
+		let err: GatewayError;
+		try {
+			const request: IHttpRequestOptions = {
+				method: opts.method ?? 'GET',
+				url: `${opts.baseUrl}${opts.route}`,
+				headers: { ...(opts.headers ?? {}), Authorization: `Bearer ${opts.apiKey}` },
+				json: true,
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+				timeout: timeoutMs,
+			};
+			if (opts.qs) request.qs = opts.qs;
+			if (opts.body) request.body = opts.body;
+			const res = (await (this as IExecuteFunctions).helpers.httpRequest(request)) as RawResponse;
+			const headers = plainHeaders(res.headers);
+			const failure = classifyResponse(res.statusCode, res.body, headers, opts.route, secrets);
+			if (!failure) return { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 };
+			err = failure;
+		} catch (error) {
+			if (isAbort(error) || signal?.aborted) {
+				throw new NodeOperationError(this.getNode(), 'The execution was cancelled while waiting for the gateway', {
+					itemIndex: opts.itemIndex,
+				});
+			}
+			err = classifyNetworkError(error, opts.route, secrets);
 		}
+		err.details.attempts = attempt + 1;
 		if (!err.retryable || attempt >= maxRetries || signal?.aborted) throw err;
 		await pause(retryDelayMs(err, attempt), signal);
 	}

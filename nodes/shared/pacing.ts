@@ -22,7 +22,10 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 export class Pacer {
 	private resumeAt = 0;
 
-	constructor(private readonly now: () => number = Date.now) {}
+	/** Answers that passed during this run: tells a rate-limit wait apart from a stall. */
+	progress = 0;
+
+	constructor(protected readonly now: () => number = Date.now) {}
 
 	/** Milliseconds until requests may flow again. */
 	get waitMs(): number {
@@ -39,4 +42,18 @@ export class Pacer {
 	pauseFor(ms: number): void {
 		this.resumeAt = Math.max(this.resumeAt, this.now() + ms);
 	}
+
+	/** The transport reports every answer that passed (lower-case headers). */
+	noteSuccess(_headers: Record<string, string>): void {
+		this.progress++;
+	}
+
+	/** The transport reports every failed attempt, retried or not. */
+	noteFailure(_failure: PacedFailure): void {}
+}
+
+/** What the pacer learns from a failed attempt (a GatewayError has this shape). */
+export interface PacedFailure {
+	errorClass: string;
+	details: { status?: number; retryAfterMs?: number };
 }

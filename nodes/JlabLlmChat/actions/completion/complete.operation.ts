@@ -1,0 +1,467 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { AdaptiveConcurrency } from '../../../shared/concurrency';
+import { GatewayError, inputError } from '../../../shared/errors';
+import { gatewayRequest, gatewaySettings } from '../../../shared/gateway';
+import { asNodeError, runItems, type ItemResult } from '../../../shared/items';
+import type { ChatMessage } from '../../../shared/types';
+
+import { attachImages, buildMessages, imageTarget, planImages, type ImagePlan } from './messages';
+import { explainModelError, ModelListCache } from './modelAccess';
+import {
+	DEFAULT_CONCURRENCY,
+	DEFAULT_MAX_RETRIES,
+	DEFAULT_TIMEOUT_S,
+	MAX_CONCURRENCY,
+	readOptions,
+	type ChatSettings,
+} from './options';
+import { ROUTE, shapeOutput } from './output';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Model',
+		name: 'model',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		required: true,
+		description: 'The model to answer: every model this key may call, as the gateway lists it',
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Select a model…',
+				typeOptions: { searchListMethod: 'searchModels', searchable: true },
+			},
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. openai/gpt-oss-120b',
+			},
+		],
+	},
+	{
+		displayName: 'Input Mode',
+		name: 'inputMode',
+		type: 'options',
+		noDataExpression: true,
+		default: 'prompt',
+		options: [
+			{ name: 'Prompt', value: 'prompt', description: 'A prompt and an optional system message' },
+			{ name: 'Message List', value: 'messages', description: 'Messages with roles, one after another' },
+			{
+				name: 'Messages (JSON)',
+				value: 'json',
+				description: 'An OpenAI-format messages array, e.g. a conversation history from an expression',
+			},
+		],
+	},
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		default: '',
+		required: true,
+		placeholder: 'e.g. Summarise this in one sentence: {{ $json.text }}',
+		description: 'The user message',
+		displayOptions: { show: { inputMode: ['prompt'] } },
+	},
+	{
+		displayName: 'System Message',
+		name: 'systemMessage',
+		type: 'string',
+		typeOptions: { rows: 2 },
+		default: '',
+		description: 'Instructions sent before the prompt as the system message. Empty: none is sent.',
+		displayOptions: { show: { inputMode: ['prompt'] } },
+	},
+	{
+		displayName: 'Messages',
+		name: 'messages',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, sortable: true },
+		default: { values: [{ role: 'user', content: '' }] },
+		placeholder: 'Add Message',
+		displayOptions: { show: { inputMode: ['messages'] } },
+		options: [
+			{
+				displayName: 'Message',
+				name: 'values',
+				values: [
+					{
+						displayName: 'Role',
+						name: 'role',
+						type: 'options',
+						default: 'user',
+						options: [
+							{ name: 'Assistant', value: 'assistant', description: 'An earlier answer of the model' },
+							{ name: 'System', value: 'system', description: 'Instructions for the model' },
+							{ name: 'User', value: 'user', description: 'What the user says' },
+						],
+					},
+					{
+						displayName: 'Content',
+						name: 'content',
+						type: 'string',
+						typeOptions: { rows: 3 },
+						default: '',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Messages (JSON)',
+		name: 'messagesJson',
+		type: 'json',
+		default: '[\n  {"role": "system", "content": "You are a helpful assistant."},\n  {"role": "user", "content": "Hello"}\n]',
+		required: true,
+		description:
+			'An array of OpenAI-format messages (role system, user, assistant, tool or developer), typically an expression that returns a conversation history',
+		displayOptions: { show: { inputMode: ['json'] } },
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Attribution',
+				name: 'attribution',
+				type: 'boolean',
+				default: true,
+				description:
+					"Whether to send the workflow's ID and name, the execution ID and the node name as LiteLLM metadata, so the gateway's spend logs show which workflow spent what",
+			},
+			{
+				displayName: 'Concurrency',
+				name: 'concurrency',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MAX_CONCURRENCY, numberPrecision: 0 },
+				default: DEFAULT_CONCURRENCY,
+				description:
+					'Most items in flight at once. The node starts with 16 and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.',
+			},
+			{
+				displayName: 'End-User ID',
+				name: 'user',
+				type: 'string',
+				default: '',
+				description: 'Who the request is for, sent as "user": LiteLLM tracks (and may budget) spend per end user',
+			},
+			{
+				displayName: 'Frequency Penalty',
+				name: 'frequencyPenalty',
+				type: 'number',
+				typeOptions: { minValue: -2, maxValue: 2, numberPrecision: 2 },
+				default: 0,
+				description: 'From -2 to 2: positive values make the model repeat itself less',
+			},
+			{
+				displayName: 'Image Binary Properties',
+				name: 'imageBinaryProperties',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. data, photo',
+				description:
+					"Binary properties of the input item holding images, comma-separated. Each is sent as an image part of the (last) user message; use a vision model such as Qwen/Qwen2.5-VL-72B-Instruct.",
+			},
+			{
+				displayName: 'Image Detail',
+				name: 'imageDetail',
+				type: 'options',
+				default: 'auto',
+				options: [
+					{ name: 'Auto', value: 'auto', description: 'Not sent: the model decides' },
+					{ name: 'High', value: 'high' },
+					{ name: 'Low', value: 'low' },
+				],
+				description: 'The "detail" of every image part',
+			},
+			{
+				displayName: 'Image URLs',
+				name: 'imageUrls',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. https://www.jlab.org/sites/default/files/cebaf.jpg',
+				description:
+					'Image URLs (http(s):// or data:image/…;base64,…), separated by commas or line breaks, or a list from an expression. Sent as image parts of the (last) user message.',
+			},
+			{
+				displayName: 'JSON Schema',
+				name: 'jsonSchema',
+				type: 'json',
+				default: '{\n  "type": "object",\n  "properties": {\n    "summary": {"type": "string"}\n  },\n  "required": ["summary"],\n  "additionalProperties": false\n}',
+				description: 'Used when Response Format is JSON Schema: the schema the reply must follow',
+			},
+			{
+				displayName: 'JSON Schema Name',
+				name: 'jsonSchemaName',
+				type: 'string',
+				default: 'response',
+				description: 'Used when Response Format is JSON Schema: a name for the schema (letters, digits, _ or -)',
+			},
+			{
+				displayName: 'JSON Schema Strict',
+				name: 'jsonSchemaStrict',
+				type: 'boolean',
+				default: true,
+				description: 'Whether the model must follow the schema exactly (used when Response Format is JSON Schema)',
+			},
+			{
+				displayName: 'Max Retries',
+				name: 'maxRetries',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 10, numberPrecision: 0 },
+				default: DEFAULT_MAX_RETRIES,
+				description:
+					"Retries after a rate limit, an unavailable gateway, a timeout or a model-server error. A wait the gateway asks for (429 with retry-after) costs no retry while other items get through. A used-up budget is never retried.",
+			},
+			{
+				displayName: 'Max Tokens',
+				name: 'maxTokens',
+				type: 'number',
+				typeOptions: { minValue: 1, numberPrecision: 0 },
+				default: 1024,
+				description: 'Most tokens the model may generate for the reply (max_tokens)',
+			},
+			{
+				displayName: 'Presence Penalty',
+				name: 'presencePenalty',
+				type: 'number',
+				typeOptions: { minValue: -2, maxValue: 2, numberPrecision: 2 },
+				default: 0,
+				description: 'From -2 to 2: positive values make the model move on to new topics',
+			},
+			{
+				displayName: 'Reasoning Effort',
+				name: 'reasoningEffort',
+				type: 'options',
+				default: 'medium',
+				options: [
+					{ name: 'Low', value: 'low' },
+					{ name: 'Medium', value: 'medium' },
+					{ name: 'High', value: 'high' },
+				],
+				description:
+					'How long a reasoning model (gpt-oss) thinks before it answers (reasoning_effort). Its reasoning comes back in the "reasoning" field, never in the reply.',
+			},
+			{
+				displayName: 'Response Format',
+				name: 'responseFormat',
+				type: 'options',
+				default: 'text',
+				options: [
+					{ name: 'Text', value: 'text', description: 'A plain reply (nothing is sent)' },
+					{ name: 'JSON Object', value: 'json_object', description: 'Any JSON object; the reply is parsed' },
+					{
+						name: 'JSON Schema',
+						value: 'json_schema',
+						description: 'JSON that follows the JSON Schema option; the reply is parsed',
+					},
+				],
+				description: 'A reply that is not valid JSON when JSON was asked for fails the item',
+			},
+			{
+				displayName: 'Seed',
+				name: 'seed',
+				type: 'number',
+				typeOptions: { numberPrecision: 0 },
+				default: 0,
+				description: 'A whole number that makes sampling repeatable where the model supports it',
+			},
+			{
+				displayName: 'Simplify Output',
+				name: 'simplify',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to return the reply, usage and cost fields only. Off: the whole chat.completion answer plus a "gateway" block of LiteLLM\'s headers.',
+			},
+			{
+				displayName: 'Stop Sequences',
+				name: 'stop',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. END, ###',
+				description:
+					'Text at which the model stops, comma-separated; a JSON array (e.g. ["\\n\\n", "END"]) for sequences with commas, spaces or line breaks',
+			},
+			{
+				displayName: 'Tags',
+				name: 'tags',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. project-x, nightly',
+				description: "Spend-tracking tags, comma-separated, sent as LiteLLM metadata.tags (per-tag reports need the gateway's tag tracking)",
+			},
+			{
+				displayName: 'Temperature',
+				name: 'temperature',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+				default: 1,
+				description: 'From 0 to 2: lower is more focused and repeatable, higher more varied',
+			},
+			{
+				displayName: 'Timeout (Seconds)',
+				name: 'timeout',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 3600 },
+				default: DEFAULT_TIMEOUT_S,
+				description: 'How long to wait for one answer before the attempt counts as timed out',
+			},
+			{
+				displayName: 'Tool Choice',
+				name: 'toolChoice',
+				type: 'string',
+				default: 'auto',
+				description:
+					'Used with Tools: auto (the model decides), none, required (must call a tool), or the name of the tool it must call',
+			},
+			{
+				displayName: 'Tools',
+				name: 'tools',
+				type: 'json',
+				default:
+					'[\n  {\n    "type": "function",\n    "function": {\n      "name": "get_weather",\n      "description": "Current weather in a city",\n      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}\n    }\n  }\n]',
+				description:
+					'Functions the model may call, as an OpenAI "tools" JSON array. Calls come back in "toolCalls"; answer them with a tool message in Messages (JSON).',
+			},
+			{
+				displayName: 'Top P',
+				name: 'topP',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
+				default: 1,
+				description: 'From 0 to 1: sample only from the most likely tokens that add up to this probability',
+			},
+		],
+	},
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['complete'] } }, properties);
+
+/** One item's request, checked and built before anything is sent. */
+interface ChatPlan {
+	model: string;
+	messages: ChatMessage[];
+	images: ImagePlan;
+	settings: ChatSettings;
+	metadata?: IDataObject;
+}
+
+function modelOf(ctx: IExecuteFunctions, i: number): string {
+	const value = ctx.getNodeParameter('model', i, '', { extractValue: true }) as unknown;
+	if (typeof value !== 'string' || value.trim() === '') {
+		throw inputError('Model', 'pick a model from the list or enter its ID, e.g. openai/gpt-oss-120b');
+	}
+	return value.trim();
+}
+
+/** LiteLLM metadata: the user's tags, and (attribution on) where in n8n the spend came from. */
+function metadataOf(ctx: IExecuteFunctions, settings: ChatSettings): IDataObject | undefined {
+	const metadata: IDataObject = {};
+	if (settings.tags.length) metadata.tags = settings.tags;
+	if (settings.attribution) {
+		const workflow = ctx.getWorkflow();
+		const origin: IDataObject = {
+			n8n_workflow_id: workflow.id ?? null,
+			n8n_workflow_name: workflow.name ?? null,
+			n8n_execution_id: ctx.getExecutionId() ?? null,
+			n8n_node_name: ctx.getNode().name,
+		};
+		// Top level for callbacks; spend_logs_metadata is what LiteLLM keeps in its spend logs.
+		Object.assign(metadata, origin, { spend_logs_metadata: { ...origin } });
+	}
+	return Object.keys(metadata).length ? metadata : undefined;
+}
+
+function planItem(ctx: IExecuteFunctions, i: number): ChatPlan {
+	const model = modelOf(ctx, i);
+	const messages = buildMessages(ctx, i);
+	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
+	const settings = readOptions(options);
+	const images = planImages(ctx, i, options);
+	if (images.refs.length && imageTarget(messages) < 0) {
+		throw inputError('Image Binary Properties', 'images are sent with a user message, but the messages have none');
+	}
+	return { model, messages, images, settings, metadata: metadataOf(ctx, settings) };
+}
+
+/** Sends one item's request, within the run's concurrency, and shapes the answer. */
+async function complete(
+	ctx: IExecuteFunctions,
+	i: number,
+	plan: ChatPlan,
+	pacer: AdaptiveConcurrency,
+	models: ModelListCache,
+): Promise<ItemResult> {
+	const messages = await attachImages(ctx, i, plan.messages, plan.images);
+	const body: IDataObject = { model: plan.model, messages: messages as unknown as IDataObject[], ...plan.settings.body };
+	if (plan.metadata) body.metadata = plan.metadata;
+	const signal = ctx.getExecutionCancelSignal?.();
+	await pacer.acquire(signal);
+	let res;
+	try {
+		res = await gatewayRequest.call(ctx, {
+			method: 'POST',
+			route: ROUTE,
+			body,
+			timeoutMs: plan.settings.timeoutMs,
+			maxRetries: plan.settings.maxRetries,
+			itemIndex: i,
+			pacer,
+		});
+	} catch (error) {
+		throw await explainModelError(ctx, error, plan.model, models, i);
+	} finally {
+		pacer.release();
+	}
+	return { json: shapeOutput(res, plan.model, plan.settings.responseFormat, plan.settings.simplify) };
+}
+
+/**
+ * Every item's request is checked first, so bad input fails before any request; then items
+ * run concurrently (adaptive, within the Concurrency option of the first item), one result
+ * or classified error per item, in input order.
+ */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const count = this.getInputData().length;
+	const continueOnFail = this.continueOnFail();
+	const plans: Array<ChatPlan | unknown> = new Array(count);
+	let credentialError: unknown;
+	try {
+		await gatewaySettings(this);
+	} catch (error) {
+		credentialError = error;
+	}
+	for (let i = 0; i < count; i++) {
+		try {
+			if (credentialError) throw credentialError;
+			plans[i] = planItem(this, i);
+		} catch (error) {
+			if (!continueOnFail) throw asNodeError(this, error, i);
+			plans[i] = error instanceof Error ? error : new GatewayError('bad_request', String(error));
+		}
+	}
+	const first = plans.find((p): p is ChatPlan => !(p instanceof Error));
+	const concurrency = first?.settings.concurrency ?? DEFAULT_CONCURRENCY;
+	const pacer = new AdaptiveConcurrency({ max: concurrency });
+	const models = new ModelListCache();
+	return await runItems.call(
+		this,
+		async function (this: IExecuteFunctions, i: number) {
+			const plan = plans[i];
+			if (plan instanceof Error) throw plan;
+			return await complete(this, i, plan as ChatPlan, pacer, models);
+		},
+		{ concurrency },
+	);
+}
