@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { errorItemJson, GatewayError, toNodeError } from './errors';
 import { gatewaySettings } from './gateway';
-import { redact } from './redact';
+import { redact, redactDeep } from './redact';
 
 /** What one item's operation returns: its json (and binary), without pairedItem. */
 export type ItemResult = Omit<INodeExecutionData, 'pairedItem'> & { json: IDataObject };
@@ -71,15 +71,61 @@ export async function runItems(
 }
 
 /**
- * The "Continue On Fail" item of a failed input: `{ error, errorType, … }`. Under "Continue
- * (using error output)" n8n moves an item to the error output only when its json holds
- * nothing but error/message/details, so there the class goes into `details`.
+ * The "Continue On Fail" item of a failed input: `{ error, errorType, … }` (plus `extra`).
+ * Under "Continue (using error output)" n8n moves an item to the error output only when its
+ * json holds nothing but error/message/details, so there everything else goes into `details`.
  */
-export function errorItem(ctx: IExecuteFunctions, error: unknown, itemIndex: number, secrets: string[] = []): INodeExecutionData {
+export function errorItem(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	secrets: string[] = [],
+	extra: IDataObject = {},
+): INodeExecutionData {
 	const { error: message, ...rest } = errorItemJson(error, secrets);
+	const more = { ...rest, ...redactDeep(extra, secrets) } as IDataObject;
 	const json: IDataObject =
-		ctx.getNode().onError === 'continueErrorOutput' ? { error: message, details: rest as IDataObject } : { error: message, ...rest };
+		ctx.getNode().onError === 'continueErrorOutput' ? { error: message, details: more } : { error: message, ...more };
 	return { json, pairedItem: { item: itemIndex } };
+}
+
+export type MultiItemHandler = (this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult[]>;
+
+export interface EachResult {
+	item: INodeExecutionData;
+	/** True for the error item of a failed input (Continue On Fail). */
+	failed: boolean;
+}
+
+/**
+ * Inputs one after another, for operations where an input may yield several items (one per
+ * day, model or key) or where calls must not race (key changes). Every result carries
+ * pairedItem; a failure becomes an error item under "Continue On Fail" (with `errorExtra`'s
+ * fields), otherwise the node error of that input.
+ */
+export async function runEach(
+	this: IExecuteFunctions,
+	handler: MultiItemHandler,
+	errorExtra: (error: unknown) => IDataObject = () => ({}),
+): Promise<EachResult[]> {
+	const count = this.getInputData().length;
+	const continueOnFail = this.continueOnFail();
+	const out: EachResult[] = [];
+	for (let i = 0; i < count; i++) {
+		try {
+			for (const r of await handler.call(this, i)) {
+				out.push({ item: { ...r, json: r.json, pairedItem: { item: i } }, failed: false });
+			}
+		} catch (error) {
+			const secrets = await gatewaySettings(this, i).then(
+				(s) => s.secrets,
+				() => [] as string[],
+			);
+			if (!continueOnFail) throw asNodeError(this, error, i, secrets);
+			out.push({ item: errorItem(this, error, i, secrets, errorExtra(error)), failed: true });
+		}
+	}
+	return out;
 }
 
 /** Any failure as the n8n error a node may throw, with the item index and redacted text. */

@@ -1,8 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { inputError } from '../../shared/errors';
-import { gatewaySettings } from '../../shared/gateway';
-import { asNodeError, errorItem, type ItemResult } from '../../shared/items';
+import { runEach, type ItemResult } from '../../shared/items';
 import * as checkBudget from './budget/checkBudget.operation';
 import * as getKeyInfo from './key/getKeyInfo.operation';
 import * as listModels from './model/listModels.operation';
@@ -26,32 +25,14 @@ const operations: Record<UsageOperation, (this: IExecuteFunctions, itemIndex: nu
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const operation = this.getNodeParameter('operation', 0) as UsageOperation;
 	const run = operations[operation];
-	const count = this.getInputData().length;
-	const continueOnFail = this.continueOnFail();
-	const out: INodeExecutionData[] = [];
-	// Budget items route by their verdict; error items go to "Over Threshold" so a failed check never passes as fine.
-	const over: boolean[] = [];
-
-	for (let i = 0; i < count; i++) {
-		try {
-			if (!run) throw inputError('Operation', 'one of getKeyInfo, getActivity, checkBudget, listModels');
-			const results = await run.call(this, i);
-			for (const r of results) {
-				out.push({ ...r, json: r.json, pairedItem: { item: i } });
-				over.push(r.json.overThreshold === true);
-			}
-		} catch (error) {
-			const secrets = await gatewaySettings(this, i).then(
-				(s) => s.secrets,
-				() => [] as string[],
-			);
-			if (!continueOnFail) throw asNodeError(this, error, i, secrets);
-			out.push(errorItem(this, error, i, secrets));
-			over.push(true);
-		}
-	}
-
+	const results = await runEach.call(this, async function (this: IExecuteFunctions, i: number) {
+		if (!run) throw inputError('Operation', 'one of getKeyInfo, getActivity, checkBudget, listModels');
+		return await run.call(this, i);
+	});
+	const out = results.map((r) => r.item);
 	// An AI Agent reads only a tool's first output: as a tool, every verdict goes there.
 	if (operation !== 'checkBudget' || this.isToolExecution?.() === true) return [out];
+	// Error items go to "Over Threshold": a failed check never passes as fine.
+	const over = results.map((r) => r.failed || r.item.json.overThreshold === true);
 	return [out.filter((_, k) => !over[k]), out.filter((_, k) => over[k])];
 }

@@ -1,0 +1,74 @@
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	Icon,
+	INodeProperties,
+} from 'n8n-workflow';
+
+/**
+ * An API key of this n8n instance's public API. The JLab LLM Key node uses it only to write a
+ * new gateway key straight into a stored n8n credential (rotation, bot keys), so the key never
+ * passes through an item.
+ */
+export class JlabLlmN8nApi implements ICredentialType {
+	name = 'jlabLlmN8nApi';
+
+	// The lint's title case turns "n8n" into "N8n" (only n8n's own "n8n API" is exempt); N8N is how n8n spells itself in headers.
+	displayName = 'JLab LLM N8N API';
+
+	icon: Icon = { light: 'file:jlabLlmN8n.svg', dark: 'file:jlabLlmN8n.dark.svg' };
+
+	documentationUrl = 'https://github.com/jlab/n8n-nodes-jlab-llm#credential-jlab-llm-n8n-api';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'n8n Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'http://localhost:5678',
+			required: true,
+			placeholder: 'https://n8n.example.org',
+			description:
+				'The address of this n8n instance, as in the browser. A trailing /api/v1 is accepted and ignored.',
+		},
+		{
+			displayName: 'n8n API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description:
+				'An n8n API key (Settings → n8n API → Create an API key) with the scope credential:update (rotation), and credential:create for Create Key',
+		},
+		{
+			displayName: 'Allow Unencrypted HTTP',
+			name: 'allowHttp',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to allow an http:// n8n URL on another machine. Off, only https:// is accepted, except for n8n on this machine (localhost).',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				'X-N8N-API-KEY': '={{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	// The schema route needs a valid API key but no scope, and proves that this n8n knows the
+	// JLab LLM API credential type the key is written into.
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL:
+				'={{ String($credentials.baseUrl || "").trim().replace(/\\/+$/, "").replace(/\\/api\\/v1$/i, "").replace(/\\/+$/, "") + "/api/v1" }}',
+			url: '/credentials/schema/jlabLlmApi',
+			method: 'GET',
+		},
+	};
+}

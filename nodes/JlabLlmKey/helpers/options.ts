@@ -1,0 +1,35 @@
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+
+import type { Pacer } from '../../shared/pacing';
+import type { RequestTuning } from './keys';
+import { optionalNumber } from './params';
+
+/** Timeout and retries: the same two options on every operation. */
+export const tuningOptions: INodeProperties[] = [
+	{
+		displayName: 'Max Retries',
+		name: 'maxRetries',
+		type: 'number',
+		default: 2,
+		typeOptions: { minValue: 0, maxValue: 10, numberPrecision: 0 },
+		description:
+			'How often a request that failed for a passing reason (gateway or n8n unreachable, timeout, rate limit) is tried again. Requests that create keys are never sent twice blindly: a lost answer is settled by trying the new key.',
+	},
+	{
+		displayName: 'Timeout (Ms)',
+		name: 'timeoutMs',
+		type: 'number',
+		default: 30000,
+		typeOptions: { minValue: 1000, maxValue: 600000, numberPrecision: 0 },
+		description: 'How long to wait for each answer of the gateway or of n8n, in milliseconds',
+	},
+];
+
+export function readTuning(ctx: IExecuteFunctions, itemIndex: number, pacer?: Pacer): RequestTuning {
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	return {
+		timeoutMs: optionalNumber(options.timeoutMs, 'Timeout (Ms)', 1000, 600000, true) ?? 30000,
+		maxRetries: optionalNumber(options.maxRetries, 'Max Retries', 0, 10, true) ?? 2,
+		pacer,
+	};
+}
