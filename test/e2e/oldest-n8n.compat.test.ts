@@ -15,7 +15,8 @@ const lib = require('../../scripts/n8n/lib');
 const PREFIX = `${lib.PACKAGE_NAME}.`;
 const CANARY = `sk-canary-compat-${crypto.randomBytes(12).toString('hex')}`;
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
-// AI sub-nodes need @n8n/ai-node-sdk, which n8n bundles from 2.16 on: not expected to load on 2.8.
+// AI sub-nodes need @n8n/ai-node-sdk, which n8n bundles from 2.16 on: not expected to work on 2.8
+// (the JLab LLM Chat Model loads the SDK on first use, so its file loads and it says what it needs).
 const AI_SUBNODES = new Set([`${PREFIX}lmChatJlabLlm`]);
 
 const examples: Array<{ file: string; workflow: { id: string; nodes: Array<{ name: string; type: string }> } }> = lib.loadExamples();
@@ -77,6 +78,22 @@ describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed
 		const res = await lib.executeWorkflow(stack.n8n, example.workflow.id);
 		output.push(res.stdout, res.stderr);
 		checkRun(file, res, example.workflow, PREFIX);
+	});
+
+	it('the JLab LLM Chat Model: its file loads without the SDK, and a chain that uses it fails saying it needs n8n 2.16', async () => {
+		const chain = examples.find((e) => e.file === 'chat-model-basic-chain.json');
+		expect(chain).toBeDefined();
+		expect(await stack.client.nodeTypeNames()).toContain(`${PREFIX}lmChatJlabLlm`);
+		const before = stack.sandbox.requests.length;
+		const res = await lib.executeWorkflow(stack.n8n, chain!.workflow.id);
+		output.push(res.stdout, res.stderr);
+		expect(res.run).toBeDefined();
+		const model = chain!.workflow.nodes.find((n) => AI_SUBNODES.has(n.type))!.name;
+		const task = res.run.data.resultData.runData[model]?.[0];
+		expect(task?.error?.message).toBe('JLab LLM Chat Model needs n8n 2.16 or newer');
+		expect(JSON.stringify(res.run.data.resultData.error)).toContain('needs n8n 2.16 or newer');
+		// It failed before any request.
+		expect(stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/chat/completions')).toEqual([]);
 	});
 
 	it('the gateway saw the credential\'s key, and no piece of it is in the CLI output, the log or the DB', async () => {

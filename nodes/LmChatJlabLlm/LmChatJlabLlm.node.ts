@@ -1,0 +1,166 @@
+import type { OpenAiModel, SupplyModelOptions } from '@n8n/ai-node-sdk';
+import type {
+	IDataObject,
+	INodeType,
+	INodeTypeDescription,
+	ISupplyDataFunctions,
+	SupplyData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+
+import { spendMetadata } from '../shared/attribution';
+import { classifyClientError, isCancellation } from '../shared/clientErrors';
+import { GatewayError, inputError, toNodeError } from '../shared/errors';
+import { checkApiKey, CREDENTIAL_TYPE, gatewaySettings } from '../shared/gateway';
+import { searchModels } from '../shared/models';
+
+import { CHAT_ROUTE, GatewayCaller, installCaller } from './gatewayCaller';
+import { optionsProperty, readModelOptions, type ModelSettings } from './options';
+
+type Sdk = { supplyModel: (ctx: ISupplyDataFunctions, model: SupplyModelOptions) => SupplyData };
+
+/** n8n bundles the SDK from 2.16 on; loaded on first use so that older n8n still loads the package. */
+async function loadSdk(ctx: ISupplyDataFunctions): Promise<Sdk> {
+	try {
+		return await import('@n8n/ai-node-sdk');
+	} catch {
+		throw new NodeOperationError(ctx.getNode(), 'JLab LLM Chat Model needs n8n 2.16 or newer', {
+			description:
+				"This n8n does not bundle @n8n/ai-node-sdk, which AI sub-nodes of community packages use (n8n ≥ 2.16). Update n8n, or use the JLab LLM Chat node, which works on any n8n 2.x.",
+		});
+	}
+}
+
+function modelOf(ctx: ISupplyDataFunctions, itemIndex: number): string {
+	const value = ctx.getNodeParameter('model', itemIndex, '', { extractValue: true }) as unknown;
+	if (typeof value !== 'string' || value.trim() === '') {
+		throw inputError('Model', 'pick a model from the list or enter its ID, e.g. openai/gpt-oss-120b');
+	}
+	return value.trim();
+}
+
+/** The SDK's OpenAI-compatible model for the gateway: chat completions, LiteLLM metadata in the body. */
+export function modelOptions(
+	baseUrl: string,
+	apiKey: string,
+	model: string,
+	settings: ModelSettings,
+	metadata: IDataObject | undefined,
+): OpenAiModel {
+	const additionalParams: Record<string, unknown> = {};
+	// Sent as is: the SDK only forwards its own `reasoning` option for OpenAI's o-series names.
+	if (settings.reasoningEffort) additionalParams.reasoning_effort = settings.reasoningEffort;
+	if (metadata) additionalParams.metadata = metadata;
+	const options: OpenAiModel = {
+		type: 'openai',
+		baseUrl: `${baseUrl}/v1`,
+		apiKey,
+		model,
+		useResponsesApi: false,
+		timeout: settings.timeoutMs,
+		maxRetries: settings.maxRetries,
+	};
+	if (settings.temperature !== undefined) options.temperature = settings.temperature;
+	if (settings.topP !== undefined) options.topP = settings.topP;
+	if (settings.maxTokens !== undefined) options.maxTokens = settings.maxTokens;
+	if (settings.frequencyPenalty !== undefined) options.frequencyPenalty = settings.frequencyPenalty;
+	if (settings.presencePenalty !== undefined) options.presencePenalty = settings.presencePenalty;
+	if (Object.keys(additionalParams).length) options.additionalParams = additionalParams;
+	return options;
+}
+
+/** The lab's LLM gateway as the language model of n8n's AI Agent, chains and other AI root nodes. */
+export class LmChatJlabLlm implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'JLab LLM Chat Model',
+		name: 'lmChatJlabLlm',
+		icon: { light: 'file:lmChatJlabLlm.svg', dark: 'file:lmChatJlabLlm.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["model"] && $parameter["model"].value || "" }}',
+		description: "A model on Jefferson Lab's LLM gateway, for the AI Agent, the Basic LLM Chain and other AI nodes",
+		defaults: { name: 'JLab LLM Chat Model' },
+		codex: {
+			categories: ['AI'],
+			subcategories: {
+				AI: ['Language Models', 'Root Nodes'],
+				'Language Models': ['Chat Models (Recommended)'],
+			},
+			resources: {
+				primaryDocumentation: [{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#jlab-llm-chat-model' }],
+				credentialDocumentation: [{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#credential-jlab-llm-api' }],
+			},
+		},
+		inputs: [],
+		outputs: [NodeConnectionTypes.AiLanguageModel],
+		outputNames: ['Model'],
+		credentials: [{ name: 'jlabLlmApi', required: true }],
+		properties: [
+			{
+				displayName:
+					'Connect this model to an AI Agent, a Basic LLM Chain or another AI node. Needs n8n 2.16 or newer.',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Model',
+				name: 'model',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
+				description: 'The model to answer: every model this key may call, as the gateway lists it',
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						placeholder: 'Select a model…',
+						typeOptions: { searchListMethod: 'searchModels', searchable: true },
+					},
+					{
+						displayName: 'By ID',
+						name: 'id',
+						type: 'string',
+						placeholder: 'e.g. openai/gpt-oss-120b',
+					},
+				],
+			},
+			optionsProperty,
+		],
+	};
+
+	methods = {
+		listSearch: { searchModels },
+	};
+
+	async supplyData(this: ISupplyDataFunctions, itemIndex: number): Promise<SupplyData> {
+		const node = this.getNode();
+		let options: OpenAiModel;
+		let settings: ModelSettings;
+		let secrets: string[];
+		try {
+			const gateway = await gatewaySettings(this, itemIndex);
+			const credentials = await this.getCredentials(CREDENTIAL_TYPE, itemIndex);
+			const apiKey = checkApiKey(credentials.apiKey);
+			secrets = [...new Set([apiKey, ...gateway.secrets])];
+			settings = readModelOptions(this.getNodeParameter('options', itemIndex, {}) as IDataObject);
+			options = modelOptions(gateway.baseUrl, apiKey, modelOf(this, itemIndex), settings, spendMetadata(this, settings));
+		} catch (error) {
+			if (error instanceof GatewayError) throw toNodeError(node, error, itemIndex);
+			throw new NodeOperationError(node, error as Error, { itemIndex });
+		}
+
+		const signal = this.getExecutionCancelSignal?.();
+		const caller = new GatewayCaller({ node, maxRetries: settings.maxRetries, secrets, signal });
+		// Only used if the model's own retry helper could not be replaced: classify, never retry raw.
+		options.onFailedAttempt = (error: unknown) => {
+			if (isCancellation(error, signal)) return;
+			throw caller.nodeError(classifyClientError(error, CHAT_ROUTE, secrets));
+		};
+		const { supplyModel } = await loadSdk(this);
+		const supplied = supplyModel(this, options);
+		installCaller(supplied.response, caller);
+		return supplied;
+	}
+}
