@@ -40,7 +40,7 @@ export class JlabLlmN8nApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'An n8n API key (Settings → n8n API → Create an API key) with the scope credential:update (rotation), and credential:create for Create Key',
+				'An n8n API key (Settings → n8n API → Create an API key) with the scope credential:update (rotation), credential:create for Create Key, and workflow:list for Audit Workflows',
 		},
 		{
 			displayName: 'Allow Unencrypted HTTP',

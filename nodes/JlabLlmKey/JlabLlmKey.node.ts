@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { getModels } from '../shared/models';
+import * as auditWorkflows from './actions/key/auditWorkflows.operation';
 import * as block from './actions/key/block.operation';
 import * as createKey from './actions/key/createKey.operation';
 import * as listKeys from './actions/key/listKeys.operation';
@@ -20,12 +21,12 @@ export class JlabLlmKey implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{ {"rotate": "Rotate key", "revoke": "Revoke key", "createKey": "Create key", "updateKey": "Update key", "block": "Block key", "unblock": "Unblock key", "listKeys": "List keys"}[$parameter["operation"]] }}',
+			'={{ {"rotate": "Rotate key", "revoke": "Revoke key", "createKey": "Create key", "updateKey": "Update key", "block": "Block key", "unblock": "Unblock key", "listKeys": "List keys", "auditWorkflows": "Audit workflows for keys"}[$parameter["operation"]] }}',
 		description:
-			'Rotate or revoke the key of a JLab LLM credential without ever showing it, and mint, limit, block and list keys for bots',
+			'Rotate or revoke the key of a JLab LLM credential without ever showing it, mint, limit, block and list keys for bots, and find raw keys left in workflows',
 		documentationUrl: 'https://github.com/jlab/n8n-nodes-jlab-llm#jlab-llm-key',
 		defaults: { name: 'JLab LLM Key' },
-		// Never offered to an AI agent: these operations mint, rotate, block and revoke keys.
+		// Never offered to an AI agent: these operations mint, rotate, block and revoke keys, and read every workflow.
 		// (n8n's type only spells `true`; `false` is what it checks for.)
 		usableAsTool: false as never,
 		inputs: [NodeConnectionTypes.Main],
@@ -35,7 +36,7 @@ export class JlabLlmKey implements INodeType {
 			{
 				name: 'jlabLlmN8nApi',
 				required: true,
-				displayOptions: { show: { operation: ['rotate', 'createKey'] } },
+				displayOptions: { show: { operation: ['rotate', 'createKey', 'auditWorkflows'] } },
 			},
 		],
 		properties: [
@@ -46,6 +47,13 @@ export class JlabLlmKey implements INodeType {
 				noDataExpression: true,
 				default: 'rotate',
 				options: [
+					{
+						name: 'Audit Workflows',
+						value: 'auditWorkflows',
+						action: 'Audit workflows for raw keys',
+						description:
+							'Find LiteLLM keys pasted into workflows (parameters, pinned and static data): one item per place, fingerprints only',
+					},
 					{
 						name: 'Block',
 						value: 'block',
@@ -97,6 +105,7 @@ export class JlabLlmKey implements INodeType {
 			...block.description,
 			...unblock.description,
 			...listKeys.description,
+			...auditWorkflows.description,
 		],
 	};
 

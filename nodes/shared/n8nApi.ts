@@ -69,7 +69,7 @@ const ADVICE: Partial<Record<ErrorClass, string>> = {
 	invalid_key:
 		'n8n refused the n8n API key of the "JLab LLM N8N API" credential (wrong, expired or deleted). Create a new one under Settings → n8n API.',
 	permission_denied:
-		'The n8n API key may not do this: rotation needs the scope credential:update, Create Key also credential:create. Or this n8n version lacks the route (writing a credential needs n8n 2.8.4 or newer).',
+		'The n8n API key may not do this: rotation needs the scope credential:update, Create Key also credential:create, Audit Workflows workflow:list (and credential:create to move keys). Or this n8n version lacks the route (writing a credential needs n8n 2.8.4 or newer).',
 	bad_request: "n8n refused the request: check the credential ID and the message from n8n.",
 	rate_limited: 'n8n asked to slow down. Try again in a minute.',
 	upstream_error: 'n8n answered with a server error. Check the n8n logs.',

@@ -5,6 +5,8 @@ const KEY_PATTERN = /sk-[A-Za-z0-9_-]+/g;
 const BEARER_PATTERN = /\b(Bearer|Basic)\s+[^\s"',;]+/gi;
 // Any run of this many characters copied from a known key counts as a leak.
 const PIECE = 8;
+// Characters of a key-like token: a masked piece takes the rest of its token with it.
+const TOKEN_CHAR = /[A-Za-z0-9_-]/;
 
 export interface KeyFingerprint {
 	/** `sk-…abcd`: what LiteLLM itself shows as key_name, safe to print. */
@@ -47,6 +49,16 @@ function maskKnownPieces(text: string, secret: string): string {
 		}
 	}
 	if (!hit) return text;
+	// The whole token around a piece goes: another key sharing a prefix with this one (sk-jlab-…)
+	// would otherwise lose its "sk-" and no longer look like a key, leaving its rest in the clear.
+	for (let j = 0; j < text.length; j++) {
+		if (!covered[j]) continue;
+		for (let k = j - 1; k >= 0 && !covered[k] && TOKEN_CHAR.test(text[k]); k--) covered[k] = true;
+		let k = j + 1;
+		while (k < text.length && covered[k]) k++;
+		for (; k < text.length && TOKEN_CHAR.test(text[k]); k++) covered[k] = true;
+		j = k - 1;
+	}
 	let out = '';
 	for (let j = 0; j < text.length; j++) {
 		if (covered[j]) {

@@ -84,6 +84,10 @@ export interface N8nApiOptions {
 	timeline?: Call[];
 	/** Called after every request that reached a handler, once the answer is settled. */
 	afterEach?: (call: Call) => void;
+	/** Workflows GET /api/v1/workflows lists (as n8n 2.41 returns them: nodes, pinData, staticData, …). */
+	workflows?: Array<Record<string, unknown>>;
+	/** The most workflows one page holds, whatever `limit` asks (n8n: 250). */
+	maxPageSize?: number;
 }
 
 export interface N8nApiStandIn {
@@ -95,7 +99,7 @@ export interface N8nApiStandIn {
 	close(): Promise<void>;
 }
 
-const ALL_SCOPES = ['credential:create', 'credential:update', 'credential:list', 'credential:read', 'credential:delete'];
+const ALL_SCOPES = ['credential:create', 'credential:update', 'credential:list', 'credential:read', 'credential:delete', 'workflow:list', 'workflow:read'];
 
 export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn> {
 	const calls: Call[] = [];
@@ -154,7 +158,7 @@ export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn
 			return;
 		}
 
-		const result = apply(method, url.pathname, body);
+		const result = apply(method, url.pathname, body, url.searchParams);
 		if (fault?.kind === 'lose') {
 			req.socket.destroy();
 		} else if (fault?.kind === 'applied_error') {
@@ -169,8 +173,31 @@ export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn
 		return scopes.includes(scope) ? undefined : { status: 403, body: { message: 'Forbidden' } };
 	}
 
-	function apply(method: string, path: string, body: unknown): { status: number; body: unknown } {
+	function apply(method: string, path: string, body: unknown, query: URLSearchParams): { status: number; body: unknown } {
 		const b = (body ?? {}) as Record<string, unknown>;
+		if (path === '/api/v1/workflows' && method === 'GET') {
+			const denied = need('workflow:list');
+			if (denied) return denied;
+			// n8n's cursor: base64 of {offset, limit}; the limit in the cursor wins over the query's.
+			let offset = 0;
+			let limit = Number(query.get('limit') ?? 100);
+			const cursor = query.get('cursor');
+			if (cursor) {
+				try {
+					const decoded = JSON.parse(Buffer.from(cursor, 'base64').toString('utf8')) as { offset: number; limit: number };
+					offset = decoded.offset;
+					limit = decoded.limit ?? limit;
+				} catch {
+					return { status: 400, body: { message: 'An invalid cursor was provided' } };
+				}
+			}
+			if (!Number.isInteger(limit) || limit < 1 || limit > 250) return { status: 400, body: { message: 'request/query/limit must be <= 250' } };
+			limit = Math.min(limit, options.maxPageSize ?? 250);
+			const all = options.workflows ?? [];
+			const data = all.slice(offset, offset + limit);
+			const next = offset + limit < all.length ? Buffer.from(JSON.stringify({ offset: offset + limit, limit })).toString('base64') : null;
+			return { status: 200, body: { data, nextCursor: next } };
+		}
 		let m = /^\/api\/v1\/credentials\/schema\/([^/]+)$/.exec(path);
 		if (m && method === 'GET') return { status: 200, body: { type: 'object', additionalProperties: false, properties: {} } };
 		if (path === '/api/v1/credentials' && method === 'GET') {

@@ -32,7 +32,7 @@ describe('JLab LLM Key node description', () => {
 		expect(d.displayName).toBe('JLab LLM Key');
 		expect((d as unknown as { usableAsTool: unknown }).usableAsTool).toBe(false);
 		const ops = (d.properties.find((p) => p.name === 'operation')?.options ?? []).map((o) => (o as { value: string }).value);
-		expect(ops.sort()).toEqual(['block', 'createKey', 'listKeys', 'revoke', 'rotate', 'unblock', 'updateKey']);
+		expect(ops.sort()).toEqual(['auditWorkflows', 'block', 'createKey', 'listKeys', 'revoke', 'rotate', 'unblock', 'updateKey']);
 		expect(d.credentials?.map((c) => c.name)).toEqual(['jlabLlmApi', 'jlabLlmN8nApi']);
 	});
 });

@@ -52,6 +52,13 @@ export interface WorldOptions {
 	profile?: string;
 	/** The gateway echoes presented keys in its error messages (as LiteLLM has done). */
 	echoKeyInErrors?: boolean;
+	/** Workflows the stand-in n8n API lists, and its page size. */
+	workflows?: Array<Record<string, unknown>>;
+	maxPageSize?: number;
+	/** More keys the sandbox knows. */
+	extraKeys?: IDataObject[];
+	/** The sandbox hides /key/… routes (404), as a reverse proxy may. */
+	exposeManagement?: boolean;
 }
 
 export interface World {
@@ -102,7 +109,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 			},
 			{ key: ADMIN, key_alias: 'root-admin', user_id: 'root' },
 			{ key: NOUSER, key_alias: 'orphan-bot' },
+			...(options.extraKeys ?? []),
 		],
+		...(options.exposeManagement === false ? { exposeManagement: false } : {}),
 	});
 	const timeline: Call[] = [];
 	const violations: World['violations'] = [];
@@ -134,6 +143,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		afterEach: observe,
 		scopes: options.n8nScopes,
 		requireDomainField: options.requireDomainField,
+		workflows: options.workflows,
+		maxPageSize: options.maxPageSize,
 	});
 	(store.byId.get(N8N_CRED_ID) as { data: IDataObject }).data.baseUrl = `${n8n.url}/api/v1`;
 	return {

@@ -13,7 +13,8 @@ describe('package.json', () => {
 		expect(pkg.license).toBe('MIT');
 		expect(pkg.dependencies ?? {}).toEqual({});
 		expect(pkg.peerDependencies['n8n-workflow']).toBe('*');
-		expect(pkg.files).toEqual(['dist']);
+		// npm 11 no longer adds CHANGELOG.md by itself, so it is listed.
+		expect(pkg.files).toEqual(['dist', 'CHANGELOG.md']);
 		expect(pkg.n8n.n8nNodesApiVersion).toBe(1);
 		expect(pkg.n8n.strict).toBe(true);
 		expect(pkg.n8n.credentials).toContain('dist/credentials/JlabLlmApi.credentials.js');

@@ -62,3 +62,20 @@ describe('redactDeep', () => {
 		expect(out.self).toBe(out);
 	});
 });
+
+describe('redact: keys that share a prefix with the known secret', () => {
+	it('masks another key whose first characters are pieces of the known one (sk-jlab-… keys)', () => {
+		const own = 'sk-jlab-team-alice-0a1b2c3d4e5f6a7b8c9d';
+		const other = 'sk-jlab-team-robot-9f8e7d6c5b4a39281706';
+		const out = redact(`Received keys = ${own}, ${other}`, [own]);
+		expect(out).not.toContain('robot-9f8e7d6c5b4a');
+		for (let i = 0; i + 8 <= other.length; i++) expect(out).not.toContain(other.slice(i, i + 8));
+		for (let i = 0; i + 8 <= own.length; i++) expect(out).not.toContain(own.slice(i, i + 8));
+		expect(out).toBe('Received keys = [redacted], [redacted]');
+	});
+
+	it('takes the whole token around a piece of the known key, and nothing beyond it', () => {
+		const own = 'sk-canary-RDCT7hQ2wX9zL4mN8pV3bK6j';
+		expect(redact(`a=${own.slice(3, 20)}xyz; b=ok`, [own])).toBe('a=[redacted]; b=ok');
+	});
+});
