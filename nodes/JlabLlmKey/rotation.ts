@@ -11,7 +11,7 @@ import {
 	gatewaySettings,
 	retryDelayMs,
 } from '../shared/gateway';
-import { updateCredentialData } from '../shared/n8nApi';
+import { n8nApiSettings, updateCredentialData } from '../shared/n8nApi';
 import { pause } from '../shared/pacing';
 import { fingerprint, type KeyFingerprint, keyHash, redact } from '../shared/redact';
 import type { KeyInfoResponse, KeyInfoRow } from '../shared/types';
@@ -268,6 +268,8 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 	const { tuning } = input;
 	const own = await readOwnCredential(ctx, i);
 	const { baseUrl } = await gatewaySettings(ctx, i);
+	// A bad n8n API credential is bad input: it fails before the first request, not after inspect.
+	await n8nApiSettings(ctx, i);
 	const ownId = ctx.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? undefined;
 	// The old key is read from the node's credential, so only that credential may receive the new one.
 	if (input.credentialId && ownId && input.credentialId !== ownId) {

@@ -368,7 +368,10 @@ function failureOf(err: GatewayError): JsonObject | undefined {
 export function toNodeError(node: INode, err: GatewayError, itemIndex?: number): NodeApiError | NodeOperationError {
 	const failure = failureOf(err) as never;
 	if (err.details.status === undefined) {
-		return new NodeOperationError(node, err.message, { itemIndex, description: err.description, failure });
+		const nodeError = new NodeOperationError(node, err.message, { itemIndex, description: err.description, failure });
+		// n8n swaps a message naming ECONNRESET & co. for its generic text; keep the classified one.
+		nodeError.message = err.message;
+		return nodeError;
 	}
 	const response: JsonObject = {
 		errorClass: err.errorClass,

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The real-n8n suites on a fresh machine: installs Debian's Chromium, Redis and PostgreSQL and the
 # pinned n8n (+ Node 24) into the cache folder when missing, packs the package once, then runs the
-# e2e, browser, compat and queue-mode suites and prints the wall time of each part. Expects `npm ci`.
+# e2e, browser, compat, queue-mode and chaos suites and prints the wall time of each part. Expects `npm ci`.
 #
-#   bash scripts/ci/e2e.sh                 all four suites
+#   bash scripts/ci/e2e.sh                 all five suites
 #   bash scripts/ci/e2e.sh e2e browser     only these
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(e2e browser compat queue)
+[ ${#suites[@]} -eq 0 ] && suites=(e2e browser compat queue chaos)
 wants() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 declare -a report=()
@@ -52,13 +52,14 @@ pack() {
 
 if wants browser; then timed "install: chromium (apt)" install_chromium; fi
 if wants queue; then timed "install: redis, postgresql (apt)" install_queue_services; fi
-if wants e2e || wants browser || wants queue; then timed "install: n8n 2.41.1 + Node 24 (cache)" node scripts/n8n/install.js; fi
+if wants e2e || wants browser || wants queue || wants chaos; then timed "install: n8n 2.41.1 + Node 24 (cache)" node scripts/n8n/install.js; fi
 if wants compat; then timed "install: n8n 2.8.4 (cache)" node scripts/n8n/install.js --oldest; fi
 timed "build + npm pack" pack || { printf '%s\n' "${report[@]}"; exit 1; }
 
 if wants e2e; then timed "e2e (n8n 2.41.1)" npx jest -c jest.e2e.config.js --runInBand --ci --json --outputFile=.tmp/jest-e2e.json; fi
 if wants browser; then timed "browser (Chromium, n8n 2.41.1)" npx jest -c jest.browser.config.js --runInBand --ci --json --outputFile=.tmp/jest-browser.json; fi
 if wants compat; then timed "compat (n8n 2.8.4, Node $(node -p process.versions.node))" npx jest -c jest.compat.config.js --runInBand --ci --json --outputFile=.tmp/jest-compat.json; fi
+if wants chaos; then timed "chaos + leak hunt (n8n 2.41.1)" npx jest -c jest.chaos.config.js --runInBand --ci --json --outputFile=.tmp/jest-chaos.json; fi
 if wants queue; then timed "queue (main + 2 workers, n8n 2.41.1)" npx jest -c jest.queue.config.js --runInBand --ci --json --outputFile=.tmp/jest-queue.json; fi
 
 rm -f "$JLAB_LLM_TARBALL"

@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { GatewayError, inputError } from '../../../shared/errors';
 import { CREDENTIAL_TYPE, gatewaySettings } from '../../../shared/gateway';
 import type { ItemResult } from '../../../shared/items';
-import { createCredential } from '../../../shared/n8nApi';
+import { createCredential, n8nApiSettings } from '../../../shared/n8nApi';
 import type { Pacer } from '../../../shared/pacing';
 import { fingerprint } from '../../../shared/redact';
 import { gatewayTime, newVirtualKey } from '../../helpers/keys';
@@ -179,6 +179,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	const tuning = readTuning(this, itemIndex, pacer);
 
 	const { baseUrl } = await gatewaySettings(this, itemIndex);
+	// A bad n8n API credential fails here, before a key is minted that would have to be deleted again.
+	await n8nApiSettings(this, itemIndex);
 	const allowHttp = await ownAllowHttp(this, itemIndex);
 	const newKey = newVirtualKey();
 	const secrets = [newKey];
