@@ -1,45 +1,6 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { updateDisplayOptions } from 'n8n-workflow';
+import { blockStateOperation } from '../../helpers/blockState';
 
-import { gatewayRequest } from '../../../shared/gateway';
-import type { ItemResult } from '../../../shared/items';
-import type { Pacer } from '../../../shared/pacing';
-import { keySummary } from '../../helpers/keys';
-import { keySelectProperties, selectedKey } from '../../helpers/keySelect';
-import { readTuning, tuningOptions } from '../../helpers/options';
+const operation = blockStateOperation('unblock', 'Unblocks a key the gateway admins blocked. Needs an admin key.');
 
-const properties: INodeProperties[] = [
-	{
-		displayName: 'Unblocks a key the gateway admins blocked. Needs an admin key.',
-		name: 'unblockNotice',
-		type: 'notice',
-		default: '',
-	},
-	...keySelectProperties(false),
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [...tuningOptions],
-	},
-];
-
-export const description = updateDisplayOptions({ show: { operation: ['unblock'] } }, properties);
-
-export async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
-	const tuning = readTuning(this, itemIndex, pacer);
-	const target = await selectedKey(this, itemIndex, tuning, false);
-	const res = await gatewayRequest.call(this, {
-		route: '/key/unblock',
-		method: 'POST',
-		body: { key: target.hash },
-		itemIndex,
-		timeoutMs: tuning.timeoutMs,
-		maxRetries: tuning.maxRetries,
-		pacer,
-	});
-	const row = { ...(target.row ?? {}), ...((res.body as IDataObject) ?? {}) };
-	return [{ json: { ...keySummary(row, target.hash), blocked: false } }];
-}
+export const description = operation.description;
+export const execute = operation.execute;
