@@ -1,7 +1,8 @@
 import type {
-	IAuthenticateGeneric,
+	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
+	IHttpRequestOptions,
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
@@ -51,14 +52,15 @@ export class JlabLlmApi implements ICredentialType {
 		},
 	];
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
-			headers: {
-				Authorization: '=Bearer {{$credentials.apiKey}}',
-			},
-		},
-	};
+	/**
+	 * `Authorization: Bearer <key>` on every request n8n sends with this credential. Written as code,
+	 * not as an expression: n8n 2.x evaluates a credential's expressions in an isolated VM for every
+	 * request (about 0.7 ms each), which was a fifth of the Chat node's cost per item in a batch.
+	 */
+	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		requestOptions.headers = { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${String(credentials.apiKey ?? '')}` };
+		return requestOptions;
+	}
 
 	// /key/info with no query proves the key is known, not blocked, not expired; the gateway's
 	// own error type names the reason, so every answer is read (ignoreHttpStatusErrors) and

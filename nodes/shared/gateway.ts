@@ -1,5 +1,6 @@
 import type {
 	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestMethods,
@@ -40,6 +41,13 @@ export interface GatewayRequestOptions {
 	pacer?: Pacer;
 	/** Extra values to scrub from errors (e.g. a key being rotated). */
 	secrets?: string[];
+	/**
+	 * Authenticate with the credential as this node run read it (gatewaySettings) instead of letting
+	 * n8n read and decrypt it from its database again for every request. For runs of many requests
+	 * that never write the credential themselves; a key rotated meanwhile is picked up as soon as the
+	 * gateway refuses the old one (invalid or expired key).
+	 */
+	reuseCredential?: boolean;
 }
 
 export interface GatewayResponse<T> {
@@ -105,24 +113,52 @@ export function checkApiKey(raw: unknown): string {
 }
 
 const settingsCache = new WeakMap<object, Promise<GatewaySettings>>();
+/** The decrypted credential behind a run's settings, for requests that reuse it. */
+const credentialCache = new WeakMap<object, ICredentialsDecrypted>();
+/** A re-read of the credential under way after the gateway refused the run's key. */
+const rereads = new WeakMap<object, Promise<unknown>>();
+
+async function readSettings(ctx: GatewayContext, itemIndex: number): Promise<GatewaySettings> {
+	const creds = (await (ctx as IExecuteFunctions).getCredentials(CREDENTIAL_TYPE, itemIndex)) as ICredentialDataDecryptedObject;
+	const key = checkApiKey(creds.apiKey);
+	const settings = { baseUrl: normalizeBaseUrl(creds.baseUrl, creds.allowHttp === true), secrets: [key] };
+	const ref = ctx.getNode().credentials?.[CREDENTIAL_TYPE];
+	credentialCache.set(ctx, { id: ref?.id ?? '', name: ref?.name ?? '', type: CREDENTIAL_TYPE, data: creds });
+	return settings;
+}
 
 /** Reads the credential once per node run: base URL (validated) and the key to scrub. */
 export async function gatewaySettings(ctx: GatewayContext, itemIndex = 0): Promise<GatewaySettings> {
 	let cached = settingsCache.get(ctx);
 	if (!cached) {
-		cached = (async () => {
-			const creds = (await (ctx as IExecuteFunctions).getCredentials(
-				CREDENTIAL_TYPE,
-				itemIndex,
-			)) as ICredentialDataDecryptedObject;
-			const key = checkApiKey(creds.apiKey);
-			return { baseUrl: normalizeBaseUrl(creds.baseUrl, creds.allowHttp === true), secrets: [key] };
-		})();
+		cached = readSettings(ctx, itemIndex);
 		settingsCache.set(ctx, cached);
 		// A failed read is not cached, so a corrected credential is picked up.
 		cached.catch(() => settingsCache.delete(ctx));
 	}
 	return await cached;
+}
+
+/**
+ * The gateway refused the key a request was authenticated with: reads the credential again (once
+ * for all requests refused together) and tells whether it now holds another key, e.g. after a
+ * rotation. The run's settings then carry the new key.
+ */
+async function rereadCredential(ctx: GatewayContext, used: ICredentialsDecrypted, itemIndex: number): Promise<boolean> {
+	if (credentialCache.get(ctx) === used) {
+		let pending = rereads.get(ctx);
+		if (!pending) {
+			const fresh = readSettings(ctx, itemIndex);
+			pending = fresh.then(
+				() => settingsCache.set(ctx, fresh),
+				() => undefined,
+			);
+			rereads.set(ctx, pending);
+			void pending.then(() => rereads.delete(ctx));
+		}
+		await pending;
+	}
+	return credentialCache.get(ctx)?.data?.apiKey !== used.data?.apiKey;
 }
 
 function plainHeaders(raw: unknown): Record<string, string> {
@@ -159,6 +195,7 @@ async function send(
 	settings: GatewaySettings,
 	opts: GatewayRequestOptions,
 	timeoutMs: number,
+	credential?: ICredentialsDecrypted,
 ): Promise<RawResponse> {
 	const request: IHttpRequestOptions = {
 		method: opts.method ?? 'GET',
@@ -175,6 +212,7 @@ async function send(
 		ctx as IExecuteFunctions,
 		CREDENTIAL_TYPE,
 		request,
+		credential ? { credentialsDecrypted: credential } : undefined,
 	)) as RawResponse;
 }
 
@@ -217,7 +255,7 @@ export async function gatewayRequest<T = IDataObject>(
 	this: GatewayContext,
 	opts: GatewayRequestOptions,
 ): Promise<GatewayResponse<T>> {
-	const settings = await gatewaySettings(this, opts.itemIndex ?? 0);
+	let settings = await gatewaySettings(this, opts.itemIndex ?? 0);
 	const secrets = [...settings.secrets, ...(opts.secrets ?? [])];
 	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
 	const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -226,11 +264,13 @@ export async function gatewayRequest<T = IDataObject>(
 	// Retries spent; a wait the gateway asked for is free while the run makes progress.
 	let retries = 0;
 	let progressAtLastWait: number | undefined;
+	let reread = false;
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
 		let err: GatewayError | undefined;
+		const credential = opts.reuseCredential ? credentialCache.get(this) : undefined;
 		try {
-			const res = await send(this, settings, opts, timeoutMs);
+			const res = await send(this, settings, opts, timeoutMs, credential);
 			const headers = plainHeaders(res.headers);
 			err = classifyResponse(res.statusCode, res.body, headers, opts.route, secrets);
 			if (!err) {
@@ -246,6 +286,18 @@ export async function gatewayRequest<T = IDataObject>(
 			err = classifyNetworkError(error, opts.route, secrets);
 		}
 		err.details.attempts = attempt + 1;
+		// A key refused while the run reused its credential may have been rotated meanwhile: once
+		// per request, read the credential again and resend at once if it holds another key.
+		if (credential && !reread && (err.errorClass === 'invalid_key' || err.errorClass === 'expired_key')) {
+			reread = true;
+			opts.pacer?.noteFailure(err);
+			if (await rereadCredential(this, credential, opts.itemIndex ?? 0)) {
+				settings = await gatewaySettings(this, opts.itemIndex ?? 0);
+				secrets.push(...settings.secrets);
+				continue;
+			}
+			throw err;
+		}
 		const askedToWait = err.errorClass === 'rate_limited' && err.details.retryAfterMs !== undefined;
 		if (askedToWait) opts.pacer?.pauseFor(err.details.retryAfterMs as number);
 		opts.pacer?.noteFailure(err);

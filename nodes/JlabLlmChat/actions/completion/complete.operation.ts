@@ -15,6 +15,7 @@ import {
 	DEFAULT_TIMEOUT_S,
 	MAX_CONCURRENCY,
 	readOptions,
+	START_CONCURRENCY,
 	type ChatSettings,
 } from './options';
 import { ROUTE, shapeOutput } from './output';
@@ -146,7 +147,7 @@ const properties: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: MAX_CONCURRENCY, numberPrecision: 0 },
 				default: DEFAULT_CONCURRENCY,
 				description:
-					'Most items in flight at once. The node starts with 16 and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.',
+					'Most items in flight at once. The node starts with 32 and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.',
 			},
 			{
 				displayName: 'End-User ID',
@@ -418,6 +419,8 @@ async function complete(
 			maxRetries: plan.settings.maxRetries,
 			itemIndex: i,
 			pacer,
+			// A batch sends many requests with one credential: n8n need not read it for each one.
+			reuseCredential: true,
 		});
 	} catch (error) {
 		throw await explainModelError(ctx, error, plan.model, models, i);
@@ -453,12 +456,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	}
 	const first = plans.find((p): p is ChatPlan => !(p instanceof Error));
 	const concurrency = first?.settings.concurrency ?? DEFAULT_CONCURRENCY;
-	const pacer = new AdaptiveConcurrency({ max: concurrency });
+	const pacer = new AdaptiveConcurrency({ max: concurrency, start: START_CONCURRENCY });
 	const models = new ModelListCache();
 	return await runItems.call(
 		this,
 		async function (this: IExecuteFunctions, i: number) {
 			const plan = plans[i];
+			// Each item's request is built from its plan once: nothing of the item stays behind it.
+			plans[i] = undefined;
 			if (plan instanceof Error) throw plan;
 			return await complete(this, i, plan as ChatPlan, pacer, models);
 		},

@@ -5,6 +5,8 @@ import { inputError } from '../../../shared/errors';
 /** Items in flight at most, unless the user sets Concurrency. */
 export const DEFAULT_CONCURRENCY = 64;
 export const MAX_CONCURRENCY = 256;
+/** Items a run starts with (at most Concurrency): half the default cap, reached after one round trip. */
+export const START_CONCURRENCY = 32;
 export const DEFAULT_TIMEOUT_S = 180;
 export const DEFAULT_MAX_RETRIES = 3;
 
