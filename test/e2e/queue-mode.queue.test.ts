@@ -296,7 +296,7 @@ describe(`n8n ${lib.CURRENT.n8n} in queue mode (Redis, PostgreSQL, a main and tw
 			// is not fair (whoever asks first gets the window): one may meet most of them.
 			expect(b.limited).toBeLessThanOrEqual(4 * BATCH_ITEMS);
 			expect(b.inFlight).toBeGreaterThanOrEqual(1);
-			// At most the node's starting concurrency (16, docs/readme/chat.md) before the first answer,
+			// At most the node's starting concurrency (16, README, JLab LLM Chat → Concurrency) before the first answer,
 			// then what the gateway says remains in the window (≤ the key's limit).
 			expect(b.inFlight).toBeLessThanOrEqual(Math.max(16, RPM_LIMIT));
 		}
