@@ -24,7 +24,8 @@ const lib = require('../../scripts/n8n/lib');
 const PREFIX = `${lib.PACKAGE_NAME}.`;
 const rand = () => crypto.randomBytes(12).toString('hex');
 // Fresh canaries per run; each is the key of one credential.
-const CANARY = `sk-canary-chaos-${rand()}`;
+// A letter that is not hex after "chaos-": no 8-character piece of the key can match names such as "chaos-admin".
+const CANARY = `sk-canary-chaos-k${rand()}`;
 const ADMIN = `sk-canary-admin-${rand()}`;
 const ROTATING = `sk-canary-rotate-${rand()}`;
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
