@@ -9,22 +9,26 @@
  *   (a) JLab LLM Chat, default settings (only Model and Prompt set);
  *   (b) n8n's OpenAI node, typeVersion 1.8, Text → Message a Model, credential `openAiApi` whose Base
  *       URL is the sandbox's …/api/v1;
- *   (c) the HTTP Request node POSTing to …/api/v1/chat/completions with a Header Auth credential
- *       (Authorization: Bearer …); in workload 2 also (c, 1/s): throttled by hand with its Batching
- *       option (1 item per batch, 1000 ms interval).
+ *   (c) the HTTP Request node, typeVersion 4.5 (what the editor adds today), POSTing to
+ *       …/api/v1/chat/completions with a Header Auth credential (Authorization: Bearer …); in
+ *       workload 2 also (c, 1/s): throttled by hand with its Batching option (1 item per batch,
+ *       1000 ms interval).
  * Every model node has Continue On Fail on ("continueRegularOutput"), so a failure is counted per item.
  *
  * Workloads: 1) 200 items at 200 ms gateway latency; 2) 120 items, a key limited to 60 requests per
  * minute with the sandbox's real 60 s fixed window (200 ms latency; each run starts in a fresh window);
- * 3) 1,000 items at 0 ms latency (per-item overhead); 4) 5,000 items at 0 ms (peak RSS of the n8n process,
- * a fresh n8n process for each of its runs, warmed up, so no earlier run has grown its heap).
+ * 3) 1,000 items at 0 ms latency (per-item overhead); 4) 5,000 items at 0 ms (peak memory). Workloads
+ * 3 and 4 run each execution in a fresh n8n process, warmed up with 200 items of every variant, so no
+ * earlier run has grown the heap whose peak is measured; 3 and 4 together give the growth per item.
  *
  * Each execution runs inside the n8n server: started like the editor's "Execute workflow" button
  * (POST /rest/workflows/:id/run, manual mode), timed by its own stored startedAt/stoppedAt (public API
- * GET /api/v1/executions/:id), failed items counted from its stored run data. The server's main process
- * is sampled every 25 ms (/proc/<pid>/status VmRSS; VmHWM reset through clear_refs before each run).
+ * GET /api/v1/executions/:id), failed items counted from its stored run data; 429s and requests in
+ * flight come from the sandbox's request log. The server's main process is sampled every 25 ms:
+ * /proc/<pid>/status VmRSS (VmHWM reset through clear_refs before each run) and /proc/<pid>/stat CPU
+ * time. At the end, bench/retained.js shows what the Chat node itself keeps in memory (in-process).
  *
- *   node bench/run.js                 3 runs of every workload (~25 min on 2 cores)
+ *   node bench/run.js                 3 runs of every workload (~20 min on 2 cores)
  *   node bench/run.js --quick         1 run, small N and a 15 s window (smoke check, ~3 min)
  *   options: --runs <n>  --workloads 1,3  --variants a,c  --json <file> (raw results)
  *            --cpu-prof <dir> (V8 CPU profiles of n8n, written when it stops)
@@ -156,7 +160,7 @@ function modelNode(variant, limited, gatewayUrl) {
 	return {
 		...base,
 		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
+		typeVersion: 4.5,
 		parameters: {
 			method: 'POST',
 			url: `${gatewayUrl}/v1/chat/completions`,
