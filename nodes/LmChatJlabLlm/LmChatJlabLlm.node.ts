@@ -12,7 +12,7 @@ import { spendMetadata } from '../shared/attribution';
 import { classifyClientError, isCancellation } from '../shared/clientErrors';
 import { GatewayError, inputError, toNodeError } from '../shared/errors';
 import { checkApiKey, CREDENTIAL_TYPE, gatewaySettings } from '../shared/gateway';
-import { searchModels } from '../shared/models';
+import { modelProperty, searchModels } from '../shared/models';
 
 import { CHAT_ROUTE, GatewayCaller, installCaller } from './gatewayCaller';
 import { optionsProperty, readModelOptions, type ModelSettings } from './options';
@@ -103,29 +103,7 @@ export class LmChatJlabLlm implements INodeType {
 				type: 'notice',
 				default: '',
 			},
-			{
-				displayName: 'Model',
-				name: 'model',
-				type: 'resourceLocator',
-				default: { mode: 'list', value: '' },
-				required: true,
-				description: 'The model to answer: every model this key may call, as the gateway lists it',
-				modes: [
-					{
-						displayName: 'From List',
-						name: 'list',
-						type: 'list',
-						placeholder: 'Select a model…',
-						typeOptions: { searchListMethod: 'searchModels', searchable: true },
-					},
-					{
-						displayName: 'By ID',
-						name: 'id',
-						type: 'string',
-						placeholder: 'e.g. openai/gpt-oss-120b',
-					},
-				],
-			},
+			modelProperty,
 			optionsProperty,
 		],
 	};

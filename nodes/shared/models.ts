@@ -2,6 +2,7 @@ import type {
 	IDataObject,
 	ILoadOptionsFunctions,
 	INodeListSearchResult,
+	INodeProperties,
 	INodePropertyOptions,
 } from 'n8n-workflow';
 
@@ -36,3 +37,28 @@ export async function searchModels(
 export async function getModels(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	return (await listModelIds(this)).map((id) => ({ name: id, value: id }));
 }
+
+/** The model picker of every node that calls a model: the key's models (searchModels) or an ID. */
+export const modelProperty: INodeProperties = {
+	displayName: 'Model',
+	name: 'model',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
+	required: true,
+	description: 'The model to answer: every model this key may call, as the gateway lists it',
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a model…',
+			typeOptions: { searchListMethod: 'searchModels', searchable: true },
+		},
+		{
+			displayName: 'By ID',
+			name: 'id',
+			type: 'string',
+			placeholder: 'e.g. openai/gpt-oss-120b',
+		},
+	],
+};

@@ -1,10 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { spendMetadata } from '../../../shared/attribution';
 import { AdaptiveConcurrency } from '../../../shared/concurrency';
 import { GatewayError, inputError } from '../../../shared/errors';
 import { gatewayRequest, gatewaySettings } from '../../../shared/gateway';
 import { asNodeError, runItems, type ItemResult } from '../../../shared/items';
+import { modelProperty } from '../../../shared/models';
 import type { ChatMessage } from '../../../shared/types';
 
 import { attachImages, buildMessages, imageTarget, planImages, type ImagePlan } from './messages';
@@ -21,29 +23,7 @@ import {
 import { ROUTE, shapeOutput } from './output';
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Model',
-		name: 'model',
-		type: 'resourceLocator',
-		default: { mode: 'list', value: '' },
-		required: true,
-		description: 'The model to answer: every model this key may call, as the gateway lists it',
-		modes: [
-			{
-				displayName: 'From List',
-				name: 'list',
-				type: 'list',
-				placeholder: 'Select a model…',
-				typeOptions: { searchListMethod: 'searchModels', searchable: true },
-			},
-			{
-				displayName: 'By ID',
-				name: 'id',
-				type: 'string',
-				placeholder: 'e.g. openai/gpt-oss-120b',
-			},
-		],
-	},
+	modelProperty,
 	{
 		displayName: 'Input Mode',
 		name: 'inputMode',
@@ -366,24 +346,6 @@ function modelOf(ctx: IExecuteFunctions, i: number): string {
 	return value.trim();
 }
 
-/** LiteLLM metadata: the user's tags, and (attribution on) where in n8n the spend came from. */
-function metadataOf(ctx: IExecuteFunctions, settings: ChatSettings): IDataObject | undefined {
-	const metadata: IDataObject = {};
-	if (settings.tags.length) metadata.tags = settings.tags;
-	if (settings.attribution) {
-		const workflow = ctx.getWorkflow();
-		const origin: IDataObject = {
-			n8n_workflow_id: workflow.id ?? null,
-			n8n_workflow_name: workflow.name ?? null,
-			n8n_execution_id: ctx.getExecutionId() ?? null,
-			n8n_node_name: ctx.getNode().name,
-		};
-		// Top level for callbacks; spend_logs_metadata is what LiteLLM keeps in its spend logs.
-		Object.assign(metadata, origin, { spend_logs_metadata: { ...origin } });
-	}
-	return Object.keys(metadata).length ? metadata : undefined;
-}
-
 function planItem(ctx: IExecuteFunctions, i: number): ChatPlan {
 	const model = modelOf(ctx, i);
 	const messages = buildMessages(ctx, i);
@@ -393,7 +355,7 @@ function planItem(ctx: IExecuteFunctions, i: number): ChatPlan {
 	if (images.refs.length && imageTarget(messages) < 0) {
 		throw inputError('Image Binary Properties', 'images are sent with a user message, but the messages have none');
 	}
-	return { model, messages, images, settings, metadata: metadataOf(ctx, settings) };
+	return { model, messages, images, settings, metadata: spendMetadata(ctx, settings) };
 }
 
 /** Sends one item's request, within the run's concurrency, and shapes the answer. */
