@@ -175,6 +175,8 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 		const output = page.locator('[data-test-id=output-panel]');
 		await output.waitFor();
 		await output.getByText(/\d+ items?/).first().waitFor();
+		// The item count shows before the schema/table body renders, so wait for the field itself.
+		if (packageNode.type === `${PREFIX}jlabLlmChat`) await output.getByText('reply').first().waitFor({ timeout: 20_000 });
 		const text = await output.innerText();
 		if (packageNode.type === `${PREFIX}jlabLlmChat`) expect(text).toContain('reply');
 		expect(lib.leakedPieces(text, CANARY)).toEqual([]);
