@@ -10,7 +10,6 @@ interface Running {
 	child: ChildProcess;
 	banner: string;
 	url: string;
-	ms: number;
 	exited: Promise<number | null>;
 }
 
@@ -20,7 +19,6 @@ afterEach(() => {
 });
 
 function startCli(args: string[]): Promise<Running> {
-	const t = Date.now();
 	const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 	children.push(child);
 	const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -32,7 +30,7 @@ function startCli(args: string[]): Promise<Running> {
 			out += d;
 			if (out.includes('control routes:')) {
 				const m = /gateway: (http:\/\/127\.0\.0\.1:\d+\S*)/.exec(out);
-				if (m) resolve({ child, banner: out, url: m[1], ms: Date.now() - t, exited });
+				if (m) resolve({ child, banner: out, url: m[1], exited });
 			}
 		});
 		child.on('exit', (code) => reject(new Error(`cli exited with ${code}: ${err}`)));
@@ -40,9 +38,8 @@ function startCli(args: string[]): Promise<Running> {
 }
 
 describe('sandbox CLI', () => {
-	it('starts fast, prints URL, profile and key fingerprints only; serves LiteLLM answers; stops on SIGTERM', async () => {
+	it('starts, prints URL, profile and key fingerprints only; serves LiteLLM answers; stops on SIGTERM', async () => {
 		const run = await startCli(['--port', '0', '--key', KEY, '--base-path', '/api', '--budget', '5', '--rpm', '10']);
-		expect(run.ms).toBeLessThan(1500);
 		expect(run.url).toMatch(/\/api$/);
 		expect(run.banner).toContain('profile v1.9x');
 		expect(run.banner).toContain(`sk-…aaaa ${hashKey(KEY).slice(0, 12)}`);
