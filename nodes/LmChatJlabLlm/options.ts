@@ -179,7 +179,7 @@ export function readModelOptions(options: IDataObject): ModelSettings {
 		frequencyPenalty: numberIn(options, 'frequencyPenalty', 'Frequency Penalty', -2, 2),
 		presencePenalty: numberIn(options, 'presencePenalty', 'Presence Penalty', -2, 2),
 		reasoningEffort: reasoningEffortOf(options),
-		timeoutMs: (numberIn(options, 'timeout', 'Timeout', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
+		timeoutMs: (numberIn(options, 'timeout', 'Timeout (Seconds)', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
 		maxRetries: numberIn(options, 'maxRetries', 'Max Retries', 0, 10, true) ?? DEFAULT_MAX_RETRIES,
 		tags: tagsOf(options),
 		attribution: attributionOf(options),

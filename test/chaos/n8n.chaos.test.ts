@@ -119,16 +119,22 @@ const OPERATIONS: Array<{ name: string; type: string; params: object; credential
 	{ name: 'Key auditWorkflows', type: 'jlabLlmKey', params: { operation: 'auditWorkflows', checkKeys: true, options: tuning }, credentials: { jlabLlmApi: USER_CRED_REF, jlabLlmN8nApi: N8N_CRED_REF } },
 ];
 
+const CHAIN = 'Chat Model chain';
+const CHAT_MODEL = 'Chat Model';
 const LEAK_WF = {
 	id: 'jlabLeakHunt0001',
 	name: 'JLab LLM leak hunt',
 	nodes: [
 		node('Webhook', 'n8n-nodes-base.webhook', { httpMethod: 'POST', path: 'jlab-leak', responseMode: 'lastNode', responseData: 'allEntries', options: {} }, 0, 0, { typeVersion: 2, webhookId: 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0002' }),
 		...OPERATIONS.map((op, k) => node(op.name, `${PREFIX}${op.type}`, op.params, 300, k * 150, { credentials: op.credentials, onError: 'continueRegularOutput' })),
+		// The Chat Model sub-node, under n8n's Basic LLM Chain (its errors surface on the model node and the chain).
+		node(CHAIN, '@n8n/n8n-nodes-langchain.chainLlm', { promptType: 'define', text: 'leak hunt', batching: {} }, 300, OPERATIONS.length * 150, { typeVersion: 1.9, onError: 'continueRegularOutput' }),
+		node(CHAT_MODEL, `${PREFIX}lmChatJlabLlm`, { model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' }, options: { maxRetries: 0, timeout: 5, tags: 'leak-hunt' } }, 300, OPERATIONS.length * 150 + 200, { credentials: user }),
 		node('Done', 'n8n-nodes-base.noOp', {}, 600, 0),
 	],
 	connections: {
-		Webhook: { main: [OPERATIONS.map((op) => ({ node: op.name, type: 'main', index: 0 }))] },
+		Webhook: { main: [[...OPERATIONS.map((op) => ({ node: op.name, type: 'main', index: 0 })), { node: CHAIN, type: 'main', index: 0 }]] },
+		[CHAT_MODEL]: { ai_languageModel: [[{ node: CHAIN, type: 'ai_languageModel', index: 0 }]] },
 	},
 	settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
 };
@@ -433,12 +439,26 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 				for (const k of kinds) record(op.name, k);
 				outcomes[op.name] = [...kinds];
 			}
+			// The chain answers with the model's text, or (Continue On Fail) with the error the model node raised.
+			const chainItems: Item[] = (runData[CHAIN]?.[0]?.data?.main ?? []).flatMap((o: Item[] | null) => o ?? []);
+			expect({ op: CHAT_MODEL, items: chainItems.length }).toEqual({ op: CHAT_MODEL, items: 1 });
+			const modelErrors = (runData[CHAT_MODEL] ?? []).map((t: any) => t.error).filter(Boolean);
+			let kind = 'success';
+			if (chainItems[0].json.text === undefined) {
+				const described = String(modelErrors[0]?.description ?? '');
+				kind = /^([a-z_]+): /.exec(described)?.[1] ?? `unclassified (${described.slice(0, 80)} / ${String(chainItems[0].json.error).slice(0, 80)})`;
+				expect({ op: CHAT_MODEL, kind, known: ERROR_CLASSES.includes(kind) }).toEqual({ op: CHAT_MODEL, kind, known: true });
+			} else {
+				expect(modelErrors).toEqual([]);
+			}
+			record(CHAT_MODEL, kind);
+			outcomes[CHAT_MODEL] = [kind];
 			return outcomes;
 		}
 
 		it('runs cleanly: every operation succeeds', async () => {
 			const outcomes = await huntOnce('clean');
-			for (const op of OPERATIONS) expect({ op: op.name, outcomes: outcomes[op.name] }).toEqual({ op: op.name, outcomes: ['success'] });
+			for (const op of [...OPERATIONS.map((o) => o.name), CHAT_MODEL]) expect({ op, outcomes: outcomes[op] }).toEqual({ op, outcomes: ['success'] });
 		});
 
 		it.each(FAULT_RUNS.map((f) => [f.label, f] as const))('under %s: every operation fails with a classified error item', async (_label, f) => {
@@ -453,6 +473,7 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 				}
 				expect({ op: op.name, failed: outcomes[op.name].every((o) => o !== 'success') }).toEqual({ op: op.name, failed: true });
 			}
+			expect({ op: CHAT_MODEL, outcomes: outcomes[CHAT_MODEL] }).toEqual({ op: CHAT_MODEL, outcomes: [expect.not.stringMatching(/^success$/)] });
 		});
 
 		it('no canary (nor any 8-character piece of one) in webhook answers, stored executions, the n8n log, SQLite, or the sandbox log outside Authorization', async () => {
@@ -510,7 +531,7 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 
 			const pairs = [...covered.values()].reduce((a, s) => a + s.size, 0);
 			summary.push(
-				`leak hunt: ${OPERATIONS.length} operations × (1 clean + ${FAULT_RUNS.length} fault runs); ${pairs} distinct operation × outcome pairs: ` +
+				`leak hunt: ${OPERATIONS.length} operations + the Chat Model × (1 clean + ${FAULT_RUNS.length} fault runs); ${pairs} distinct operation × outcome pairs: ` +
 					[...covered.entries()].map(([op, s]) => `${op} [${[...s].sort().join(', ')}]`).join('; ') +
 					`; ${all.length} keys searched (${minted.size} minted); leaks found: ${hits.length}`,
 			);

@@ -57,7 +57,7 @@ const cases: Array<[string, IDataObject, string, IDataObject?]> = [
 	['an unknown reasoning effort', { prompt: 'x', options: { reasoningEffort: '={{ "max" }}' } }, 'Reasoning Effort'],
 	['an image URL that is not a URL', { prompt: 'x', options: { imageUrls: 'file:///etc/passwd' } }, 'Image URLs'],
 	['a missing binary property', { prompt: 'x', options: { imageBinaryProperties: 'photo' } }, 'Image Binary Properties'],
-	['timeout 0', { prompt: 'x', options: { timeout: 0 } }, 'Timeout'],
+	['timeout 0', { prompt: 'x', options: { timeout: 0 } }, 'Timeout (Seconds)'],
 	['max retries above 10', { prompt: 'x', options: { maxRetries: 11 } }, 'Max Retries'],
 	['concurrency 0', { prompt: 'x', options: { concurrency: 0 } }, 'Concurrency'],
 	['an empty end-user id from an expression', { prompt: 'x', options: { user: '={{ " " }}' } }, 'End-User ID'],

@@ -128,8 +128,20 @@ describe('JLab LLM Chat Model in the engine (sandbox gateway)', () => {
 				[{ apiKey: CANARY, parameters: { options: { temperature: 7 } } }, /^Temperature: expected a number from 0 to 2, got 7$/],
 				[{ apiKey: CANARY, parameters: { options: { maxRetries: 2.5 } } }, /^Max Retries: expected a whole number from 0 to 10/],
 				[{ apiKey: CANARY, parameters: { options: { reasoningEffort: 'extreme' } } }, /^Reasoning Effort: expected low, medium or high/],
+				[{ apiKey: CANARY, parameters: { options: { topP: 3 } } }, /^Top P: expected a number from 0 to 1, got 3$/],
+				[{ apiKey: CANARY, parameters: { options: { maxTokens: -1 } } }, /^Max Tokens: expected a whole number from 1 to /],
+				[{ apiKey: CANARY, parameters: { options: { frequencyPenalty: 9 } } }, /^Frequency Penalty: expected a number from -2 to 2, got 9$/],
+				[{ apiKey: CANARY, parameters: { options: { timeout: 0 } } }, /^Timeout \(Seconds\): expected a number from 1 to 3600, got 0$/],
+				[{ apiKey: CANARY, parameters: { options: { tags: 42 } } }, /^Tags: expected comma-separated text/],
+				[{ apiKey: CANARY, parameters: { options: { attribution: 'maybe' } } }, /^Attribution: expected true or false/],
 				[{ apiKey: CANARY, baseUrl: 'ftp://gateway.example.org' }, /^Base URL: /],
+				[{ apiKey: CANARY, baseUrl: '' }, /^Base URL: the gateway's URL is required/],
+				[{ apiKey: CANARY, baseUrl: 'http://delphi.jlab.org/api' }, /^Base URL: expected https:\/\/.*Allow Unencrypted HTTP/],
+				[{ apiKey: CANARY, baseUrl: 'http://user:pass@127.0.0.1:4000/api' }, /^Base URL: must not contain a user name or password/],
+				[{ apiKey: CANARY, baseUrl: `https://delphi.jlab.org/api?key=${CANARY}` }, /^Base URL: must not contain a query string/],
 				[{ apiKey: 'not-a-key' }, /^API Key: /],
+				[{ apiKey: '' }, /^API Key: the key is empty/],
+				[{ apiKey: 'sk-abc def' }, /^API Key: expected a LiteLLM virtual key/],
 			];
 			for (const [options, message] of cases) {
 				const r = await runModel(sandbox, options);
@@ -140,6 +152,8 @@ describe('JLab LLM Chat Model in the engine (sandbox gateway)', () => {
 				const err = r.modelRuns[0]?.error as { message?: string; description?: string } | undefined;
 				expect(err?.message).toMatch(message);
 				expect(err?.description).toMatch(/^bad_request: /);
+				// Nothing of the key in what the run produced.
+				expect(leakedPieces([r.items, r.modelRuns], CANARY)).toEqual([]);
 			}
 		});
 	});

@@ -71,7 +71,7 @@ describe('options', () => {
 		[{ maxTokens: 10.5 }, 'Max Tokens: expected a whole number from 1 to 1000000, got 10.5'],
 		[{ frequencyPenalty: 'lots' }, 'Frequency Penalty: expected a number from -2 to 2, got "lots"'],
 		[{ presencePenalty: 3 }, 'Presence Penalty: expected a number from -2 to 2, got 3'],
-		[{ timeout: 0 }, 'Timeout: expected a number from 1 to 3600, got 0'],
+		[{ timeout: 0 }, 'Timeout (Seconds): expected a number from 1 to 3600, got 0'],
 		[{ maxRetries: 11 }, 'Max Retries: expected a whole number from 0 to 10, got 11'],
 		[{ reasoningEffort: 'max' }, 'Reasoning Effort: expected low, medium or high, got "max"'],
 		[{ tags: 42 }, 'Tags: expected comma-separated text or a list of non-empty strings'],

@@ -200,7 +200,7 @@ export function readOptions(options: IDataObject): ChatSettings {
 		responseFormat: rf.format,
 		attribution: booleanOf(options, 'attribution', 'Attribution', true),
 		simplify: booleanOf(options, 'simplify', 'Simplify Output', true),
-		timeoutMs: (numberIn(options, 'timeout', 'Timeout', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
+		timeoutMs: (numberIn(options, 'timeout', 'Timeout (Seconds)', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
 		maxRetries: numberIn(options, 'maxRetries', 'Max Retries', 0, 10, true) ?? DEFAULT_MAX_RETRIES,
 		concurrency: numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ?? DEFAULT_CONCURRENCY,
 	};
