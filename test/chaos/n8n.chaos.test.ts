@@ -19,6 +19,10 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 
+import { ROTATION_STATES } from '../../nodes/JlabLlmKey/rotation';
+import { startFaultyProxy, type FaultyProxy } from '../helpers/faultyProxy';
+import { prng, randomFaults } from '../helpers/randomFaults';
+
 const lib = require('../../scripts/n8n/lib');
 
 const PREFIX = `${lib.PACKAGE_NAME}.`;
@@ -28,6 +32,8 @@ const rand = () => crypto.randomBytes(12).toString('hex');
 const CANARY = `sk-canary-chaos-k${rand()}`;
 const ADMIN = `sk-canary-admin-${rand()}`;
 const ROTATING = `sk-canary-rotate-${rand()}`;
+// The key of the credential rotated under fire (its first value; rotation replaces it).
+const FIRE = `sk-canary-fire-${rand()}`;
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 const ERROR_CLASSES = [
@@ -57,6 +63,11 @@ const RSS_GROWTH_LIMIT_MB = 200;
 let INSPECT_PORT = 0;
 
 const ADMIN_CRED = { id: 'jlabLlmAdmin0001', name: 'JLab LLM (admin canary)', type: 'jlabLlmApi' };
+// Rotation under fire: a credential whose gateway and n8n API calls pass through fault-injecting proxies.
+const FIRE_CRED = { id: 'jlabLlmFire00001', name: 'JLab LLM (under fire)', type: 'jlabLlmApi' };
+const FIRE_N8N_CRED = { id: 'jlabLlmFireN8n01', name: 'n8n API (under fire)', type: 'jlabLlmN8nApi' };
+const FIRE_ROTATIONS = Number(process.env.JLAB_LLM_FIRE_ROTATIONS ?? 50);
+const FIRE_RATE = 0.25;
 const ROTATE_CRED = { id: 'jlabLlmRotate001', name: 'JLab LLM (rotating canary)', type: 'jlabLlmApi' };
 const N8N_CRED_REF = { id: lib.N8N_CREDENTIAL.id, name: lib.N8N_CREDENTIAL.name };
 const USER_CRED_REF = { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name };
@@ -95,6 +106,34 @@ const CHAOS_WF = {
 		Webhook: { main: [[{ node: 'Split Out', type: 'main', index: 0 }]] },
 		'Split Out': { main: [[{ node: 'Chat', type: 'main', index: 0 }]] },
 	},
+	settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+};
+
+const webhookNode = (pathName: string, webhookId: string) =>
+	node('Webhook', 'n8n-nodes-base.webhook', { httpMethod: 'POST', path: pathName, responseMode: 'lastNode', responseData: 'allEntries', options: {} }, 0, 0, { typeVersion: 2, webhookId });
+const FIRE_ROTATE_WF = {
+	id: 'jlabFireRotate01',
+	name: 'JLab LLM rotation under fire',
+	nodes: [
+		webhookNode('jlab-fire-rotate', 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0003'),
+		node('Rotate', `${PREFIX}jlabLlmKey`, { operation: 'rotate', strategy: 'replace', options: { timeoutMs: 1000, maxRetries: 1 } }, 300, 0, {
+			credentials: { jlabLlmApi: { id: FIRE_CRED.id, name: FIRE_CRED.name }, jlabLlmN8nApi: { id: FIRE_N8N_CRED.id, name: FIRE_N8N_CRED.name } },
+			onError: 'continueRegularOutput',
+		}),
+	],
+	connections: { Webhook: { main: [[{ node: 'Rotate', type: 'main', index: 0 }]] } },
+	settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+};
+const FIRE_CHAT_WF = {
+	id: 'jlabFireChat0001',
+	name: 'JLab LLM chat through the credential under fire',
+	nodes: [
+		webhookNode('jlab-fire-chat', 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0004'),
+		node('Chat', `${PREFIX}jlabLlmChat`, { operation: 'complete', model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-20b' }, prompt: '={{ $json.body.text }}', options: { maxRetries: 0 } }, 300, 0, {
+			credentials: { jlabLlmApi: { id: FIRE_CRED.id, name: FIRE_CRED.name } },
+		}),
+	],
+	connections: { Webhook: { main: [[{ node: 'Chat', type: 'main', index: 0 }]] } },
 	settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
 };
 
@@ -239,7 +278,9 @@ async function liveHeapKb(pid: number, port: number): Promise<number> {
 
 describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 	let stack: any;
-	const secrets = [CANARY, ADMIN, ROTATING];
+	let gatewayProxy: FaultyProxy | undefined;
+	let n8nProxy: FaultyProxy | undefined;
+	const secrets = [CANARY, ADMIN, ROTATING, FIRE];
 	/** New keys the package minted (taken from the sandbox's log): they must not leak either. */
 	const minted = new Set<string>();
 	const answers: string[] = [];
@@ -251,7 +292,7 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 		stack = await lib.startStack({
 			apiKey: CANARY,
 			examplesDir,
-			workflows: [CHAOS_WF, LEAK_WF],
+			workflows: [CHAOS_WF, LEAK_WF, FIRE_ROTATE_WF, FIRE_CHAT_WF],
 			logLevel: 'debug', // the strictest log for the leak check
 			// The inspector's port, opened only when the heap is measured (SIGUSR1); 127.0.0.1 only.
 			extraEnv: { NODE_OPTIONS: `--max-old-space-size=2048 --inspect-port=127.0.0.1:${INSPECT_PORT}` },
@@ -264,6 +305,8 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 					{ key: CANARY, key_alias: 'chaos-canary', user_id: 'chaos-user', models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'], max_budget: 1000 },
 					{ key: ADMIN, key_alias: 'chaos-admin', user_id: 'chaos-admin' },
 					{ key: ROTATING, key_alias: 'chaos-rotating', user_id: 'chaos-user' },
+					// No rate limit: many rotations and chats in a minute.
+					{ key: FIRE, key_alias: 'chaos-fire', user_id: 'chaos-user', rpm_limit: null, tpm_limit: null },
 					{ key: `sk-target-${rand()}`, key_alias: 'leak-target', user_id: 'chaos-user' },
 					{ key: `sk-victim-${rand()}`, key_alias: 'leak-victim', user_id: 'chaos-user' },
 				],
@@ -271,13 +314,17 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			log: (line: string) => process.stdout.write(`${line}\n`),
 		});
 		fs.rmSync(examplesDir, { recursive: true, force: true });
+		gatewayProxy = await startFaultyProxy(stack.sandbox.url);
+		n8nProxy = await startFaultyProxy(stack.n8n.url);
 		await lib.importData(stack.n8n, {
 			credentials: [
 				{ ...ADMIN_CRED, data: { baseUrl: stack.sandbox.url, apiKey: ADMIN, allowHttp: false } },
 				{ ...ROTATE_CRED, data: { baseUrl: stack.sandbox.url, apiKey: ROTATING, allowHttp: false } },
+				{ ...FIRE_CRED, data: { baseUrl: gatewayProxy.url, apiKey: FIRE, allowHttp: false } },
+				{ ...FIRE_N8N_CRED, data: { baseUrl: n8nProxy.url, apiKey: stack.client.apiKey, allowHttp: false } },
 			],
 		});
-		for (const id of [CHAOS_WF.id, LEAK_WF.id]) {
+		for (const id of [CHAOS_WF.id, LEAK_WF.id, FIRE_ROTATE_WF.id, FIRE_CHAT_WF.id]) {
 			const res = await stack.client.request('POST', `/api/v1/workflows/${id}/activate`, undefined, { auth: 'apiKey' });
 			if (res.status !== 200) throw new Error(`activating ${id}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
 		}
@@ -285,6 +332,8 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 
 	afterAll(async () => {
 		if (summary.length) process.stdout.write(`\n${summary.join('\n')}\n`);
+		await gatewayProxy?.close();
+		await n8nProxy?.close();
 		if (stack) await stack.stop();
 	});
 
@@ -402,6 +451,68 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 		expect(heapGrowthMb).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
 		expect(growthMb).toBeLessThan(RSS_GROWTH_LIMIT_MB);
 	});
+
+	it(`rotation under fire: ${FIRE_ROTATIONS} rotations in a row in the real n8n, ${FIRE_RATE * 100} % of the gateway's and n8n API's answers faulted; a workflow through the credential works after each`, async () => {
+		const rand = prng(20261128);
+		const injected: Record<string, number> = {};
+		const states: Record<string, number> = {};
+		const problems: string[] = [];
+		const faultsFor = randomFaults(rand, injected, FIRE_RATE);
+		const quiet = () => undefined;
+		let calls = 0;
+		for (let n = 1; n <= FIRE_ROTATIONS && problems.length <= 5; n++) {
+			const label = `rotation ${n}`;
+			const before = gatewayProxy!.calls.length + n8nProxy!.calls.length;
+			gatewayProxy!.faults.take = faultsFor('gateway');
+			n8nProxy!.faults.take = faultsFor('n8n API');
+			let rotated;
+			try {
+				rotated = await webhook('jlab-fire-rotate', { n });
+			} finally {
+				gatewayProxy!.faults.take = quiet;
+				n8nProxy!.faults.take = quiet;
+			}
+			calls += gatewayProxy!.calls.length + n8nProxy!.calls.length - before;
+			let items: Array<Record<string, any>> = [];
+			try {
+				items = JSON.parse(rotated.text);
+			} catch {
+				problems.push(`${label}: the webhook answered ${rotated.status} ${rotated.text.slice(0, 200)}`);
+			}
+			if (items.length !== 1) problems.push(`${label}: ${items.length} items`);
+			const state = String(items[0]?.state);
+			states[state] = (states[state] ?? 0) + 1;
+			if (!ROTATION_STATES.includes(state as never)) problems.push(`${label}: unknown state ${state} (${JSON.stringify(items[0]).slice(0, 300)})`);
+			// The proof that counts: a workflow through the credential, right after, with no fault.
+			const chatsBefore = stack.sandbox.requests.length;
+			const chat = await webhook('jlab-fire-chat', { text: `after rotation ${n}` });
+			const reply = (() => {
+				try {
+					return JSON.parse(chat.text)[0]?.reply;
+				} catch {
+					return undefined;
+				}
+			})();
+			if (chat.status !== 200 || reply !== `Echo from openai/gpt-oss-20b: after rotation ${n}`) {
+				problems.push(`${label}: the chat after it failed: ${chat.status} ${chat.text.slice(0, 300)}`);
+			}
+			const sent = stack.sandbox.requests.slice(chatsBefore).filter((q: any) => q.path === '/v1/chat/completions');
+			if (sent.length !== 1 || sent[0].status !== 200) problems.push(`${label}: the chat sent ${sent.length} request(s), statuses ${sent.map((q: any) => q.status)}`);
+		}
+		// The key n8n stores now is one the gateway knows.
+		const stored = (await lib.readCredentialData(stack.n8n, FIRE_CRED.id)).apiKey;
+		if (!stack.sandbox.getKey(stored)) problems.push(`the stored key ${sha256(stored).slice(0, 12)} is unknown to the gateway`);
+		const faults = Object.values(injected).reduce((a, b) => a + b, 0);
+		summary.push(
+			`rotation under fire (real n8n): ${FIRE_ROTATIONS} rotations, ${calls} calls through the proxies, ${faults} faults injected ${JSON.stringify(injected)}; end states ${JSON.stringify(states)}; chats after each: ${problems.length ? 'see problems' : 'all answered'}`,
+		);
+		process.stdout.write(`${summary[summary.length - 1]}\n`);
+		expect(problems).toEqual([]);
+		// Not vacuous: faults struck, some rotations completed and some did not.
+		expect(faults).toBeGreaterThan(FIRE_ROTATIONS / 2);
+		expect(states.completed ?? 0).toBeGreaterThan(0);
+		expect(FIRE_ROTATIONS - (states.completed ?? 0)).toBeGreaterThan(0);
+	}, 600_000);
 
 	describe('leak hunt: every operation, cleanly and under each error class, with canary keys', () => {
 		const covered = new Map<string, Set<string>>();

@@ -10,7 +10,7 @@ import type { IDataObject, INode } from 'n8n-workflow';
 
 import { ROTATION_STATES } from '../../nodes/JlabLlmKey/rotation';
 import { runWorkflow, shutdownHarness } from '../harness';
-import type { Call, Fault, FaultKind } from '../helpers/n8nPublicApi';
+import { prng, randomFaults } from '../helpers/randomFaults';
 import { CANARY, CRED_ID, exposed, leaks, N8N_KEY, runKeyNode, sha, startWorld, type World } from './keySetup';
 
 const ROTATIONS = 50;
@@ -20,43 +20,6 @@ const TUNING = { timeoutMs: 1000, maxRetries: 1 };
 afterAll(async () => {
 	await shutdownHarness();
 });
-
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
-const KINDS: Array<{ kind: FaultKind; status?: number; weight: number }> = [
-	{ kind: 'status', status: 503, weight: 3 },
-	{ kind: 'status', status: 500, weight: 2 },
-	{ kind: 'status', status: 403, weight: 1 },
-	{ kind: 'reset', weight: 2 },
-	{ kind: 'lose', weight: 2 },
-	{ kind: 'applied_error', weight: 2 },
-	{ kind: 'hang', weight: 0.5 },
-];
-
-function randomFaults(rand: () => number, counter: Record<string, number>) {
-	const total = KINDS.reduce((a, k) => a + k.weight, 0);
-	return (server: string) =>
-		(method: string, path: string): Fault | undefined => {
-			void method;
-			void path;
-			if (rand() >= FAULT_RATE) return undefined;
-			let x = rand() * total;
-			const pick = KINDS.find((k) => (x -= k.weight) < 0) ?? KINDS[0];
-			const label = `${server} ${pick.kind}${pick.status ? ` ${pick.status}` : ''}`;
-			counter[label] = (counter[label] ?? 0) + 1;
-			return { kind: pick.kind, status: pick.status };
-		};
-}
 
 /** Every gateway key this world has handled: the canary and whatever new key travelled anywhere. */
 function keysSeen(world: World): string[] {
@@ -97,7 +60,7 @@ describe(`rotation under fire: ${ROTATIONS} rotations in a row, random faults at
 		const problems: string[] = [];
 		let requests = 0;
 		try {
-			const faultsFor = randomFaults(rand, injected);
+			const faultsFor = randomFaults(rand, injected, FAULT_RATE);
 			const quiet = () => undefined;
 			for (let n = 1; n <= ROTATIONS; n++) {
 				const before = world.timeline.length;

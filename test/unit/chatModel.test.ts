@@ -74,7 +74,7 @@ describe('options', () => {
 		[{ timeout: 0 }, 'Timeout (Seconds): expected a number from 1 to 3600, got 0'],
 		[{ maxRetries: 11 }, 'Max Retries: expected a whole number from 0 to 10, got 11'],
 		[{ reasoningEffort: 'max' }, 'Reasoning Effort: expected low, medium or high, got "max"'],
-		[{ tags: 42 }, 'Tags: expected comma-separated text or a list of non-empty strings'],
+		[{ tags: 42 }, 'Tags: expected comma-separated text or a JSON array of non-empty strings'],
 		[{ attribution: 'yes' }, 'Attribution: expected true or false, got "yes"'],
 	])('refuses %j before any request, naming the field', (options, message) => {
 		let error: unknown;

@@ -12,9 +12,20 @@ import type { ChatMessage } from '../../../shared/types';
 import { attachImages, buildMessages, imageTarget, planImages, type ImagePlan } from './messages';
 import { explainModelError, ModelListCache } from './modelAccess';
 import {
+	attributionOption,
+	frequencyPenaltyOption,
+	maxRetriesOption,
+	maxTokensOption,
+	presencePenaltyOption,
+	reasoningEffortOption,
+	tagsOption,
+	temperatureOption,
+	timeoutOption,
+	topPOption,
+} from '../../../shared/modelOptions';
+
+import {
 	DEFAULT_CONCURRENCY,
-	DEFAULT_MAX_RETRIES,
-	DEFAULT_TIMEOUT_S,
 	MAX_CONCURRENCY,
 	readOptions,
 	START_CONCURRENCY,
@@ -112,14 +123,7 @@ const properties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			{
-				displayName: 'Attribution',
-				name: 'attribution',
-				type: 'boolean',
-				default: true,
-				description:
-					"Whether to send the workflow's ID and name, the execution ID and the node name as LiteLLM metadata, so the gateway's spend logs show which workflow spent what",
-			},
+			attributionOption,
 			{
 				displayName: 'Concurrency',
 				name: 'concurrency',
@@ -136,14 +140,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				description: 'Who the request is for, sent as "user": LiteLLM tracks (and may budget) spend per end user',
 			},
-			{
-				displayName: 'Frequency Penalty',
-				name: 'frequencyPenalty',
-				type: 'number',
-				typeOptions: { minValue: -2, maxValue: 2, numberPrecision: 2 },
-				default: 0,
-				description: 'From -2 to 2: positive values make the model repeat itself less',
-			},
+			frequencyPenaltyOption,
 			{
 				displayName: 'Image Binary Properties',
 				name: 'imageBinaryProperties',
@@ -196,40 +193,14 @@ const properties: INodeProperties[] = [
 				description: 'Whether the model must follow the schema exactly (used when Response Format is JSON Schema)',
 			},
 			{
-				displayName: 'Max Retries',
-				name: 'maxRetries',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 10, numberPrecision: 0 },
-				default: DEFAULT_MAX_RETRIES,
+				...maxRetriesOption,
 				description:
-					"Retries after a rate limit, an unavailable gateway, a timeout or a model-server error. A wait the gateway asks for (429 with retry-after) costs no retry while other items get through. A used-up budget is never retried.",
+					'Retries after a rate limit, an unavailable gateway, a timeout or a model-server error. A wait the gateway asks for (429 with retry-after) costs no retry while other items get through. A used-up budget is never retried.',
 			},
+			maxTokensOption,
+			presencePenaltyOption,
 			{
-				displayName: 'Max Tokens',
-				name: 'maxTokens',
-				type: 'number',
-				typeOptions: { minValue: 1, numberPrecision: 0 },
-				default: 1024,
-				description: 'Most tokens the model may generate for the reply (max_tokens)',
-			},
-			{
-				displayName: 'Presence Penalty',
-				name: 'presencePenalty',
-				type: 'number',
-				typeOptions: { minValue: -2, maxValue: 2, numberPrecision: 2 },
-				default: 0,
-				description: 'From -2 to 2: positive values make the model move on to new topics',
-			},
-			{
-				displayName: 'Reasoning Effort',
-				name: 'reasoningEffort',
-				type: 'options',
-				default: 'medium',
-				options: [
-					{ name: 'Low', value: 'low' },
-					{ name: 'Medium', value: 'medium' },
-					{ name: 'High', value: 'high' },
-				],
+				...reasoningEffortOption,
 				description:
 					'How long a reasoning model (gpt-oss) thinks before it answers (reasoning_effort). Its reasoning comes back in the "reasoning" field, never in the reply.',
 			},
@@ -274,30 +245,9 @@ const properties: INodeProperties[] = [
 				description:
 					'Text at which the model stops, comma-separated; a JSON array (e.g. ["\\n\\n", "END"]) for sequences with commas, spaces or line breaks',
 			},
-			{
-				displayName: 'Tags',
-				name: 'tags',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. project-x, nightly',
-				description: "Spend-tracking tags, comma-separated, sent as LiteLLM metadata.tags (per-tag reports need the gateway's tag tracking)",
-			},
-			{
-				displayName: 'Temperature',
-				name: 'temperature',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
-				default: 1,
-				description: 'From 0 to 2: lower is more focused and repeatable, higher more varied',
-			},
-			{
-				displayName: 'Timeout (Seconds)',
-				name: 'timeout',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 3600 },
-				default: DEFAULT_TIMEOUT_S,
-				description: 'How long to wait for one answer before the attempt counts as timed out',
-			},
+			tagsOption,
+			temperatureOption,
+			timeoutOption,
 			{
 				displayName: 'Tool Choice',
 				name: 'toolChoice',
@@ -315,14 +265,7 @@ const properties: INodeProperties[] = [
 				description:
 					'Functions the model may call, as an OpenAI "tools" JSON array. Calls come back in "toolCalls"; answer them with a tool message in Messages (JSON).',
 			},
-			{
-				displayName: 'Top P',
-				name: 'topP',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
-				default: 1,
-				description: 'From 0 to 1: sample only from the most likely tokens that add up to this probability',
-			},
+			topPOption,
 		],
 	},
 ];

@@ -1,14 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { inputError } from '../../../shared/errors';
+import { booleanOf, hasOption as has, numberIn, readSampling, textList } from '../../../shared/modelOptions';
 
 /** Items in flight at most, unless the user sets Concurrency. */
 export const DEFAULT_CONCURRENCY = 64;
 export const MAX_CONCURRENCY = 256;
 /** Items a run starts with (at most Concurrency): half the default cap, reached after one round trip. */
 export const START_CONCURRENCY = 32;
-export const DEFAULT_TIMEOUT_S = 180;
-export const DEFAULT_MAX_RETRIES = 3;
 
 export type ResponseFormat = 'text' | 'json_object' | 'json_schema';
 
@@ -25,36 +24,6 @@ export interface ChatSettings {
 	concurrency: number;
 }
 
-const has = (options: IDataObject, name: string) =>
-	options[name] !== undefined && options[name] !== null && options[name] !== '';
-
-/** A number within [min, max]; expressions may hand over numeric text. */
-function numberIn(
-	options: IDataObject,
-	name: string,
-	field: string,
-	min: number,
-	max: number,
-	integer = false,
-): number | undefined {
-	if (!has(options, name)) return undefined;
-	const raw = options[name];
-	const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-	const kind = integer ? 'a whole number' : 'a number';
-	if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-		throw inputError(field, `expected ${kind} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-	}
-	return n;
-}
-
-function booleanOf(options: IDataObject, name: string, field: string, fallback: boolean): boolean {
-	if (!has(options, name)) return fallback;
-	const v = options[name];
-	if (typeof v === 'boolean') return v;
-	if (v === 'true' || v === 'false') return v === 'true';
-	throw inputError(field, `expected true or false, got ${JSON.stringify(v)}`);
-}
-
 /** A JSON value from a JSON field: already parsed by an expression, or text to parse. */
 function jsonOf(options: IDataObject, name: string, field: string, expected: string): unknown {
 	const raw = options[name];
@@ -64,26 +33,6 @@ function jsonOf(options: IDataObject, name: string, field: string, expected: str
 	} catch (error) {
 		throw inputError(field, `expected ${expected}, but the text is not valid JSON (${(error as Error).message})`);
 	}
-}
-
-/** Text split at commas (or a JSON array / list for entries that contain commas or spaces). */
-function textList(options: IDataObject, name: string, field: string): string[] {
-	if (!has(options, name)) return [];
-	let raw: unknown = options[name];
-	if (typeof raw === 'string' && raw.trim().startsWith('[')) {
-		try {
-			raw = JSON.parse(raw);
-		} catch (error) {
-			throw inputError(field, `expected a JSON array of strings, but the text is not valid JSON (${(error as Error).message})`);
-		}
-	}
-	if (typeof raw === 'string') {
-		return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-	}
-	if (!Array.isArray(raw) || raw.some((s) => typeof s !== 'string' || s === '')) {
-		throw inputError(field, 'expected comma-separated text or a JSON array of non-empty strings');
-	}
-	return raw as string[];
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -164,13 +113,14 @@ export function readOptions(options: IDataObject): ChatSettings {
 	const set = (key: string, value: unknown) => {
 		if (value !== undefined) body[key] = value as IDataObject[string];
 	};
-	set('temperature', numberIn(options, 'temperature', 'Temperature', 0, 2));
-	set('top_p', numberIn(options, 'topP', 'Top P', 0, 1));
-	set('max_tokens', numberIn(options, 'maxTokens', 'Max Tokens', 1, 1_000_000, true));
-	set('frequency_penalty', numberIn(options, 'frequencyPenalty', 'Frequency Penalty', -2, 2));
-	set('presence_penalty', numberIn(options, 'presencePenalty', 'Presence Penalty', -2, 2));
+	const sampling = readSampling(options);
+	set('temperature', sampling.temperature);
+	set('top_p', sampling.topP);
+	set('max_tokens', sampling.maxTokens);
+	set('frequency_penalty', sampling.frequencyPenalty);
+	set('presence_penalty', sampling.presencePenalty);
 	set('seed', numberIn(options, 'seed', 'Seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true));
-	const stop = textList(options, 'stop', 'Stop Sequences');
+	const stop = textList(options, 'stop', 'Stop Sequences', true);
 	if (stop.length) set('stop', stop);
 
 	const rf = responseFormatOf(options);
@@ -186,22 +136,16 @@ export function readOptions(options: IDataObject): ChatSettings {
 		}
 		set('user', options.user);
 	}
-	if (has(options, 'reasoningEffort')) {
-		const effort = options.reasoningEffort;
-		if (effort !== 'low' && effort !== 'medium' && effort !== 'high') {
-			throw inputError('Reasoning Effort', `expected low, medium or high, got ${JSON.stringify(effort)}`);
-		}
-		set('reasoning_effort', effort);
-	}
+	set('reasoning_effort', sampling.reasoningEffort);
 
 	return {
 		body,
-		tags: textList(options, 'tags', 'Tags'),
+		tags: sampling.tags,
 		responseFormat: rf.format,
-		attribution: booleanOf(options, 'attribution', 'Attribution', true),
+		attribution: sampling.attribution,
 		simplify: booleanOf(options, 'simplify', 'Simplify Output', true),
-		timeoutMs: (numberIn(options, 'timeout', 'Timeout (Seconds)', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
-		maxRetries: numberIn(options, 'maxRetries', 'Max Retries', 0, 10, true) ?? DEFAULT_MAX_RETRIES,
+		timeoutMs: sampling.timeoutMs,
+		maxRetries: sampling.maxRetries,
 		concurrency: numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ?? DEFAULT_CONCURRENCY,
 	};
 }
