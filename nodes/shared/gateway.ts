@@ -216,6 +216,34 @@ async function send(
 	)) as RawResponse;
 }
 
+/** One attempt: the answer, or its failure classified and redacted (a cancelled run throws). */
+async function attemptOnce<T>(
+	ctx: GatewayContext,
+	opts: GatewayRequestOptions,
+	secrets: string[],
+	signal: AbortSignal | undefined,
+	attempt: number,
+	sendIt: () => Promise<RawResponse>,
+): Promise<{ ok: GatewayResponse<T> } | { err: GatewayError }> {
+	let err: GatewayError;
+	try {
+		const res = await sendIt();
+		const headers = plainHeaders(res.headers);
+		const failure = classifyResponse(res.statusCode, res.body, headers, opts.route, secrets);
+		if (!failure) return { ok: { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 } };
+		err = failure;
+	} catch (error) {
+		if (isAbort(error) || signal?.aborted) {
+			throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled while waiting for the gateway', {
+				itemIndex: opts.itemIndex,
+			});
+		}
+		err = classifyNetworkError(error, opts.route, secrets);
+	}
+	err.details.attempts = attempt + 1;
+	return { err };
+}
+
 /**
  * A management route answered 401 auth_error: either the key is blocked, or it may not call
  * that route. Asking the gateway about the key itself tells them apart without reading text.
@@ -267,25 +295,13 @@ export async function gatewayRequest<T = IDataObject>(
 	let reread = false;
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
-		let err: GatewayError | undefined;
 		const credential = opts.reuseCredential ? credentialCache.get(this) : undefined;
-		try {
-			const res = await send(this, settings, opts, timeoutMs, credential);
-			const headers = plainHeaders(res.headers);
-			err = classifyResponse(res.statusCode, res.body, headers, opts.route, secrets);
-			if (!err) {
-				opts.pacer?.noteSuccess(headers);
-				return { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 };
-			}
-		} catch (error) {
-			if (isAbort(error) || signal?.aborted) {
-				throw new NodeOperationError(this.getNode(), 'The execution was cancelled while waiting for the gateway', {
-					itemIndex: opts.itemIndex,
-				});
-			}
-			err = classifyNetworkError(error, opts.route, secrets);
+		const sent = await attemptOnce<T>(this, opts, secrets, signal, attempt, () => send(this, settings, opts, timeoutMs, credential));
+		if ('ok' in sent) {
+			opts.pacer?.noteSuccess(sent.ok.headers);
+			return sent.ok;
 		}
-		err.details.attempts = attempt + 1;
+		const err = sent.err;
 		// A key refused while the run reused its credential may have been rotated meanwhile: once
 		// per request, read the credential again and resend at once if it holds another key.
 		if (credential && !reread && (err.errorClass === 'invalid_key' || err.errorClass === 'expired_key')) {
@@ -342,33 +358,22 @@ export async function gatewayRequestWithKey<T = IDataObject>(
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
-		let err: GatewayError;
-		try {
-			const request: IHttpRequestOptions = {
-				method: opts.method ?? 'GET',
-				url: `${opts.baseUrl}${opts.route}`,
-				headers: { ...(opts.headers ?? {}), Authorization: `Bearer ${opts.apiKey}` },
-				json: true,
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				timeout: timeoutMs,
-			};
-			if (opts.qs) request.qs = opts.qs;
-			if (opts.body) request.body = opts.body;
-			const res = (await (this as IExecuteFunctions).helpers.httpRequest(request)) as RawResponse;
-			const headers = plainHeaders(res.headers);
-			const failure = classifyResponse(res.statusCode, res.body, headers, opts.route, secrets);
-			if (!failure) return { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 };
-			err = failure;
-		} catch (error) {
-			if (isAbort(error) || signal?.aborted) {
-				throw new NodeOperationError(this.getNode(), 'The execution was cancelled while waiting for the gateway', {
-					itemIndex: opts.itemIndex,
-				});
-			}
-			err = classifyNetworkError(error, opts.route, secrets);
-		}
-		err.details.attempts = attempt + 1;
+		const request: IHttpRequestOptions = {
+			method: opts.method ?? 'GET',
+			url: `${opts.baseUrl}${opts.route}`,
+			headers: { ...(opts.headers ?? {}), Authorization: `Bearer ${opts.apiKey}` },
+			json: true,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: timeoutMs,
+		};
+		if (opts.qs) request.qs = opts.qs;
+		if (opts.body) request.body = opts.body;
+		const sent = await attemptOnce<T>(this, opts, secrets, signal, attempt, async () =>
+			(await (this as IExecuteFunctions).helpers.httpRequest(request)) as RawResponse,
+		);
+		if ('ok' in sent) return sent.ok;
+		const err = sent.err;
 		if (!err.retryable || attempt >= maxRetries || signal?.aborted) throw err;
 		await pause(retryDelayMs(err, attempt), signal);
 	}
