@@ -190,16 +190,16 @@ interface RawResponse {
 	statusCode: number;
 }
 
-async function send(
-	ctx: GatewayContext,
-	settings: GatewaySettings,
+/** The request as n8n's HTTP helpers take it: full response, status errors left to classify. */
+function httpOptions(
+	baseUrl: string,
 	opts: GatewayRequestOptions,
 	timeoutMs: number,
-	credential?: ICredentialsDecrypted,
-): Promise<RawResponse> {
+	headers?: IHttpRequestOptions['headers'],
+): IHttpRequestOptions {
 	const request: IHttpRequestOptions = {
 		method: opts.method ?? 'GET',
-		url: `${settings.baseUrl}${opts.route}`,
+		url: `${baseUrl}${opts.route}`,
 		json: true,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
@@ -207,7 +207,18 @@ async function send(
 	};
 	if (opts.qs) request.qs = opts.qs;
 	if (opts.body) request.body = opts.body;
-	if (opts.headers) request.headers = opts.headers;
+	if (headers) request.headers = headers;
+	return request;
+}
+
+async function send(
+	ctx: GatewayContext,
+	settings: GatewaySettings,
+	opts: GatewayRequestOptions,
+	timeoutMs: number,
+	credential?: ICredentialsDecrypted,
+): Promise<RawResponse> {
+	const request = httpOptions(settings.baseUrl, opts, timeoutMs, opts.headers);
 	return (await ctx.helpers.httpRequestWithAuthentication.call(
 		ctx as IExecuteFunctions,
 		CREDENTIAL_TYPE,
@@ -358,17 +369,7 @@ export async function gatewayRequestWithKey<T = IDataObject>(
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
-		const request: IHttpRequestOptions = {
-			method: opts.method ?? 'GET',
-			url: `${opts.baseUrl}${opts.route}`,
-			headers: { ...(opts.headers ?? {}), Authorization: `Bearer ${opts.apiKey}` },
-			json: true,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-			timeout: timeoutMs,
-		};
-		if (opts.qs) request.qs = opts.qs;
-		if (opts.body) request.body = opts.body;
+		const request = httpOptions(opts.baseUrl, opts, timeoutMs, { ...(opts.headers ?? {}), Authorization: `Bearer ${opts.apiKey}` });
 		const sent = await attemptOnce<T>(this, opts, secrets, signal, attempt, async () =>
 			(await (this as IExecuteFunctions).helpers.httpRequest(request)) as RawResponse,
 		);
