@@ -461,7 +461,10 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 		run.go('write', `n8n stored the new key in credential ${credentialId}`);
 	} catch (error) {
 		const err = run.stumble('write', error);
-		if (!isAmbiguous(err)) return await failBeforeWrite(err, `n8n refused to store the new key in credential ${credentialId}`);
+		// Only a refusal at the first attempt surely changed nothing: an earlier attempt may have been applied.
+		if (!isAmbiguous(err) && !err.details.mayHaveApplied) {
+			return await failBeforeWrite(err, `n8n refused to store the new key in credential ${credentialId}`);
+		}
 		// The answer was lost: the credential itself says which key it holds. Not after regenerate:
 		// during the grace period the gateway answers for the swapped row whichever value is presented.
 		let holds: 'old' | 'new' | 'unknown' = 'unknown';
@@ -469,7 +472,7 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 			const now = await viaCredential().catch(() => undefined);
 			if (now) holds = now.hash === newHash ? 'new' : now.hash === activeHash || now.hash === oldHash ? 'old' : 'unknown';
 		}
-		if (holds === 'old') return await failBeforeWrite(err, `n8n's answer was lost and the credential still holds the old key`);
+		if (holds === 'old') return await failBeforeWrite(err, `n8n did not store the new key in credential ${credentialId} (the credential still holds the old key)`);
 		if (holds === 'unknown') {
 			report.credentialHolds = 'unknown';
 			return run.stop(
@@ -477,7 +480,7 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 				`It is not known whether n8n stored the new key in credential ${credentialId}: both keys were kept. ${keepBothAdvice(strategy)}`,
 			);
 		}
-		run.go('write', "n8n's answer was lost, but the credential holds the new key");
+		run.go('write', "n8n's answer was lost or a retry failed, but the credential holds the new key");
 	}
 
 	// ── verifyCredential: a request that n8n authenticates with the stored credential uses the new key.
@@ -559,7 +562,14 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 					route = `/key/${activeHash}/regenerate`;
 					continue;
 				}
-				if (!isAmbiguous(err) && err.errorClass !== 'rate_limited') return { result: 'refused', error: err };
+				if (!isAmbiguous(err) && err.errorClass !== 'rate_limited') {
+					// LiteLLM's "needs Enterprise" is a bare 500 on regenerate, as a failure after the swap would be: the new key tells.
+					if (candidate === 'regenerate' && err.errorClass === 'enterprise_required' && (await probe(newKey, 0)).result === 'accepted') {
+						report.warnings.push(`The gateway answered ${route} with an error (${err.errorClass}), but the new key works, so the rotation went on.`);
+						return { result: 'minted', body: {} };
+					}
+					return { result: 'refused', error: err };
+				}
 				if (err.errorClass !== 'rate_limited') {
 					const p = await probe(newKey);
 					if (p.result === 'accepted') {

@@ -118,6 +118,8 @@ export interface GatewayErrorDetails {
 	retryAfterMs?: number;
 	callId?: string;
 	attempts?: number;
+	/** A write that failed in the end, but an earlier attempt of it failed retryably: it may have been applied. */
+	mayHaveApplied?: boolean;
 	/** The parameter at fault, for bad input found before any request. */
 	field?: string;
 }

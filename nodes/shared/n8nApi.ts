@@ -296,6 +296,8 @@ export async function updateCredentialData(this: IExecuteFunctions, opts: Creden
 	const shapes = credentialDataShapes(opts.data, opts.current);
 	const order = opts.preferShape === 1 ? [1, 0] : [0, 1];
 	let last: unknown;
+	// A retried attempt failed without a clear refusal: n8n may have applied it before it failed.
+	let uncertain = false;
 	for (const index of order) {
 		last = undefined;
 		await n8nApiRequest
@@ -310,11 +312,13 @@ export async function updateCredentialData(this: IExecuteFunctions, opts: Creden
 			})
 			.catch((error: unknown) => {
 				last = error;
+				if (!(error instanceof GatewayError) || (error.details.attempts ?? 1) > 1) uncertain = true;
 			});
 		if (last === undefined) return index;
 		// Only a validation refusal (nothing applied) is worth the other shape.
 		if (!(last instanceof GatewayError) || last.details.status !== 400) break;
 	}
+	if (uncertain && last instanceof GatewayError) last.details.mayHaveApplied = true;
 	throw last;
 }
 

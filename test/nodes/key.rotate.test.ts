@@ -157,24 +157,26 @@ function stepsOf(timeline: Call[]): Step[] {
 	});
 }
 
-type Kind = 'down' | 'refuse' | 'echo' | 'lose' | 'hang';
+type Kind = 'down' | 'refuse' | 'echo' | 'lose' | 'hang' | 'appliedThenRefused';
 
-function faultFor(step: Step, kind: Kind): Fault {
+function faultFor(step: Step, kind: Kind): Fault[] {
 	const base = { method: step.method, path: step.path, skip: step.nth - 1 };
-	const map: Record<Kind, { kind: FaultKind; status?: number; times: number; echo?: boolean }> = {
+	// Applied but answered 500, and every retry refused: the last answer says "no", the first one did it.
+	if (kind === 'appliedThenRefused') return [{ ...base, kind: 'applied_error', times: 1 }, { ...base, kind: 'status', status: 403, times: 99 }];
+	const map: Record<Exclude<Kind, 'appliedThenRefused'>, { kind: FaultKind; status?: number; times: number; echo?: boolean }> = {
 		down: { kind: 'status', status: 503, times: 99 },
 		refuse: { kind: 'status', status: 403, times: 99 },
 		echo: { kind: 'status', status: 400, times: 99, echo: true },
 		lose: { kind: 'lose', times: 1 },
 		hang: { kind: 'hang', times: 99 },
 	};
-	return { ...base, ...map[kind] };
+	return [{ ...base, ...map[kind] }];
 }
 
 async function faultedRun(scenario: Scenario, step: Step, kind: Kind): Promise<string[]> {
 	const world = await startWorld(scenario.world);
 	try {
-		(step.server === 'n8n' ? world.n8n : world.proxy).faults.add(faultFor(step, kind));
+		(step.server === 'n8n' ? world.n8n : world.proxy).faults.add(...faultFor(step, kind));
 		const run = await rotate(world, scenario);
 		return await checkRun(world, run, `${kind} at ${step.server} ${step.method} ${step.path} #${step.nth}`);
 	} finally {
@@ -240,7 +242,7 @@ for (const scenario of SCENARIOS) {
 			}
 		});
 
-		const kinds: Kind[] = ['down', 'refuse', 'echo', 'lose'];
+		const kinds: Kind[] = ['down', 'refuse', 'echo', 'lose', 'appliedThenRefused'];
 		if (scenario.hang) kinds.push('hang');
 		for (const kind of kinds) {
 			const what = {
@@ -248,6 +250,7 @@ for (const scenario of SCENARIOS) {
 				refuse: 'refused (403)',
 				echo: 'refused with the keys it was sent echoed in the message (400)',
 				lose: 'applied with its answer lost',
+				appliedThenRefused: 'applied but answered 500, then refused on every retry (403)',
 				hang: 'hanging past the timeout',
 			}[kind];
 			it(`keeps invariant 2 when each step is ${what}`, async () => {
@@ -276,6 +279,22 @@ describe('rotate: what each fault leaves behind', () => {
 		try {
 			expect(await checkRun(world, run, 'lost write')).toEqual([]);
 			expect(r).toMatchObject({ ok: true, state: 'completed' });
+		} finally {
+			await world.close();
+		}
+	});
+
+	it('a write applied with a 500, whose retry is then refused (403), is not rolled back: the credential holds the new key', async () => {
+		const patch = { server: 'n8n' as const, method: 'PATCH', path: `/api/v1/credentials/${CRED_ID}` };
+		const world = await startWorld(replace.world);
+		// The no-op write passes; the real one is applied but answered 500; its retry gets a 403.
+		world.n8n.faults.add({ ...patch, skip: 1, times: 1, kind: 'applied_error' }, { ...patch, skip: 1, times: 1, kind: 'status', status: 403, body: { message: 'Forbidden' } });
+		const run = await rotate(world, replace);
+		const r = run.items[0].json as IDataObject & { newKey: { hash: string } | null };
+		try {
+			expect(await checkRun(world, run, 'applied write, refused retry')).toEqual([]);
+			expect(r).toMatchObject({ ok: true, state: 'completed', credentialHolds: 'new' });
+			expect(sha(world.storedKey()).startsWith(r.newKey!.hash)).toBe(true);
 		} finally {
 			await world.close();
 		}
