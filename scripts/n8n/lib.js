@@ -502,6 +502,17 @@ function piecesOf(secret, n = 8) {
 }
 
 /** The pieces of `secret` found in `text` (empty when none). */
+/**
+ * A canary key for the real-n8n suites: a readable tag, then an upper-case letter and random
+ * letters and digits, so no 8-character piece of it can match ordinary text the tests produce
+ * (a random hex tail once made "-queue-e" of "sk-canary-queue-e…", which "jlab-queue-example" holds).
+ */
+function canaryKey(tag) {
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+	const tail = Array.from(crypto.randomBytes(24), (b) => alphabet[b % alphabet.length]).join('');
+	return `sk-canary-${tag}-Q${tail}`;
+}
+
 function leakedPieces(text, secret, n = 8) {
 	return piecesOf(secret, n).filter((p) => text.includes(p));
 }
@@ -510,6 +521,7 @@ module.exports = {
 	startStack,
 	piecesOf,
 	leakedPieces,
+	canaryKey,
 	ROOT,
 	CACHE_DIR,
 	CURRENT,

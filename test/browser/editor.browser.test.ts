@@ -18,7 +18,7 @@ const PREFIX = `${lib.PACKAGE_NAME}.`;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // Committed and shown by the README; JLAB_LLM_SCREENSHOTS puts them elsewhere (e.g. to compare).
 const IMAGES = path.resolve(process.env.JLAB_LLM_SCREENSHOTS || path.join(lib.ROOT, 'docs', 'images'));
-const CANARY = `sk-canary-ui-${crypto.randomBytes(12).toString('hex')}`;
+const CANARY = lib.canaryKey('ui');
 const WRONG_KEY = 'sk-wrong-key-ui-00000000000000000000';
 // Nodes whose default operation only reads (safe to execute in the panel for its screenshot).
 const READ_ONLY_DEFAULT = new Set([`${PREFIX}jlabLlmUsage`]);

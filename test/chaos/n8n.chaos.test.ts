@@ -21,6 +21,7 @@ import path from 'path';
 
 import { ROTATION_STATES } from '../../nodes/JlabLlmKey/rotation';
 import { startFaultyProxy, type FaultyProxy } from '../helpers/faultyProxy';
+import type { Call } from '../helpers/n8nPublicApi';
 import { prng, randomFaults } from '../helpers/randomFaults';
 
 const lib = require('../../scripts/n8n/lib');
@@ -29,11 +30,11 @@ const PREFIX = `${lib.PACKAGE_NAME}.`;
 const rand = () => crypto.randomBytes(12).toString('hex');
 // Fresh canaries per run; each is the key of one credential.
 // A letter that is not hex after "chaos-": no 8-character piece of the key can match names such as "chaos-admin".
-const CANARY = `sk-canary-chaos-k${rand()}`;
-const ADMIN = `sk-canary-admin-${rand()}`;
-const ROTATING = `sk-canary-rotate-${rand()}`;
+const CANARY = lib.canaryKey('chaos');
+const ADMIN = lib.canaryKey('admin');
+const ROTATING = lib.canaryKey('rotate');
 // The key of the credential rotated under fire (its first value; rotation replaces it).
-const FIRE = `sk-canary-fire-${rand()}`;
+const FIRE = lib.canaryKey('fire');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 const ERROR_CLASSES = [
@@ -280,6 +281,7 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 	let stack: any;
 	let gatewayProxy: FaultyProxy | undefined;
 	let n8nProxy: FaultyProxy | undefined;
+	const fireTimeline: Call[] = [];
 	const secrets = [CANARY, ADMIN, ROTATING, FIRE];
 	/** New keys the package minted (taken from the sandbox's log): they must not leak either. */
 	const minted = new Set<string>();
@@ -314,8 +316,9 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			log: (line: string) => process.stdout.write(`${line}\n`),
 		});
 		fs.rmSync(examplesDir, { recursive: true, force: true });
-		gatewayProxy = await startFaultyProxy(stack.sandbox.url);
-		n8nProxy = await startFaultyProxy(stack.n8n.url);
+		// One timeline for both proxies: the order of every call a rotation makes.
+		gatewayProxy = await startFaultyProxy(stack.sandbox.url, { timeline: fireTimeline });
+		n8nProxy = await startFaultyProxy(stack.n8n.url, { timeline: fireTimeline });
 		await lib.importData(stack.n8n, {
 			credentials: [
 				{ ...ADMIN_CRED, data: { baseUrl: stack.sandbox.url, apiKey: ADMIN, allowHttp: false } },
@@ -463,6 +466,8 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 		for (let n = 1; n <= FIRE_ROTATIONS && problems.length <= 5; n++) {
 			const label = `rotation ${n}`;
 			const before = gatewayProxy!.calls.length + n8nProxy!.calls.length;
+			const traceFrom = fireTimeline.length;
+			const problemsBefore = problems.length;
 			gatewayProxy!.faults.take = faultsFor('gateway');
 			n8nProxy!.faults.take = faultsFor('n8n API');
 			let rotated;
@@ -498,6 +503,11 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			}
 			const sent = stack.sandbox.requests.slice(chatsBefore).filter((q: any) => q.path === '/v1/chat/completions');
 			if (sent.length !== 1 || sent[0].status !== 200) problems.push(`${label}: the chat sent ${sent.length} request(s), statuses ${sent.map((q: any) => q.status)}`);
+			if (problems.length > problemsBefore) {
+				// What the rotation did, call by call, and what it reported: enough to replay it in-process.
+				const calls = fireTimeline.slice(traceFrom).map((c) => `${c.method} ${c.path} → ${c.status ?? '-'}${c.fault ? ` [${c.fault}]` : ''}`);
+				problems.push(`${label} trace: ${calls.join('; ')}; output ${JSON.stringify(items[0] ?? null).slice(0, 1500)}`);
+			}
 		}
 		// The key n8n stores now is one the gateway knows.
 		const stored = (await lib.readCredentialData(stack.n8n, FIRE_CRED.id)).apiKey;

@@ -16,7 +16,7 @@ const lib = require('../../scripts/n8n/lib');
 
 const PREFIX = `${lib.PACKAGE_NAME}.`;
 // A fresh canary per run: nothing stale can make the leak checks pass or fail.
-const CANARY = `sk-canary-e2e-${crypto.randomBytes(12).toString('hex')}`;
+const CANARY = lib.canaryKey('e2e');
 const WRONG_KEY = 'sk-wrong-key-e2e-0000000000000000';
 const BLOCKED_KEY = `sk-blocked-e2e-${crypto.randomBytes(8).toString('hex')}`;
 const EXPIRED_KEY = `sk-expired-e2e-${crypto.randomBytes(8).toString('hex')}`;

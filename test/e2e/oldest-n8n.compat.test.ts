@@ -13,7 +13,7 @@ import { checkRun } from './lib/checkRun';
 const lib = require('../../scripts/n8n/lib');
 
 const PREFIX = `${lib.PACKAGE_NAME}.`;
-const CANARY = `sk-canary-compat-${crypto.randomBytes(12).toString('hex')}`;
+const CANARY = lib.canaryKey('compat');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 // AI sub-nodes need @n8n/ai-node-sdk, which n8n bundles from 2.16 on: not expected to work on 2.8
 // (the JLab LLM Chat Model loads the SDK on first use, so its file loads and it says what it needs).

@@ -18,7 +18,7 @@ const lib = require('../../scripts/n8n/lib');
 const queue = require('../../scripts/n8n/queue');
 
 const PREFIX = `${lib.PACKAGE_NAME}.`;
-const CANARY = `sk-canary-queue-${crypto.randomBytes(12).toString('hex')}`;
+const CANARY = lib.canaryKey('queue');
 const RPM_KEY = `sk-rpm-queue-${crypto.randomBytes(12).toString('hex')}`;
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 const fp = (key: string) => ({ display: `sk-…${key.slice(-4)}`, hash: sha256(key).slice(0, 12) });
