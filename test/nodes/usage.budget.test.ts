@@ -32,6 +32,7 @@ const NO_BUDGET = canary('bud-nobudget');
 const IDLE = canary('bud-idle');
 const NO_USER = canary('bud-nouser');
 const LLM_ONLY = canary('bud-llm');
+const FRUGAL = canary('bud-frugal');
 
 const WITHIN_BUDGET = 0;
 const OVER_THRESHOLD = 1;
@@ -59,6 +60,7 @@ describe('JLab LLM Usage: Check Budget', () => {
 				{ key: IDLE, key_alias: 'idle', user_id: 'bsmith', max_budget: 10, spend: 9.5 },
 				{ key: NO_USER, key_alias: 'no-user', max_budget: 10, spend: 2 },
 				{ key: LLM_ONLY, user_id: 'jdoe', key_type: 'llm_api', max_budget: 10, spend: 1 },
+				{ key: FRUGAL, key_alias: 'frugal', user_id: 'frugal', max_budget: 1000, spend: 0.000001 },
 			],
 			activity: [
 				// OVER: 0.20 a day over the 7 days up to today; an expensive day just before the window.
@@ -67,6 +69,8 @@ describe('JLab LLM Usage: Check Budget', () => {
 				// The same user's other key: not this key's spend.
 				...daily(SIBLING, '2026-06-10', '2026-06-10', 50),
 				...daily(WITHIN, '2026-06-09', TODAY, 0.1),
+				// One call's worth of spend on a $1000 budget: the run-out date would be millions of years away.
+				...daily(FRUGAL, TODAY, TODAY, 0.000001),
 			],
 		});
 	});
@@ -199,6 +203,16 @@ describe('JLab LLM Usage: Check Budget', () => {
 			averageDailySpendUsd: 0,
 			projectedRunOutDate: null,
 			projectionNote: 'No projection: nothing was spent from 2026-06-09 to 2026-06-15.',
+		});
+	});
+
+	it('a big budget spent by a tiny amount: no run-out date past a century, and says why (no error)', async () => {
+		const run = await runUsage(sb, { operation: 'checkBudget' }, { apiKey: FRUGAL });
+		expect(run.error('Usage')).toBeUndefined();
+		expect(run.outputs[WITHIN_BUDGET][0].json).toMatchObject({
+			overThreshold: false,
+			projectedRunOutDate: null,
+			projectionNote: 'No projection: at the recent average of $1.4e-7 a day, the $1000.00 left lasts more than 100 years.',
 		});
 	});
 
@@ -351,6 +365,9 @@ describe('projectRunOut (pure)', () => {
 		expect(projectRunOut(budget({ max_budget: null, spend: 5 }), 1, NOW).projectedRunOutDate).toBeNull();
 		expect(projectRunOut(budget({ max_budget: 5, spend: 1 }), 0, NOW).projectedRunOutDate).toBeNull();
 		expect(projectRunOut(budget({ max_budget: 5, spend: 1 }), null, NOW).projectedRunOutDate).toBeNull();
+		// A big budget and a tiny average: no date past the horizon (it once left the calendar: RangeError).
+		expect(projectRunOut(budget({ max_budget: 1000, spend: 0.0001 }), 1e-7, NOW)).toEqual({ projectedRunOutDate: null, runsOutBeforeReset: null });
+		expect(projectRunOut(budget({ max_budget: 10, spend: 0 }), 10 / 36_500, NOW).projectedRunOutDate).toBe('2126-05-22');
 		expect(projectRunOut(budget({ max_budget: 5, spend: 1, budget_reset_at: '2026-06-17T00:00:00Z' }), 2, NOW)).toEqual({
 			projectedRunOutDate: '2026-06-17',
 			runsOutBeforeReset: false,

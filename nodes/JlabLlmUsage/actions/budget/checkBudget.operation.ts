@@ -76,6 +76,9 @@ export interface Projection {
  * The day the budget runs out if spending goes on at `averageDaily` a day: today when nothing
  * is left; null without a budget or without spending.
  */
+/** Past a century a run-out date says nothing, and a tiny average would carry it off the calendar. */
+export const PROJECTION_HORIZON_DAYS = 36_500;
+
 export function projectRunOut(
 	budget: BudgetNumbers,
 	averageDaily: number | null,
@@ -88,7 +91,10 @@ export function projectRunOut(
 	let date: string | null;
 	if (budget.remainingBudgetUsd <= 0) date = today;
 	else if (averageDaily === null || averageDaily <= 0) date = null;
-	else date = addDays(today, Math.ceil(budget.remainingBudgetUsd / averageDaily));
+	else {
+		const days = Math.ceil(budget.remainingBudgetUsd / averageDaily);
+		date = days > PROJECTION_HORIZON_DAYS ? null : addDays(today, days);
+	}
 	if (date === null) return { projectedRunOutDate: null, runsOutBeforeReset: null };
 	const reset = budget.budgetResetsAt ? Date.parse(budget.budgetResetsAt) : NaN;
 	return {
@@ -135,7 +141,9 @@ async function projection(
 		...runOut,
 		projectionNote:
 			runOut.projectedRunOutDate === null && budget.remainingBudgetUsd !== null && budget.remainingBudgetUsd > 0
-				? `No projection: nothing was spent from ${startDate} to ${endDate}.`
+				? average > 0
+					? `No projection: at the recent average of ${money(average)} a day, the ${money(budget.remainingBudgetUsd)} left lasts more than ${PROJECTION_HORIZON_DAYS / 365} years.`
+					: `No projection: nothing was spent from ${startDate} to ${endDate}.`
 				: null,
 	};
 }
