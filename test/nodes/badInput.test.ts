@@ -95,6 +95,7 @@ const CASES: Case[] = [
 	{ what: 'a grace period that is not a duration', node: 'key', params: { ...ROTATE, gracePeriod: 'soon' }, message: /^Grace Period: expected a duration such as 30m/ },
 	{ what: 'a regenerate grace period under a minute', node: 'key', params: { ...ROTATE, strategy: 'auto', gracePeriod: '10s' }, message: /^Grace Period: at least 1m/ },
 	{ what: 'a new-key expiry that is not a duration', node: 'key', params: { ...ROTATE, newKeyDuration: '30 days' }, message: /^New Key Expiry: expected a duration/ },
+	{ what: 'a grace period past any calendar', node: 'key', params: { ...ROTATE, gracePeriod: '99999999999mo' }, message: /^Grace Period: at most ten years/ },
 	{ what: 'a credential ID of another credential', node: 'key', params: { ...ROTATE, options: { credentialId: 'someoneElse01' } }, message: /^Credential ID: must be the ID of this node's own JLab LLM API credential/ },
 	{ what: 'revoke without the confirmation', node: 'key', params: { operation: 'revoke', keySelect: 'credential', confirmRevoke: false }, message: /^I Understand Workflows Using This Credential Will Stop Working: turn this on to delete the key/ },
 	{ what: 'a bot key alias that is a key', node: 'key', params: { operation: 'createKey', keyAlias: 'sk-looks-like-a-key', credentialName: 'x' }, gateway: { apiKey: ADMIN }, message: /^Key Alias: expected a name for the key, not a key/ },

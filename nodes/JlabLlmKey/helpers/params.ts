@@ -14,6 +14,8 @@ const UNIT_MS: Record<string, number> = {
 	mo: 30 * 86_400_000,
 };
 
+const MAX_DURATION_MS = 3650 * 86_400_000;
+
 /** A LiteLLM duration, or undefined when empty. */
 export function duration(raw: unknown, field: string): string | undefined {
 	if (raw === undefined || raw === null) return undefined;
@@ -23,6 +25,8 @@ export function duration(raw: unknown, field: string): string | undefined {
 	if (!m || Number(m[1]) <= 0) {
 		throw inputError(field, `expected a duration such as 30m, 24h, 30d, 1w or 1mo (a whole number and one of s, m, h, d, w, mo), got "${s.slice(0, 40)}"`);
 	}
+	// Dates derived from it must stay on the calendar; ten years covers every real key policy.
+	if (durationMs(s) > MAX_DURATION_MS) throw inputError(field, `at most ten years (3650d or 120mo), got "${s.slice(0, 40)}"`);
 	return s;
 }
 

@@ -47,7 +47,10 @@ export function eachDate(start: string, end: string): string[] {
  */
 export function isoOrNull(value: unknown): string | null {
 	if (value === null || value === undefined || value === '') return null;
-	if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString();
+	if (typeof value === 'number') {
+		const d = new Date(value);
+		return Number.isNaN(d.getTime()) ? null : d.toISOString();
+	}
 	if (typeof value !== 'string') return null;
 	let s = value.trim().replace(' ', 'T');
 	if (/^\d{4}-\d{2}-\d{2}$/.test(s)) s += 'T00:00:00Z';
