@@ -72,13 +72,13 @@ export interface Projection {
 	projectionNote: string | null;
 }
 
-/**
- * The day the budget runs out if spending goes on at `averageDaily` a day: today when nothing
- * is left; null without a budget or without spending.
- */
 /** Past a century a run-out date says nothing, and a tiny average would carry it off the calendar. */
 export const PROJECTION_HORIZON_DAYS = 36_500;
 
+/**
+ * The day the budget runs out if spending goes on at `averageDaily` a day: today when nothing
+ * is left; null without a budget, without spending, or past the horizon.
+ */
 export function projectRunOut(
 	budget: BudgetNumbers,
 	averageDaily: number | null,
