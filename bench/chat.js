@@ -35,7 +35,7 @@ concurrency.AdaptiveConcurrency = class extends Adaptive {
 		super(startAtCap ? { ...options, start: options.max } : options);
 	}
 };
-const { startSandbox } = require('../sandbox/server');
+const { maxOverlap, startSandbox } = require('../sandbox/server');
 
 const QUICK = process.argv.includes('--quick');
 const KEY = 'sk-bench-unlimited-key-0123456789abcdef';
@@ -67,22 +67,6 @@ function workflow(count, options) {
 		],
 		connections: { Items: { main: [[{ node: 'Chat', type: 'main', index: 0 }]] } },
 	};
-}
-
-/** Most requests the gateway had open at once, from its request log. */
-function maxOverlap(requests) {
-	const events = requests.flatMap((q) => [
-		[q.time, 1],
-		[q.time + (q.durationMs ?? 0), -1],
-	]);
-	events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-	let open = 0;
-	let most = 0;
-	for (const [, d] of events) {
-		open += d;
-		most = Math.max(most, open);
-	}
-	return most;
 }
 
 async function runNode(sandbox, apiKey, count, options) {

@@ -40,6 +40,7 @@ const os = require('os');
 const path = require('path');
 
 const lib = require('../scripts/n8n/lib');
+const { maxOverlap } = require('../sandbox/server');
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
@@ -259,22 +260,6 @@ class RssSampler {
 		if (hwm !== undefined && hwm > this.peak) this.peak = hwm;
 		return { baseRss: this.base, peakRss: this.peak, cpuSeconds: this.cpuSeconds() - this.cpu };
 	}
-}
-
-/** Most requests the gateway had open at once, from its request log. */
-function maxOverlap(requests) {
-	const events = requests.flatMap((q) => [
-		[q.time, 1],
-		[q.time + (q.durationMs ?? 0), -1],
-	]);
-	events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-	let open = 0;
-	let most = 0;
-	for (const [, d] of events) {
-		open += d;
-		most = Math.max(most, open);
-	}
-	return most;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -2317,8 +2317,25 @@ async function startSandbox(options = {}) {
 	return api;
 }
 
+/** Most requests the gateway had open at once, from its request log (`time` + `durationMs`). */
+function maxOverlap(requests) {
+	const events = requests.flatMap((q) => [
+		[q.time, 1],
+		[q.time + (q.durationMs ?? 0), -1],
+	]);
+	events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+	let open = 0;
+	let most = 0;
+	for (const [, d] of events) {
+		open += d;
+		most = Math.max(most, open);
+	}
+	return most;
+}
+
 module.exports = {
 	startSandbox,
+	maxOverlap,
 	hashKey: U.hashKey,
 	fingerprint: U.fingerprint,
 	DEFAULT_MODELS,

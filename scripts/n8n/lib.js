@@ -252,7 +252,7 @@ async function prepareN8n(o = {}) {
 	inst.env = (extra) => n8nEnv(inst, extra);
 	inst.cli = (args, opts) => runCli(inst, args, opts);
 	inst.start = () => startServer(inst);
-	inst.stop = () => stopServer(inst);
+	inst.stop = () => stopProcess(inst);
 	return inst;
 }
 
@@ -280,21 +280,26 @@ async function runCli(inst, args, { timeoutMs = 300000 } = {}) {
 	});
 }
 
-async function startServer(inst) {
-	const started = Date.now();
-	const out = fs.openSync(inst.logFile, 'a');
-	const child = spawn(inst.n8n.bin, ['start'], { cwd: inst.userFolder, env: n8nEnv(inst), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-	inst.child = child;
+/**
+ * Starts a long-running child in its own process group (ended by PID when this process exits).
+ * Its output goes to `into.output` and is appended to `logFile`; `into` gains child, pid,
+ * exited (null while it runs) and exitPromise.
+ */
+function spawnInto(into, cmd, args, { cwd, env, logFile, uid, gid }) {
+	const out = fs.openSync(logFile, 'a');
+	const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], uid, gid });
 	children.add(child.pid);
+	Object.assign(into, { child, pid: child.pid, exited: null });
+	if (typeof into.output !== 'string') into.output = '';
 	const onData = (d) => {
-		inst.output += d;
+		into.output += d;
 		fs.writeSync(out, d);
 	};
 	child.stdout.on('data', onData);
 	child.stderr.on('data', onData);
-	inst.exitPromise = new Promise((resolve) => {
+	into.exitPromise = new Promise((resolve) => {
 		child.on('exit', (code, signal) => {
-			inst.exited = `exit ${code ?? signal}`;
+			into.exited = `exit ${code ?? signal}`;
 			children.delete(child.pid);
 			try {
 				fs.closeSync(out);
@@ -304,24 +309,31 @@ async function startServer(inst) {
 			resolve();
 		});
 	});
+	return into;
+}
+
+async function startServer(inst) {
+	const started = Date.now();
+	spawnInto(inst, inst.n8n.bin, ['start'], { cwd: inst.userFolder, env: n8nEnv(inst), logFile: inst.logFile });
 	await waitForN8n(inst);
 	inst.log(`  ✓ n8n ${inst.spec.n8n} listening on ${inst.url} (${fmt(Date.now() - started)})`);
 	return inst;
 }
 
-async function stopServer(inst) {
-	const child = inst.child;
-	if (!child || inst.exited) return;
-	killGroup(child.pid, 'SIGTERM');
+/** Ends what spawnInto started: SIGTERM to its group, SIGKILL after `graceMs`, then the group's leftovers. */
+async function stopProcess(proc, graceMs = 20000) {
+	if (!proc.child || proc.exited) return;
+	const { pid } = proc.child;
+	killGroup(pid, 'SIGTERM');
 	let timer;
-	const done = await Promise.race([inst.exitPromise.then(() => true), new Promise((r) => (timer = setTimeout(() => r(false), 20000)))]);
+	const done = await Promise.race([proc.exitPromise.then(() => true), new Promise((r) => (timer = setTimeout(() => r(false), graceMs)))]);
 	clearTimeout(timer);
 	if (!done) {
-		killGroup(child.pid, 'SIGKILL');
-		await inst.exitPromise;
+		killGroup(pid, 'SIGKILL');
+		await proc.exitPromise;
 	}
-	// n8n's task-runner child is in the same group; make sure nothing of it is left.
-	killGroup(child.pid, 'SIGKILL');
+	// Children in the same group (n8n's task runner): make sure nothing of it is left.
+	killGroup(pid, 'SIGKILL');
 }
 
 /**
@@ -522,6 +534,8 @@ module.exports = {
 	piecesOf,
 	leakedPieces,
 	canaryKey,
+	spawnInto,
+	stopProcess,
 	ROOT,
 	CACHE_DIR,
 	CURRENT,

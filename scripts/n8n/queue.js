@@ -4,7 +4,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn, spawnSync, execFileSync } = require('child_process');
+const { spawnSync, execFileSync } = require('child_process');
 
 const lib = require('./lib');
 
@@ -20,12 +20,6 @@ function pgBin() {
 	versions.sort((a, b) => Number(b) - Number(a));
 	return versions.length > 0 ? path.join(root, versions[0], 'bin') : undefined;
 }
-
-// Every process started here, so an abrupt exit of the parent still takes them down (by PID).
-const started = new Set();
-process.on('exit', () => {
-	for (const pid of started) lib.killGroup(pid, 'SIGKILL');
-});
 
 function haveCommand(cmd) {
 	return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -47,41 +41,9 @@ function aptInstall(pkg, probe, log) {
 
 /** Starts a long-running child in its own process group; resolves once `ready(output)` is true. */
 function startProcess(label, cmd, args, { env, cwd, logFile, ready, timeoutMs = 120000, uid, gid }) {
-	const out = fs.openSync(logFile, 'a');
-	const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], uid, gid });
-	started.add(child.pid);
-	const proc = { label, pid: child.pid, child, output: '', exited: null, logFile };
-	const onData = (d) => {
-		proc.output += d;
-		fs.writeSync(out, d);
-	};
-	child.stdout.on('data', onData);
-	child.stderr.on('data', onData);
-	proc.exitPromise = new Promise((resolve) => {
-		child.on('exit', (code, signal) => {
-			proc.exited = `exit ${code ?? signal}`;
-			started.delete(child.pid);
-			try {
-				fs.closeSync(out);
-			} catch {
-				/* closed */
-			}
-			resolve();
-		});
-	});
+	const proc = lib.spawnInto({ label, logFile }, cmd, args, { cwd, env, logFile, uid, gid });
 	proc.tail = (n = 30) => proc.output.split('\n').slice(-n).join('\n');
-	proc.stop = async (graceMs = 20000) => {
-		if (proc.exited) return;
-		lib.killGroup(proc.pid, 'SIGTERM');
-		let timer;
-		const done = await Promise.race([proc.exitPromise.then(() => true), new Promise((r) => (timer = setTimeout(() => r(false), graceMs)))]);
-		clearTimeout(timer);
-		if (!done) {
-			lib.killGroup(proc.pid, 'SIGKILL');
-			await proc.exitPromise;
-		}
-		lib.killGroup(proc.pid, 'SIGKILL'); // children of the group (n8n's task runner)
-	};
+	proc.stop = (graceMs) => lib.stopProcess(proc, graceMs);
 	return new Promise((resolve, reject) => {
 		const t0 = Date.now();
 		const poll = setInterval(() => {

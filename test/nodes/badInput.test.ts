@@ -8,6 +8,7 @@
 import type { ICredentialDataDecryptedObject, IDataObject, INode } from 'n8n-workflow';
 
 import { runWorkflow, shutdownHarness, type StoredCredential } from '../harness';
+import { leakedPieces } from '../helpers/leaks';
 
 import { startSandbox, type Sandbox } from './chatSetup';
 
@@ -186,11 +187,7 @@ async function runCase(c: Case, continueOnFail: boolean) {
 }
 
 function noSecretIn(text: string): string[] {
-	const found: string[] = [];
-	for (const key of [KEY, ADMIN, N8N_KEY]) {
-		for (let i = 0; i + 8 <= key.length; i++) if (text.includes(key.slice(i, i + 8))) found.push(key.slice(i, i + 8));
-	}
-	return found;
+	return [KEY, ADMIN, N8N_KEY].flatMap((key) => leakedPieces(text, key));
 }
 
 describe('bad input: every node, both credentials', () => {

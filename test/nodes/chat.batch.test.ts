@@ -94,8 +94,9 @@ const chats = () => sandbox.requests.filter((q) => q.path === '/v1/chat/completi
 
 describe('a batch', () => {
 	it('starts with 32 items in flight by default, then grows while answers come without limit signals', async () => {
-		// Answers take 200 ms: every request sent before the first answer is the first burst.
-		sandbox.setConfig({ latencyMs: 200 });
+		// Answers take 1 s: every request sent before the first answer is the first burst, even on a
+		// loaded machine (at 200 ms a busy one may not get all 32 out before the first answer).
+		sandbox.setConfig({ latencyMs: 1000 });
 		const store = new RotatingStore(sandbox.url, NEW_KEY);
 		const r = await runBatch(store, 100);
 		expect(r.output('Chat').filter((o) => o.json.errorType === undefined)).toHaveLength(100);

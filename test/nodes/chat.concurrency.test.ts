@@ -7,7 +7,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { shutdownHarness } from '../harness';
 
-import { expectNoKeyIn, MODEL, runChat, startSandbox, type LoggedRequest, type Sandbox } from './chatSetup';
+import { expectNoKeyIn, maxOverlap, MODEL, runChat, startSandbox, type LoggedRequest, type Sandbox } from './chatSetup';
 
 const KEY = 'sk-canary-CHATCONC-6b86b273ff34fce19d6b';
 const LIMITED = ['sk-canary-RPM5LIMIT-d4735e3a265e16eee03f', 'sk-canary-RPM5OTHER-4e07408562bedb8b60ce'];
@@ -41,22 +41,6 @@ beforeEach(() => {
 
 const numbered = (n: number) => Array.from({ length: n }, (_, i) => ({ i }));
 const chats = (requests: LoggedRequest[]) => requests.filter((q) => q.path === '/v1/chat/completions');
-
-/** Most requests the gateway had open at once, from the request log. */
-function maxOverlap(requests: LoggedRequest[]): number {
-	const events = requests.flatMap((q) => [
-		[q.time, 1],
-		[q.time + (q.durationMs ?? 0), -1],
-	]);
-	events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-	let open = 0;
-	let most = 0;
-	for (const [, d] of events) {
-		open += d;
-		most = Math.max(most, open);
-	}
-	return most;
-}
 
 describe('one in, one out', () => {
 	it('keeps input order and pairedItem while answers interleave, with failing and retried items', async () => {

@@ -170,19 +170,4 @@ export async function runModel(sandbox: Sandbox, options: ModelRunOptions): Prom
 }
 
 /** Every 8-character piece of a key: none may appear in what a run produced. */
-export function leakedPieces(value: unknown, key: string): string[] {
-	const text =
-		typeof value === 'string'
-			? value
-			: JSON.stringify(value, (_k, v: unknown) =>
-					v instanceof Error
-						? { ...v, message: v.message, description: (v as { description?: unknown }).description, stack: v.stack }
-						: v,
-				);
-	const leaks: string[] = [];
-	for (let i = 0; i + 8 <= key.length; i++) {
-		const piece = key.slice(i, i + 8);
-		if (text.includes(piece)) leaks.push(piece);
-	}
-	return leaks;
-}
+export { leakedPieces } from '../helpers/leaks';

@@ -6,9 +6,14 @@ import type { IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeTy
 
 import { runWorkflow, type RunResult } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
+import { leakedPieces } from '../helpers/leaks';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const { startSandbox } = require('../../sandbox/server') as { startSandbox: (o: IDataObject) => Promise<Sandbox> };
+export const { startSandbox, maxOverlap } = require('../../sandbox/server') as {
+	startSandbox: (o: IDataObject) => Promise<Sandbox>;
+	/** Most requests the gateway had open at once, from its request log. */
+	maxOverlap: (requests: LoggedRequest[]) => number;
+};
 
 export interface LoggedRequest {
 	id: number;
@@ -124,15 +129,5 @@ export async function runChat(sandbox: Sandbox, parameters: IDataObject, options
 
 /** Every 8-character piece of a key: none may appear anywhere in what a run produced. */
 export function expectNoKeyIn(value: unknown, key: string): void {
-	const text = typeof value === 'string' ? value : JSON.stringify(value, (_k, v: unknown) =>
-		v instanceof Error
-			? { ...v, message: v.message, description: (v as { description?: unknown }).description, stack: v.stack }
-			: v,
-	);
-	const leaks: string[] = [];
-	for (let i = 0; i + 8 <= key.length; i++) {
-		const piece = key.slice(i, i + 8);
-		if (text.includes(piece)) leaks.push(piece);
-	}
-	expect(leaks).toEqual([]);
+	expect(leakedPieces(value, key)).toEqual([]);
 }

@@ -12,6 +12,7 @@ import { CredentialStore, runWorkflow, type RunResult } from '../harness';
 import { packageCredentialTypes } from '../harness/registry';
 import { startFaultyProxy, type FaultyProxy } from '../helpers/faultyProxy';
 import { type Call, startN8nApi, type N8nApiStandIn } from '../helpers/n8nPublicApi';
+import { leakedPieces } from '../helpers/leaks';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startSandbox } = require('../../sandbox/server');
@@ -198,12 +199,7 @@ export async function runKeyNode(
 
 /** Every 8-character piece of `secret` that appears in `text`. */
 export function leaks(text: string, secret: string): string[] {
-	const found: string[] = [];
-	for (let i = 0; i + 8 <= secret.length; i++) {
-		const piece = secret.slice(i, i + 8);
-		if (text.includes(piece)) found.push(piece);
-	}
-	return found;
+	return leakedPieces(text, secret);
 }
 
 /** Everything a run exposes: items (json and attached errors) and the node error. */

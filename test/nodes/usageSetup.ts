@@ -9,6 +9,7 @@ import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
 
 import { clock } from '../../nodes/JlabLlmUsage/helpers/dates';
 import { runWorkflow, type RunResult } from '../harness';
+import { leakedPieces } from '../helpers/leaks';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sandboxModule = require('../../sandbox/server') as {
@@ -141,10 +142,8 @@ export function runText(run: RunResult): string {
 
 /** Fails when `text` holds the key, or any 8 characters of it in a row. */
 export function expectNoKeyIn(text: string, key: string): void {
-	for (let i = 0; i + 8 <= key.length; i++) {
-		const piece = key.slice(i, i + 8);
-		if (text.includes(piece)) throw new Error(`key piece "${piece}" leaked`);
-	}
+	const [piece] = leakedPieces(text, key);
+	if (piece !== undefined) throw new Error(`key piece "${piece}" leaked`);
 }
 
 export function expectNoLeak(run: RunResult, key: string): void {
