@@ -1151,7 +1151,7 @@ async function startSandbox(options = {}) {
 
 	// ---- handlers ----------------------------------------------------------------------------
 	function keyInfoRow(row) {
-		const { token, ...rest } = row; // eslint-disable-line no-unused-vars
+		const { token, ...rest } = row;
 		return { ...rest, litellm_budget_table: null };
 	}
 	function fullRow(row) {

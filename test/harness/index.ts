@@ -367,7 +367,6 @@ export async function testCredential(
 
 /** Stops what n8n-core's DI container started (an SSH-clients sweep timer), so jest can exit. */
 export async function shutdownHarness(): Promise<void> {
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	const { SSHClientsManager } = require('n8n-core/dist/execution-engine/ssh-clients-manager') as {
 		SSHClientsManager: new () => { onShutdown(): void };
 	};

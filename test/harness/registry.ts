@@ -20,7 +20,6 @@ export function packageNodeTypes(): Record<string, INodeType | IVersionedNodeTyp
 	for (const dir of fs.readdirSync(nodesDir)) {
 		const file = path.join(nodesDir, dir, `${dir}.node.ts`);
 		if (!fs.existsSync(file)) continue;
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const Ctor = require(file)[dir] as new () => INodeType;
 		const instance = new Ctor();
 		types[`${PACKAGE}.${instance.description.name}`] = instance;
@@ -36,7 +35,6 @@ export function packageCredentialTypes(): Record<string, ICredentialType> {
 	for (const f of fs.readdirSync(dir)) {
 		const m = /^(.*)\.credentials\.ts$/.exec(f);
 		if (!m) continue;
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const Ctor = require(path.join(dir, f))[m[1]] as new () => ICredentialType;
 		const instance = new Ctor();
 		types[instance.name] = instance;

@@ -9,7 +9,6 @@ import type { IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeTy
 import { runWorkflow, type RunResult } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const { startSandbox } = require('../../sandbox/server') as { startSandbox: (o: IDataObject) => Promise<Sandbox> };
 
 export interface LoggedRequest {

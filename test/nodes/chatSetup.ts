@@ -8,7 +8,6 @@ import { runWorkflow, type RunResult } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
 import { leakedPieces } from '../helpers/leaks';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const { startSandbox, maxOverlap } = require('../../sandbox/server') as {
 	startSandbox: (o: IDataObject) => Promise<Sandbox>;
 	/** Most requests the gateway had open at once, from its request log. */

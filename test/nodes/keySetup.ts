@@ -14,7 +14,6 @@ import { startFaultyProxy, type FaultyProxy } from '../helpers/faultyProxy';
 import { type Call, startN8nApi, type N8nApiStandIn } from '../helpers/n8nPublicApi';
 import { leakedPieces } from '../helpers/leaks';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startSandbox } = require('../../sandbox/server');
 
 export const CANARY = 'sk-canary-ROTATE-0a1b2c3d4e5f6g7h8i9j';

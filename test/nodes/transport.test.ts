@@ -7,7 +7,6 @@ import type { IDataObject, INode } from 'n8n-workflow';
 
 import { runWorkflow, shutdownHarness, testCredential } from '../harness';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startSandbox } = require('../../sandbox/server');
 
 const CANARY = 'sk-canary-TRNSPRT0a1b2c3d4e5f6g7h8';

@@ -24,7 +24,6 @@ import {
 } from './usageSetup';
 
 // xml2js (a dependency of n8n-workflow) parses strictly: malformed XML is an error.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parseStringPromise } = require('xml2js') as {
 	parseStringPromise: (xml: string, options: { strict: boolean }) => Promise<{ svg: SvgDoc }>;
 };

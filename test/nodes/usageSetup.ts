@@ -11,7 +11,6 @@ import { clock } from '../../nodes/JlabLlmUsage/helpers/dates';
 import { runWorkflow, type RunResult } from '../harness';
 import { leakedPieces } from '../helpers/leaks';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const sandboxModule = require('../../sandbox/server') as {
 	startSandbox: (o: IDataObject) => Promise<UsageSandbox>;
 	hashKey: (k: string) => string;

@@ -1,5 +1,4 @@
 // Shared helpers for the sandbox tests (not a test file itself).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const server = require('../../sandbox/server');
 
 export const { startSandbox, hashKey, DEFAULT_MODELS, DEFAULT_PRICES, PROFILES } = server;

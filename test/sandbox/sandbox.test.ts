@@ -110,7 +110,6 @@ describe('server basics', () => {
 });
 
 async function startWithHost(host: string) {
-	// eslint-disable-next-line @typescript-eslint/no-var-requires
 	return require('../../sandbox/server').startSandbox({ host });
 }
 

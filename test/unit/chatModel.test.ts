@@ -16,7 +16,6 @@ import { classifyClientError, isCancellation } from '../../nodes/shared/clientEr
 import { GatewayError } from '../../nodes/shared/errors';
 
 // The exact client LangChain's ChatOpenAI uses under the SDK (openai v6), for real error objects.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const openai = require(require.resolve('openai', { paths: [require.resolve('@langchain/openai')] }));
 
 const CANARY = `sk-canary-unit-${crypto.randomBytes(12).toString('hex')}`;
@@ -378,7 +377,6 @@ describe('supplyData', () => {
 			throw new Error("Cannot find module '@n8n/ai-node-sdk'");
 		});
 		try {
-			// eslint-disable-next-line @typescript-eslint/no-require-imports
 			const { LmChatJlabLlm: Isolated } = require('../../nodes/LmChatJlabLlm/LmChatJlabLlm.node') as typeof import('../../nodes/LmChatJlabLlm/LmChatJlabLlm.node');
 			const instance = new Isolated();
 			expect(instance.description.name).toBe('lmChatJlabLlm');
