@@ -26,6 +26,7 @@ Options:
   --master-key <sk-…>   a proxy-admin (master) key
   --one-key-per-user    /key/generate refuses a second live key for the same user
   --no-management       hide management routes (/key/*, /user/*, /spend/*, /model/info …): all 404
+  --hidden-routes <how> how hidden routes answer: json ({"detail":"Not Found"}, default) or html (a proxy's page)
   --help                show this help
 
 Control routes (not LiteLLM): /__sandbox/requests, /__sandbox/faults, /__sandbox/keys,
@@ -39,7 +40,7 @@ function fail(msg) {
 
 function parseArgs(argv) {
 	const opts = { port: 4000, keys: [] };
-	const takesValue = new Set(['--port', '--base-path', '--latency', '--profile', '--seed', '--key', '--budget', '--rpm', '--tpm', '--master-key', '--host']);
+	const takesValue = new Set(['--port', '--base-path', '--latency', '--profile', '--seed', '--key', '--budget', '--rpm', '--tpm', '--master-key', '--host', '--hidden-routes']);
 	for (let i = 0; i < argv.length; i++) {
 		let arg = argv[i];
 		let value;
@@ -113,6 +114,10 @@ function parseArgs(argv) {
 			case '--no-management':
 				opts.exposeManagement = false;
 				break;
+			case '--hidden-routes':
+				if (value !== 'json' && value !== 'html') fail('--hidden-routes expects json or html');
+				opts.hiddenRoutes = value;
+				break;
 			default:
 				fail(`unknown option ${arg}`);
 		}
@@ -162,6 +167,7 @@ async function main() {
 		enterprise: opts.enterprise ?? seed.enterprise,
 		oneKeyPerUser: opts.oneKeyPerUser ?? seed.oneKeyPerUser,
 		exposeManagement: opts.exposeManagement ?? seed.exposeManagement,
+		hiddenRoutes: opts.hiddenRoutes ?? seed.hiddenRoutes,
 		masterKey: opts.masterKey ?? seed.masterKey,
 		keys,
 		users: seed.users,
@@ -182,7 +188,7 @@ async function main() {
 	const lines = [
 		`LiteLLM sandbox gateway: ${sandbox.url}`,
 		`profile ${cfg.profile} (x-litellm-version ${PROFILES[cfg.profile].version}), enterprise ${cfg.enterprise ? 'on' : 'off'}, ` +
-			`management routes ${cfg.exposeManagement ? 'exposed' : 'hidden (404)'}${cfg.oneKeyPerUser ? ', one key per user' : ''}`,
+			`management routes ${cfg.exposeManagement ? 'exposed' : `hidden (${cfg.hiddenRoutes === 'html' ? 'HTML' : 'JSON'} 404)`}${cfg.oneKeyPerUser ? ', one key per user' : ''}`,
 	];
 	if (sandboxOptions.masterKey) lines.push(`master key  ${fingerprint(sandboxOptions.masterKey)}`);
 	if (keys.length) {

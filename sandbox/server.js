@@ -302,6 +302,8 @@ async function startSandbox(options = {}) {
 		chaos: null,
 		echoKeyInErrors: false,
 		exposeManagement: true,
+		// How a reverse proxy in front of LiteLLM answers a management route it hides: FastAPI's JSON 404 or its own HTML page.
+		hiddenRoutes: 'json',
 		oneKeyPerUser: false,
 		rateLimitWindowMs: 60000,
 		timeOffsetMs: 0,
@@ -337,6 +339,10 @@ async function startSandbox(options = {}) {
 				case 'oneKeyPerUser':
 					cfg[k] = Boolean(v);
 					break;
+				case 'hiddenRoutes':
+					if (v !== 'json' && v !== 'html') throw new Error("hiddenRoutes: expected 'json' or 'html'");
+					cfg.hiddenRoutes = v;
+					break;
 				case 'rateLimitWindowMs':
 				case 'timeOffsetMs':
 				case 'chunkDelayMs':
@@ -359,6 +365,7 @@ async function startSandbox(options = {}) {
 		...(options.chaos !== undefined && { chaos: options.chaos }),
 		...(options.echoKeyInErrors !== undefined && { echoKeyInErrors: options.echoKeyInErrors }),
 		...(options.exposeManagement !== undefined && { exposeManagement: options.exposeManagement }),
+		...(options.hiddenRoutes !== undefined && { hiddenRoutes: options.hiddenRoutes }),
 		...(options.oneKeyPerUser !== undefined && { oneKeyPerUser: options.oneKeyPerUser }),
 		...(options.rateLimitWindowMs !== undefined && { rateLimitWindowMs: options.rateLimitWindowMs }),
 		...(options.chunkDelayMs !== undefined && { chunkDelayMs: options.chunkDelayMs }),
@@ -1082,6 +1089,11 @@ async function startSandbox(options = {}) {
 			null,
 			null,
 		);
+	}
+
+	/** The 404 page of an nginx-style reverse proxy that forwards only /v1 routes to LiteLLM. */
+	function proxyNotFoundPage() {
+		return '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 	}
 
 	function htmlPage(title) {
@@ -2148,7 +2160,10 @@ async function startSandbox(options = {}) {
 		const visible = matches.filter(
 			(m) => cfg.exposeManagement || m.route.public || LLM_ONLY_PATHS.has(path) || path.startsWith('/health/'),
 		);
-		if (!visible.length) return sendJson(res, 404, { detail: 'Not Found' });
+		if (!visible.length) {
+			if (cfg.hiddenRoutes === 'html') return sendRaw(res, 404, 'text/html; charset=utf-8', proxyNotFoundPage());
+			return sendJson(res, 404, { detail: 'Not Found' });
+		}
 		const match = visible.find((m) => m.route.method === req.method);
 		if (!match) return sendJson(res, 405, { detail: 'Method Not Allowed' });
 		const route = match.route;

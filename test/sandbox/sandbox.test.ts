@@ -98,6 +98,16 @@ describe('server basics', () => {
 		expect((await call(sb, 'GET', '/key/info', { key: KEYS.user })).status).toBe(200);
 	});
 
+	it("hiddenRoutes:'html' answers a hidden route with a reverse proxy's HTML 404 page", async () => {
+		const sb = await standardSandbox({ exposeManagement: false, hiddenRoutes: 'html' });
+		const r = await call(sb, 'GET', '/key/info', { key: KEYS.user });
+		expect(r.status).toBe(404);
+		expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+		expect(r.text).toContain('<h1>404 Not Found</h1>');
+		expect((await call(sb, 'GET', '/v1/models', { key: KEYS.user })).status).toBe(200);
+		expect(() => sb.setConfig({ hiddenRoutes: 'xml' })).toThrow(/hiddenRoutes/);
+	});
+
 	it('setConfig validates its input', async () => {
 		const sb = await sandbox();
 		expect(() => sb.setConfig({ profile: 'v0' })).toThrow(/unknown profile/);
