@@ -1935,6 +1935,7 @@ async function startSandbox(options = {}) {
 				'x-litellm-model-id': deploymentId(model.id),
 				...(profile().modelGroupHeader && { 'x-litellm-model-group': model.id }),
 				'x-litellm-key-spend': U.pyFloat(spendBefore),
+				// get_custom_headers (proxy/common_request_processing.py) drops the value "None": no budget, no header.
 				...(ctx.row && ctx.row.max_budget !== null && { 'x-litellm-key-max-budget': U.pyFloat(ctx.row.max_budget) }),
 				...(ctx.row && ctx.row.tpm_limit !== null && { 'x-litellm-key-tpm-limit': String(ctx.row.tpm_limit) }),
 				...(ctx.row && ctx.row.rpm_limit !== null && { 'x-litellm-key-rpm-limit': String(ctx.row.rpm_limit) }),
