@@ -108,6 +108,19 @@ describe('createKey: the new key always has an owner', () => {
 			await world.close();
 		}
 	});
+	it('the master key (no row, /key/info 404) sends no owner and the gateway answers for itself', async () => {
+		const master = 'sk-canary-MASTER-2b4d6f8h0j1k3m5n7p9q';
+		const world = await startWorld({ masterKey: master, credentialKey: master });
+		try {
+			const run = await runKeyNode(world, { ...createParams, keyAlias: 'master-bot' });
+			expect(run.error).toBeUndefined();
+			expect(run.items[0].json).toMatchObject({ userId: null });
+			expect(gatewayCalls(world).slice(0, 2)).toEqual(['GET /api/key/info', 'POST /api/key/generate']);
+			noKeys(run, [master]);
+		} finally {
+			await world.close();
+		}
+	});
 });
 
 describe('block: the caller cannot lock itself out by accident', () => {
