@@ -7,6 +7,7 @@ const http = require('http');
 const { URL } = require('url');
 const U = require('./lib/util');
 const R = require('./lib/replies');
+const { makeKeyRules } = require('./lib/keyRules');
 
 // ---------------------------------------------------------------------------------------------
 // Constants
@@ -390,6 +391,7 @@ async function startSandbox(options = {}) {
 		rateLimits: Object.create(null),
 		masterKeyHash: options.masterKey ? U.hashKey(options.masterKey) : null,
 	};
+	const keyRules = makeKeyRules({ store, profileName: () => cfg.profile, isTeamMember, proxyError, wrappedHttpError });
 
 	function addUser(seed) {
 		if (!isObj(seed) || !seed.user_id) throw new Error('user seeds need a user_id');
@@ -1370,12 +1372,12 @@ async function startSandbox(options = {}) {
 			requireKeyWriter(ctx, '/key/generate');
 			const b = isObj(req.body) ? req.body : {};
 			validateKeyFields(b);
-			let userId = b.user_id ?? null;
+			if (!ctx.admin && b.user_id != null && b.user_id !== ctx.user_id) {
+				throw wrappedHttpError(403, { error: `User can only create keys for themselves. Got user_id=${b.user_id}, Your ID=${ctx.user_id}` });
+			}
+			const owner = keyRules.ownerOfNewKey(ctx, b);
+			const userId = owner.user_id;
 			if (!ctx.admin) {
-				if (userId !== null && userId !== ctx.user_id) {
-					throw wrappedHttpError(403, { error: `User can only create keys for themselves. Got user_id=${userId}, Your ID=${ctx.user_id}` });
-				}
-				userId = ctx.user_id;
 				if (b.team_id) {
 					const team = store.teams[b.team_id];
 					if (!isTeamMember(ctx.user_id, team)) {
@@ -1411,7 +1413,7 @@ async function startSandbox(options = {}) {
 					'user_id',
 				);
 			}
-			const fields = { ...pick(b, GENERATE_FIELDS), user_id: userId };
+			const fields = { ...pick(b, GENERATE_FIELDS), user_id: userId, team_id: owner.team_id };
 			ensureUser(userId);
 			ensureTeam(fields.team_id);
 			const row = newKeyRow(hash, U.keyName(plaintext), fields, ctx.user_id ?? null);
@@ -1521,9 +1523,7 @@ async function startSandbox(options = {}) {
 			const row = store.keys[hash];
 			if (!row) throw proxyError(404, notFoundKey(`Team not found, passed team_id=${U.pyStr(b.team_id)}`, b.key), 'auth_error', 'None', {});
 			if (!ctx.admin) {
-				const own = ctx.user_id && row.user_id === ctx.user_id;
-				const teamAdmin = row.team_id && isTeamMember(ctx.user_id, store.teams[row.team_id], true);
-				if (!own && !teamAdmin) {
+				if (!keyRules.mayUpdate(ctx, row)) {
 					throw proxyError(403, `User=${ctx.user_id} is not allowed to update key=${row.key_name}`, 'auth_error', 'None');
 				}
 				if (b.user_id !== undefined && b.user_id !== row.user_id) {
@@ -1543,11 +1543,7 @@ async function startSandbox(options = {}) {
 			ensureTeam(row.team_id);
 			row.updated_at = U.pyIso(t);
 			row.updated_by = ctx.user_id ?? null;
-			const updated = {};
-			for (const k of Object.keys(fields)) if (k in row) updated[k] = row[k];
-			if (fields.duration !== undefined) updated.expires = row.expires;
-			if (fields.key_type !== undefined) updated.allowed_routes = row.allowed_routes;
-			return { body: { key: b.key, ...updated, updated_at: row.updated_at } };
+			return { body: keyRules.updateReply(b.key, fields, row) };
 		},
 
 		keyDelete(ctx, req) {
@@ -1837,16 +1833,14 @@ async function startSandbox(options = {}) {
 
 	function setBlocked(ctx, req, blocked) {
 		const routeName = blocked ? '/key/block' : '/key/unblock';
-		if (!ctx.admin && ctx.role !== 'internal_user') throw onlyAdminError(ctx, routeName);
-		if (!ctx.admin) {
-			throw wrappedHttpError(403, { error: `Only proxy admins can block or unblock keys. Your role=${U.pyStr(ctx.role)}` });
-		}
+		if (!keyRules.mayBlock(ctx)) throw onlyAdminError(ctx, routeName);
 		const b = isObj(req.body) ? req.body : {};
 		if (typeof b.key !== 'string' || !(b.key.startsWith('sk-') || /^[0-9a-f]{64}$/.test(b.key))) {
 			throw proxyError(400, 'Invalid key format.', 'bad_request_error', 'key');
 		}
 		const row = store.keys[resolveKeyRef(b.key)];
 		if (!row) throw wrappedHttpError(404, { error: notFoundKey('Key not found', b.key) });
+		if (!blocked) keyRules.checkUnblock(ctx, row);
 		row.blocked = blocked;
 		row.updated_at = U.pyIso(now());
 		row.updated_by = ctx.user_id ?? null;
@@ -1941,6 +1935,7 @@ async function startSandbox(options = {}) {
 				'x-litellm-model-id': deploymentId(model.id),
 				...(profile().modelGroupHeader && { 'x-litellm-model-group': model.id }),
 				'x-litellm-key-spend': U.pyFloat(spendBefore),
+				// get_custom_headers (proxy/common_request_processing.py) drops the value "None": no budget, no header.
 				...(ctx.row && ctx.row.max_budget !== null && { 'x-litellm-key-max-budget': U.pyFloat(ctx.row.max_budget) }),
 				...(ctx.row && ctx.row.tpm_limit !== null && { 'x-litellm-key-tpm-limit': String(ctx.row.tpm_limit) }),
 				...(ctx.row && ctx.row.rpm_limit !== null && { 'x-litellm-key-rpm-limit': String(ctx.row.rpm_limit) }),

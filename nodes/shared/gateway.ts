@@ -19,7 +19,7 @@ import {
 	isAuthOnlyRoute,
 } from './errors';
 import { pause, type Pacer } from './pacing';
-import { redact } from './redact';
+import { keyHash, redact } from './redact';
 
 export const CREDENTIAL_TYPE = 'jlabLlmApi';
 export const DEFAULT_BASE_URL = 'https://delphi.jlab.org/api';
@@ -137,6 +137,12 @@ export async function gatewaySettings(ctx: GatewayContext, itemIndex = 0): Promi
 		cached.catch(() => settingsCache.delete(ctx));
 	}
 	return await cached;
+}
+
+/** SHA-256 of the credential's key, as LiteLLM stores it: recognises the key among others without a request. */
+export async function credentialKeyHash(ctx: GatewayContext, itemIndex = 0): Promise<string> {
+	const { secrets } = await gatewaySettings(ctx, itemIndex);
+	return keyHash(secrets[0]);
 }
 
 /**

@@ -129,7 +129,7 @@ describe('createKey', () => {
 	it('an LLM-only bot key (which may not read /key/info) is checked on /v1/models before it is stored', async () => {
 		const world = await worldWith(ADMIN);
 		try {
-			const run = await runKeyNode(world, { ...params, keyAlias: 'llm-only-bot', options: { ...TUNING, keyType: 'llm_api' } });
+			const run = await runKeyNode(world, { ...params, keyAlias: 'llm-only-bot', options: { ...TUNING, keyType: 'llm_api', userId: 'alice' } });
 			expect(run.error).toBeUndefined();
 			expect(run.items[0].json).toMatchObject({ keyType: 'llm_api', credentialId: 'created1' });
 			const key = String(world.store.byId.get('created1')!.data.apiKey);
@@ -312,12 +312,14 @@ describe('updateKey, block, unblock', () => {
 		}
 	});
 
-	it('a user key may not block: permission_denied', async () => {
-		const world = await worldWith(CANARY);
+	it('a user key may not unblock, even its own user\'s key: permission_denied', async () => {
+		const blockedBot = 'sk-canary-BLOCKED-7h6g5f4e3d2c1b0a9z8y';
+		const world = await worldWith(CANARY, { extraKeys: [{ key: blockedBot, key_alias: 'blocked-bot', user_id: 'alice', blocked: true }] });
 		try {
-			const run = await runKeyNode(world, { operation: 'block', keySelect: 'alias', keyAlias: 'alice-laptop', options: TUNING }, { continueOnFail: true, withN8n: false });
+			const run = await runKeyNode(world, { operation: 'unblock', keySelect: 'alias', keyAlias: 'blocked-bot', options: TUNING }, { continueOnFail: true, withN8n: false });
 			expect(run.items[0].json.errorType).toBe('permission_denied');
-			expect(world.accepts(CANARY)).toBe(true);
+			expect(world.accepts(blockedBot)).toBe(false);
+			noKeys(run, [blockedBot]);
 		} finally {
 			await world.close();
 		}

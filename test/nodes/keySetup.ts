@@ -59,6 +59,8 @@ export interface WorldOptions {
 	extraKeys?: IDataObject[];
 	/** The sandbox hides /key/… routes (404), as a reverse proxy may. */
 	exposeManagement?: boolean;
+	/** A proxy master key (it has no row: /key/info answers 404 for it). */
+	masterKey?: string;
 }
 
 export interface World {
@@ -112,6 +114,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 			...(options.extraKeys ?? []),
 		],
 		...(options.exposeManagement === false ? { exposeManagement: false } : {}),
+		...(options.masterKey ? { masterKey: options.masterKey } : {}),
 	});
 	const timeline: Call[] = [];
 	const violations: World['violations'] = [];

@@ -101,7 +101,7 @@ describe('POST /key/generate (§5.1)', () => {
 
 	it('an internal_user mints keys for themselves only; an admin for anyone', async () => {
 		const sb = await standardSandbox();
-		const own = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: { key_alias: 'alice-2' } });
+		const own = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: { key_alias: 'alice-2', user_id: 'alice' } });
 		expect(own.status).toBe(200);
 		expect(own.json.user_id).toBe('alice');
 		const foreign = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: { user_id: 'bob' } });
@@ -201,7 +201,7 @@ describe('POST /key/generate (§5.1)', () => {
 	it('oneKeyPerUser: a user with a live key gets 400 bad_request_error', async () => {
 		const clock = makeClock();
 		const sb = await standardSandbox({ oneKeyPerUser: true }, clock);
-		const r = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: {} });
+		const r = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: { user_id: 'alice' } });
 		expect(r.status).toBe(400);
 		expect(errorOf(r)).toMatchObject({ type: 'bad_request_error', code: '400' });
 		expect(errorOf(r).message).toMatch(/one key per user/);
@@ -210,6 +210,42 @@ describe('POST /key/generate (§5.1)', () => {
 		expect((await call(sb, 'POST', '/key/generate', { key: KEYS.admin, body: { user_id: 'fresh' } })).status).toBe(400);
 		clock.advance(2 * 3600e3); // the first one expired: no live key any more
 		expect((await call(sb, 'POST', '/key/generate', { key: KEYS.admin, body: { user_id: 'fresh' } })).status).toBe(200);
+	});
+});
+
+describe('POST /key/generate: the owner of a key a non-admin makes without user_id', () => {
+	it.each(['v1.83', 'v1.9x'])('%s stores it ownerless: its maker may update it (no owner to check) but neither list nor delete it', async (profile) => {
+		const sb = await standardSandbox({ profile });
+		const made = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: { key_alias: 'alice-orphan' } });
+		expect(made.status).toBe(200);
+		expect(made.json).toMatchObject({ user_id: null, team_id: null, created_by: 'alice' });
+		const orphan = made.json.key;
+		expect(sb.getKey(orphan)).toMatchObject({ user_id: null, team_id: null });
+		const listed = await call(sb, 'GET', '/key/list?return_full_object=true', { key: KEYS.user });
+		expect(listed.json.keys.map((k: any) => k.key_alias)).toEqual(['alice-key']);
+		expect((await call(sb, 'POST', '/key/update', { key: KEYS.user, body: { key: orphan, max_budget: 1 } })).status).toBe(200);
+		const del = await call(sb, 'POST', '/key/delete', { key: KEYS.user, body: { keys: [orphan] } });
+		expect(del.status).toBe(403);
+		expect(errorOf(del).message).toBe("{'error': 'You are not authorized to delete this key'}");
+		expect(sb.getKey(orphan)).toBeDefined();
+	});
+
+	it('next makes the caller the owner and names their only team; a user in several teams must name team_id', async () => {
+		const sb = await standardSandbox({ profile: 'next', teams: [{ team_id: 'team-a', members_with_roles: [{ user_id: 'alice', role: 'admin' }] }, { team_id: 'team-b', members: ['alice', 'bob'] }] });
+		const bob = await call(sb, 'POST', '/key/generate', { key: KEYS.other, body: {} });
+		expect(bob.json).toMatchObject({ user_id: 'bob', team_id: 'team-b' });
+		expect((await call(sb, 'POST', '/key/delete', { key: KEYS.other, body: { keys: [bob.json.key] } })).status).toBe(200);
+		const several = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: {} });
+		expect(several.status).toBe(400);
+		expect(errorOf(several)).toMatchObject({
+			message: "User=alice belongs to multiple teams. Specify team_id when generating a key. teams=['team-a', 'team-b']",
+			type: 'internal_server_error',
+		});
+		const named = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: { team_id: 'team-a' } });
+		expect(named.json).toMatchObject({ user_id: 'alice', team_id: 'team-a' });
+		// Admins get what they send.
+		const admin = await call(sb, 'POST', '/key/generate', { key: KEYS.admin, body: {} });
+		expect(admin.json).toMatchObject({ user_id: null, team_id: null });
 	});
 });
 
@@ -300,7 +336,7 @@ describe('POST /key/update (§5.3)', () => {
 		const sb = await standardSandbox({}, clock);
 		const r = await call(sb, 'POST', '/key/update', { key: KEYS.user, body: { key: KEYS.user, max_budget: 4, metadata: { a: 1 }, duration: '1h' } });
 		expect(r.status).toBe(200);
-		expect(r.json).toMatchObject({ key: KEYS.user, max_budget: 4, metadata: { a: 1 }, expires: '2026-05-15T13:00:00+00:00' });
+		expect(r.json).toMatchObject({ key: KEYS.user, max_budget: 4, metadata: '{"a": 1}', expires: '2026-05-15T13:00:00+00:00' });
 		expect(sb.getKey(KEYS.user).max_budget).toBe(4);
 		const never = await call(sb, 'POST', '/key/update', { key: KEYS.user, body: { key: hashKey(KEYS.user), duration: '-1' } });
 		expect(never.json.expires).toBeNull();
@@ -317,6 +353,28 @@ describe('POST /key/update (§5.3)', () => {
 		const admin = await call(sb, 'POST', '/key/update', { key: KEYS.admin, body: { key: KEYS.other, rpm_limit: 5, blocked: true } });
 		expect(admin.status).toBe(200);
 		expect((await chat(sb, KEYS.other)).status).toBe(401);
+	});
+});
+
+describe('POST /key/update: the reply as update_key_fn sends it', () => {
+	it('key as passed, token = hash, the fields sent (duration as expires) and the stored metadata, objects as JSON strings', async () => {
+		const sb = await standardSandbox({ keys: [{ key: KEYS.user, key_alias: 'alice-key', user_id: 'alice', metadata: { owner: 'alice', 'ü': [1, 2.5] }, spend: 3, rpm_limit: 7 }] });
+		const r = await call(sb, 'POST', '/key/update', { key: KEYS.user, body: { key: hashKey(KEYS.user), max_budget: 9, budget_duration: '30d', models: ['m1'], permissions: { pii: false } } });
+		expect(r.status).toBe(200);
+		expect(Object.keys(r.json).sort()).toEqual(['budget_duration', 'budget_reset_at', 'key', 'max_budget', 'metadata', 'models', 'permissions', 'token'].sort());
+		expect(r.json).toMatchObject({
+			key: hashKey(KEYS.user),
+			token: hashKey(KEYS.user),
+			max_budget: 9,
+			budget_duration: '30d',
+			models: ['m1'],
+			permissions: '{"pii": false}',
+			metadata: '{"owner": "alice", "\\u00fc": [1, 2.5]}',
+		});
+		expect(JSON.parse(r.json.metadata)).toEqual({ owner: 'alice', 'ü': [1, 2.5] });
+		// Not every stored field, and never the stored row's other objects.
+		expect(r.json.spend).toBeUndefined();
+		expect(r.json.rpm_limit).toBeUndefined();
 	});
 });
 
@@ -349,12 +407,36 @@ describe('POST /key/delete (§5.4)', () => {
 });
 
 describe('POST /key/block and /key/unblock (§5.6)', () => {
-	it('admin-only; answers with the full row including token and blocked', async () => {
+	it('an internal user may block any key, its own too, but not unblock; a blocked key cannot unblock itself', async () => {
 		const sb = await standardSandbox();
-		const user = await call(sb, 'POST', '/key/block', { key: KEYS.user, body: { key: KEYS.other } });
-		expect(user.status).toBe(403);
-		expect(errorOf(user).type).toBe('internal_server_error');
+		const other = await call(sb, 'POST', '/key/block', { key: KEYS.teamMate, body: { key: KEYS.other } });
+		expect(other.status).toBe(200);
+		expect(other.json).toMatchObject({ token: hashKey(KEYS.other), blocked: true });
+		const notUnblocked = await call(sb, 'POST', '/key/unblock', { key: KEYS.teamMate, body: { key: KEYS.other } });
+		expect(notUnblocked.status).toBe(403);
+		expect(errorOf(notUnblocked).type).toBe('internal_server_error');
+		expect(sb.getKey(KEYS.other).blocked).toBe(true);
+		const self = await call(sb, 'POST', '/key/block', { key: KEYS.teamMate, body: { key: hashKey(KEYS.teamMate) } });
+		expect(self.status).toBe(200);
+		const locked = await call(sb, 'POST', '/key/unblock', { key: KEYS.teamMate, body: { key: hashKey(KEYS.teamMate) } });
+		expect(locked.status).toBe(401);
+		expect(errorOf(locked).message).toMatch(/Key is blocked/);
+		// carol is in team-a; alice administers it but carol's key is personal: only a proxy admin helps.
+		expect((await call(sb, 'POST', '/key/unblock', { key: KEYS.user, body: { key: KEYS.teamMate } })).status).toBe(403);
+		expect((await call(sb, 'POST', '/key/unblock', { key: KEYS.admin, body: { key: KEYS.teamMate } })).json.blocked).toBe(false);
+	});
+
+	it('a team admin may unblock a key of their team', async () => {
+		const sb = await standardSandbox({ keys: [{ key: KEYS.user, user_id: 'alice' }, { key: KEYS.teamMate, user_id: 'carol', team_id: 'team-a', blocked: true }] });
+		const r = await call(sb, 'POST', '/key/unblock', { key: KEYS.user, body: { key: KEYS.teamMate } });
+		expect(r.status).toBe(200);
+		expect(r.json.blocked).toBe(false);
+	});
+
+	it('answers with the full row including token and blocked; keys without a user and viewers get 401', async () => {
+		const sb = await standardSandbox();
 		expect((await call(sb, 'POST', '/key/block', { key: KEYS.noUser, body: { key: KEYS.other } })).status).toBe(401);
+		expect((await call(sb, 'POST', '/key/block', { key: KEYS.viewer, body: { key: KEYS.other } })).status).toBe(401);
 		expect((await call(sb, 'POST', '/key/block', { key: KEYS.admin, body: { key: 'garbage' } })).status).toBe(400);
 		expect((await call(sb, 'POST', '/key/block', { key: KEYS.admin, body: { key: 'sk-not-there-00000000000001' } })).status).toBe(404);
 		const b = await call(sb, 'POST', '/key/block', { key: KEYS.admin, body: { key: KEYS.other } });

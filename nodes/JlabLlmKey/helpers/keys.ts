@@ -164,6 +164,17 @@ export async function resolveKey(
 	throw inputError('Key', 'one of: This Credential’s Key, By Alias, By Fingerprint');
 }
 
+/** A JSON column as LiteLLM may send it: /key/update answers objects as JSON strings. */
+function jsonColumn(value: unknown): unknown {
+	if (typeof value !== 'string') return value;
+	try {
+		const parsed: unknown = JSON.parse(value);
+		return parsed !== null && typeof parsed === 'object' ? parsed : value;
+	} catch {
+		return value;
+	}
+}
+
 /** A key row as an item: fingerprint, never the key; names as the gateway spells them. */
 export function keySummary(row: KeyListRow | undefined, hash: string | undefined): IDataObject {
 	const r = row ?? {};
@@ -190,7 +201,7 @@ export function keySummary(row: KeyListRow | undefined, hash: string | undefined
 		['updated_at', 'updatedAt'],
 	];
 	for (const [from, to] of copy) {
-		if (r[from] !== undefined) out[to] = r[from] as IDataObject[string];
+		if (r[from] !== undefined) out[to] = (from === 'metadata' ? jsonColumn(r[from]) : r[from]) as IDataObject[string];
 	}
 	return out;
 }

@@ -10,6 +10,7 @@ import { fingerprint } from '../../../shared/redact';
 import { gatewayTime, newVirtualKey } from '../../helpers/keys';
 import { asGatewayError, checkKey, deleteKey, generateKey, isAmbiguous } from '../../helpers/mint';
 import { readTuning, tuningOptions } from '../../helpers/options';
+import { defaultKeyOwner } from '../../helpers/owner';
 import { alias, duration, jsonObject, modelList, optionalNumber, text } from '../../helpers/params';
 import { settle } from '../../helpers/settle';
 
@@ -138,7 +139,8 @@ const properties: INodeProperties[] = [
 				name: 'userId',
 				type: 'string',
 				default: '',
-				description: 'The gateway user who owns the key (admin keys only; a user key always creates keys for its own user)',
+				description:
+					"The gateway user who owns the key (admin keys only). Empty: a user key's own user (and, for a user in several teams, the team of this credential's key), so the maker can still manage the new key; an admin key leaves the key without owner.",
 			},
 			...tuningOptions,
 		],
@@ -181,6 +183,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	const { baseUrl } = await gatewaySettings(this, itemIndex);
 	// A bad n8n API credential fails here, before a key is minted that would have to be deleted again.
 	await n8nApiSettings(this, itemIndex);
+	// A key without owner could not be listed or deleted by its maker: name the caller (read-only requests).
+	const owner = userId ? { userId } : await defaultKeyOwner(this, itemIndex, tuning, teamId);
 	const allowHttp = await ownAllowHttp(this, itemIndex);
 	const newKey = newVirtualKey();
 	const secrets = [newKey];
@@ -199,8 +203,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	if (rpmLimit !== undefined) body.rpm_limit = rpmLimit;
 	if (tpmLimit !== undefined) body.tpm_limit = tpmLimit;
 	if (maxParallelRequests !== undefined) body.max_parallel_requests = maxParallelRequests;
-	if (teamId) body.team_id = teamId;
-	if (userId) body.user_id = userId;
+	if (teamId ?? owner.teamId) body.team_id = teamId ?? owner.teamId;
+	if (owner.userId) body.user_id = owner.userId;
 	if (keyType !== 'default') body.key_type = keyType;
 
 	const generated = await generateKey(this, baseUrl, body, itemIndex, tuning, secrets);
@@ -256,8 +260,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 				expires: gatewayTime(row.expires ?? generated.expires),
 				rpmLimit: (row.rpm_limit as number | undefined) ?? rpmLimit ?? null,
 				tpmLimit: (row.tpm_limit as number | undefined) ?? tpmLimit ?? null,
-				teamId: (row.team_id as string | undefined) ?? teamId ?? null,
-				userId: (row.user_id as string | undefined) ?? userId ?? null,
+				teamId: (row.team_id as string | undefined) ?? body.team_id ?? null,
+				userId: (row.user_id as string | undefined) ?? body.user_id ?? null,
 				keyType,
 			},
 		},
