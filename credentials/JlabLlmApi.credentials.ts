@@ -23,7 +23,8 @@ export class JlabLlmApi implements ICredentialType {
 	documentationUrl = 'https://github.com/jlab/n8n-nodes-jlab-llm#credential-jlab-llm-api';
 
 	// Whoever may only use a shared credential must not read its key through another node
-	// (HTTP Request echoes headers back). n8n matches nodes that declare this credential.
+	// (HTTP Request echoes headers back). n8n replaces this list with the full type names of
+	// the nodes that declare the credential, their AI-tool variants included.
 	supportedNodes = ['jlabLlmChat', 'jlabLlmUsage', 'jlabLlmKey', 'lmChatJlabLlm', 'embeddingsJlabLlm'];
 
 	restrictToSupportedNodes = true as const;

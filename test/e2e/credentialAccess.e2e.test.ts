@@ -149,9 +149,9 @@ describe(`n8n ${lib.CURRENT.n8n}: who may get a key`, () => {
 		const res = await lib.executeWorkflow(stack.n8n, 'accessHttpReq01');
 		output.push(res.stdout, res.stderr);
 		expect(res.run).toBeDefined();
-		expect(nodeError(res.run, 'Echo')?.message).toBe('Credential type "jlabLlmApi" is restricted to specific nodes');
 		expect(echo.seen).toEqual([]);
 		expect(lib.leakedPieces(JSON.stringify(res.run), CANARY)).toEqual([]);
+		expect(nodeError(res.run, 'Echo')?.message).toBe('Credential type "jlabLlmApi" is restricted to specific nodes');
 	});
 
 	it('the JLab LLM Chat node with the same credential still works', async () => {

@@ -225,7 +225,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 			json.moveNote = move
 				? move.credentialId === null
 					? move.reason
-					: 'replace this HTTP Request node with a JLab LLM node (Chat, Usage, Key, Chat Model or Embeddings) using the new credential, delete the key from the workflow, then rotate the key: HTTP Request nodes cannot use JLab LLM API credentials'
+					: 'replace this HTTP Request node with a JLab LLM node (Chat, Usage, Key or Chat Model) using the new credential, delete the key from the workflow, then rotate the key: HTTP Request nodes cannot use JLab LLM API credentials'
 				: 'not moved: only keys in an HTTP Request node whose URL points at the gateway are moved';
 		}
 		return { json };
