@@ -19,7 +19,7 @@ export interface KeyTargetRule {
 	allowHttp: boolean;
 }
 
-/** The absolute URL a request will go to, as axios joins baseURL and url. */
+/** The absolute URL a request will go to, as axios joins baseURL and url; undefined when it cannot tell (e.g. legacy `uri` requests), which is refused. */
 export function requestTarget(options: Pick<IHttpRequestOptions, 'url' | 'baseURL'>): URL | undefined {
 	const url = String(options.url ?? '');
 	const joined = /^[a-z][a-z0-9+.-]*:/i.test(url) || !options.baseURL
@@ -53,7 +53,7 @@ export function assertKeyTarget(rule: KeyTargetRule, options: Pick<IHttpRequestO
 	const target = requestTarget(options);
 	if (!target || target.protocol !== own.protocol || target.host.toLowerCase() !== own.host.toLowerCase()) {
 		throw new Error(
-			`permission_denied: The "${rule.credential}" credential sends its key only to its own ${rule.urlField} (${own.protocol}//${own.host}), not to ${target ? `${target.protocol}//${target.host}` : 'this address'}; the key was not sent. Use the JLab LLM nodes with this credential.`,
+			`permission_denied: The "${rule.credential}" credential sends its key only to its own ${rule.urlField} (${own.protocol}//${own.host}), not to ${target ? `${target.protocol}//${target.host}` : 'a request whose address it cannot check'}; the key was not sent. Use the JLab LLM nodes with this credential.`,
 		);
 	}
 	if (target.protocol === 'http:' && !LOOPBACK_HOST.test(target.hostname) && !rule.allowHttp) {

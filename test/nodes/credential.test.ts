@@ -172,6 +172,12 @@ describe('authenticate: the key goes only to the credential\'s own address', () 
 		expect(options.headers).toEqual({});
 	});
 
+	it('JLab LLM API refuses a request whose address it cannot check (a legacy `uri` request, as HTTP Request sends on n8n before 2.41)', async () => {
+		const options = { uri: 'https://delphi.jlab.org/api/v1/models', headers: {} as Record<string, string> } as unknown as { url: string; headers: Record<string, string> };
+		await expect(new JlabLlmApi().authenticate(gateway, options)).rejects.toThrow(/^permission_denied: .*not to a request whose address it cannot check/);
+		expect(options.headers).toEqual({});
+	});
+
 	it('JLab LLM API adds the Bearer header for its own gateway (absolute URL, or baseURL + path)', async () => {
 		expect((await new JlabLlmApi().authenticate(gateway, { url: 'https://delphi.jlab.org/api/v1/models' })).headers).toEqual({ Authorization: `Bearer ${VALID}` });
 		expect((await new JlabLlmApi().authenticate(gateway, { baseURL: 'https://delphi.jlab.org/api', url: '/key/info' })).headers).toEqual({ Authorization: `Bearer ${VALID}` });
