@@ -7,6 +7,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { assertKeyTarget } from '../nodes/shared/keyTarget';
+
 /**
  * A LiteLLM virtual key for the lab's gateway. The key leaves n8n only in the Authorization
  * header that `authenticate` adds; the nodes never read it into parameters, items or URLs.
@@ -19,6 +21,13 @@ export class JlabLlmApi implements ICredentialType {
 	icon: Icon = { light: 'file:jlabLlm.svg', dark: 'file:jlabLlm.dark.svg' };
 
 	documentationUrl = 'https://github.com/jlab/n8n-nodes-jlab-llm#credential-jlab-llm-api';
+
+	// Whoever may only use a shared credential must not read its key through another node
+	// (HTTP Request echoes headers back). n8n replaces this list with the full type names of
+	// the nodes that declare the credential, their AI-tool variants included.
+	supportedNodes = ['jlabLlmChat', 'jlabLlmUsage', 'jlabLlmKey', 'lmChatJlabLlm', 'embeddingsJlabLlm'];
+
+	restrictToSupportedNodes = true as const;
 
 	properties: INodeProperties[] = [
 		{
@@ -53,23 +62,31 @@ export class JlabLlmApi implements ICredentialType {
 	];
 
 	/**
-	 * `Authorization: Bearer <key>` on every request n8n sends with this credential. Written as code,
-	 * not as an expression: n8n 2.x evaluates a credential's expressions in an isolated VM for every
+	 * `Authorization: Bearer <key>` on every request n8n sends with this credential, and only to
+	 * the credential's own gateway over https:// (or http:// to this machine or when allowed):
+	 * otherwise it throws before the header is set, so the credential test, the nodes and, on
+	 * n8n without node restriction, the HTTP Request node send nothing. Written as code, not as
+	 * an expression: n8n 2.x evaluates a credential's expressions in an isolated VM for every
 	 * request (about 0.7 ms each), which was a fifth of the Chat node's cost per item in a batch.
 	 */
 	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		assertKeyTarget(
+			{ credential: 'JLab LLM API', urlField: 'Base URL', baseUrl: credentials.baseUrl, allowHttp: credentials.allowHttp === true },
+			requestOptions,
+		);
 		requestOptions.headers = { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${String(credentials.apiKey ?? '')}` };
 		return requestOptions;
 	}
 
-	// /key/info with no query proves the key is known, not blocked, not expired; the gateway's
-	// own error type names the reason, so every answer is read (ignoreHttpStatusErrors) and
-	// matched below. Rules are checked in order; the last one catches any other failure.
+	// /v1/models: LiteLLM runs the same key authentication there as on every route (unknown,
+	// blocked, expired; the key's own budget too, as it is an LLM route), and a lab that hides
+	// the management routes still exposes it. Every answer is read (ignoreHttpStatusErrors) and
+	// matched by the gateway's error type; rules go in order, the last one catches the rest.
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL:
 				'={{ String($credentials.baseUrl || "").trim().replace(/\\/+$/, "").replace(/\\/v1$/i, "").replace(/\\/+$/, "") }}',
-			url: '/key/info',
+			url: '/v1/models',
 			method: 'GET',
 			ignoreHttpStatusErrors: true,
 		},
@@ -121,15 +138,6 @@ export class JlabLlmApi implements ICredentialType {
 			{
 				type: 'responseSuccessBody',
 				properties: {
-					key: 'detail',
-					value: 'Not Found',
-					message:
-						'permission_denied: This gateway does not expose /key/info (HTTP 404), so the key could not be checked here. Check that the Base URL is the gateway root (e.g. https://delphi.jlab.org/api); the nodes still work where only /v1 routes are exposed.',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
 					key: 'error.code',
 					value: '429',
 					message:
@@ -142,16 +150,16 @@ export class JlabLlmApi implements ICredentialType {
 					key: 'error.code',
 					value: '403',
 					message:
-						'permission_denied: The gateway answered, but this key may not read /key/info. It may still work for chat completions.',
+						'permission_denied: The gateway answered, but this key may not list models (/v1/models). It may still work for chat completions.',
 				},
 			},
 			{
 				type: 'responseSuccessBody',
 				properties: {
-					key: 'info',
+					key: 'data',
 					value: undefined,
 					message:
-						'invalid_response: The gateway did not confirm the key: no key information came back. Check that the Base URL is the gateway root (e.g. https://delphi.jlab.org/api), that the gateway is up, and that the key may read /key/info.',
+						'invalid_response: No model list came back from /v1/models. Check that the Base URL is the gateway root (e.g. https://delphi.jlab.org/api) and that the gateway is up.',
 				},
 			},
 		],

@@ -869,6 +869,10 @@ async function startSandbox(options = {}) {
 	}
 
 	/** Key budget: LLM routes (all routes in v1.83). Team and user budgets: every route (§2.1, §3.5). */
+	// LiteLLM litellm/proxy/auth/user_api_key_auth.py _user_api_key_auth_builder: _virtual_key_max_budget_check
+	// runs under RouteChecks.is_llm_api_route (newer builds), and /v1/models is an LLM API route, so an
+	// over-budget key is refused there on every profile (the credential test relies on it).
+
 	function checkBudgets(ctx, route) {
 		const { row, team, user } = ctx;
 		resetBudgetIfDue(row);

@@ -8,6 +8,7 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { type ErrorClass, GatewayError, type GatewayErrorDetails, inputError, isAbort, readEnvelope } from './errors';
+import { LOOPBACK_HOST } from './keyTarget';
 import { pause } from './pacing';
 import { redact } from './redact';
 
@@ -19,7 +20,7 @@ import { redact } from './redact';
 
 export const N8N_CREDENTIAL_TYPE = 'jlabLlmN8nApi';
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+const LOOPBACK = LOOPBACK_HOST;
 
 /** The public API root of an n8n instance: instance URL with or without /api/v1 → …/api/v1. */
 export function normalizeN8nUrl(raw: unknown, allowHttp = false): string {
@@ -56,13 +57,36 @@ export interface N8nApiSettings {
 	secrets: string[];
 }
 
-/** Reads the n8n API credential: the API root (validated) and the key to scrub. */
+/**
+ * Keys are written only into the n8n that runs the workflow: its own address as n8n knows it
+ * (getInstanceBaseUrl), or this machine. Another instance needs the credential's explicit opt-in.
+ */
+export function assertThisInstance(apiRoot: string, instanceBaseUrl: string | undefined, allowOtherInstance: boolean): void {
+	if (allowOtherInstance) return;
+	const target = new URL(apiRoot);
+	if (LOOPBACK.test(target.hostname)) return;
+	let own: URL | undefined;
+	try {
+		own = instanceBaseUrl ? new URL(instanceBaseUrl) : undefined;
+	} catch {
+		own = undefined;
+	}
+	if (own && own.protocol === target.protocol && own.host.toLowerCase() === target.host.toLowerCase()) return;
+	throw inputError(
+		'n8n Base URL',
+		`expected the address of this n8n instance${own ? ` (${own.protocol}//${own.host})` : ''} or of this machine (localhost), got ${target.protocol}//${target.host}: gateway keys are written only into the n8n that runs the workflow. To write into another n8n instance, turn on "Allow Another n8n Instance" in the "JLab LLM N8N API" credential`,
+	);
+}
+
+/** Reads the n8n API credential: the API root (validated, this instance's) and the key to scrub. */
 export async function n8nApiSettings(ctx: IExecuteFunctions, itemIndex = 0): Promise<N8nApiSettings> {
 	const creds = (await ctx.getCredentials(N8N_CREDENTIAL_TYPE, itemIndex)) as ICredentialDataDecryptedObject;
 	if (typeof creds.apiKey !== 'string' || creds.apiKey.trim() === '') {
 		throw inputError('n8n API Key', 'the key is empty; create one in n8n under Settings → n8n API');
 	}
-	return { apiRoot: normalizeN8nUrl(creds.baseUrl, creds.allowHttp === true), secrets: [creds.apiKey] };
+	const apiRoot = normalizeN8nUrl(creds.baseUrl, creds.allowHttp === true);
+	assertThisInstance(apiRoot, ctx.getInstanceBaseUrl?.(), creds.allowOtherInstance === true);
+	return { apiRoot, secrets: [creds.apiKey] };
 }
 
 const ADVICE: Partial<Record<ErrorClass, string>> = {
@@ -326,6 +350,8 @@ export interface CredentialCreateOptions {
 	name: string;
 	type: string;
 	data: IDataObject;
+	/** The only host n8n's HTTP Request node may send this credential to (its "Allowed Domains"). */
+	restrictToHost: string;
 	projectId?: string;
 	secrets: string[];
 	itemIndex?: number;
@@ -343,8 +369,8 @@ export interface CreatedCredential {
  * create could leave two credentials. The caller decides what a lost answer means.
  */
 export async function createCredential(this: IExecuteFunctions, opts: CredentialCreateOptions): Promise<CreatedCredential> {
-	// A new credential has no current value; n8n's own default for the domain field is "all".
-	const shapes = [{ ...opts.data, allowedHttpRequestDomains: 'all' }, { ...opts.data }];
+	// Restricted to the gateway's host, where n8n ignores restrictToSupportedNodes (before 2.41).
+	const shapes = [{ ...opts.data, allowedHttpRequestDomains: 'domains', allowedDomains: opts.restrictToHost }];
 	let last: unknown;
 	for (const data of shapes) {
 		const body: IDataObject = { name: opts.name, type: opts.type, data };

@@ -102,7 +102,7 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 		await dialog.getByText(/Connection tested successfully/i).waitFor();
 		expect(await dialog.getByText(/Couldn.t connect/).count()).toBe(0);
 		await shot(page, 'credential-dialog.png');
-		expect(stack.sandbox.requests.some((q: any) => q.path === '/key/info' && q.keyHash === sha256(CANARY))).toBe(true);
+		expect(stack.sandbox.requests.some((q: any) => q.path === '/v1/models' && q.keyHash === sha256(CANARY))).toBe(true);
 
 		// Opened again from the server, the saved credential shows no piece of the key (n8n sends a placeholder).
 		const saved = await stack.client.request('GET', '/rest/credentials');

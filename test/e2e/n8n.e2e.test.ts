@@ -292,7 +292,7 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			expect(stored.body).toEqual({ status: 'OK', message: 'Connection successful!' });
 			const rest = await testWith(CANARY);
 			expect(rest.body.data).toEqual({ status: 'OK', message: 'Connection successful!' });
-			expect(stack.sandbox.requests.some((q: any) => q.path === '/key/info' && q.keyHash === sha256(CANARY))).toBe(true);
+			expect(stack.sandbox.requests.some((q: any) => q.path === '/v1/models' && q.keyHash === sha256(CANARY))).toBe(true);
 		});
 
 		it.each([
@@ -357,6 +357,8 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			const data = await lib.readCredentialData(stack.n8n, j.movedToCredential.id);
 			expect(data.apiKey).toBe(PLANTED[place]);
 			expect(data.baseUrl).toBe(stack.sandbox.url);
+			// HTTP Request may take the moved key only to the gateway's host.
+			expect([data.allowedHttpRequestDomains, data.allowedDomains]).toEqual(['domains', '127.0.0.1']);
 		}
 		for (const key of PLANTED_KEYS) expect(lib.leakedPieces(JSON.stringify(out), key)).toEqual([]);
 	});

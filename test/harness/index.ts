@@ -175,6 +175,7 @@ function additionalDataFor(
 	store: CredentialStore,
 	workflowData: IWorkflowBase,
 	executionId: string,
+	instanceBaseUrl = `${BASE}/`,
 ): IWorkflowExecuteAdditionalData {
 	return {
 		credentialsHelper: store,
@@ -187,7 +188,7 @@ function additionalDataFor(
 		getRuntimeCredential: async () => undefined,
 		currentNodeExecutionIndex: 0,
 		restApiUrl: `${BASE}/rest`,
-		instanceBaseUrl: `${BASE}/`,
+		instanceBaseUrl,
 		formBaseUrl: `${BASE}/form`,
 		formWaitingBaseUrl: `${BASE}/form-waiting`,
 		formTestBaseUrl: `${BASE}/form-test`,
@@ -228,7 +229,7 @@ let executionCounter = 0;
 export async function runWorkflow(
 	workflowJson: WorkflowJson,
 	credentials: StoredCredential[],
-	options: { store?: CredentialStore; startNode?: string } = {},
+	options: { store?: CredentialStore; startNode?: string; instanceBaseUrl?: string } = {},
 ): Promise<RunResult> {
 	const store = options.store ?? new CredentialStore(packageCredentialTypes(), credentials);
 	const nodeTypes = nodeTypesOf(packageNodeTypes());
@@ -253,7 +254,7 @@ export async function runWorkflow(
 		createdAt: new Date(),
 		updatedAt: new Date(),
 	} as unknown as IWorkflowBase;
-	const additionalData = additionalDataFor(store, workflowData, executionId);
+	const additionalData = additionalDataFor(store, workflowData, executionId, options.instanceBaseUrl);
 	const start =
 		options.startNode ??
 		workflowJson.nodes.find((n) => !Object.values(workflowJson.connections).some((c) =>

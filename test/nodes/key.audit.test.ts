@@ -307,6 +307,12 @@ describe('Audit Workflows', () => {
 				{ id: stored[0].id, name: stored[0].name },
 			]);
 			expect(moved(EXPR)).toEqual([{ id: stored[1].id, name: stored[1].name }]);
+			// The new credentials serve JLab LLM nodes: HTTP Request may take them to the gateway's host only.
+			for (const c of stored) expect([c.data.allowedHttpRequestDomains, c.data.allowedDomains]).toEqual(['domains', new URL(world.proxy.url).hostname]);
+			// The advice replaces the HTTP Request node; it never sends users to HTTP Request with the credential.
+			const note = String(findings.find((f) => (f.fingerprint as IDataObject).hash === fp(HDR).hash)?.moveNote);
+			expect(note).toMatch(/^replace this HTTP Request node with a JLab LLM node/);
+			expect(note).not.toMatch(/Predefined Credential Type/);
 			expect(moved(BEARER)).toEqual([null]);
 			expect(findings.find((f) => (f.fingerprint as IDataObject).hash === fp(BEARER).hash)?.moveNote).toMatch(/refuses/);
 			for (const key of [QS, CODE, SET, PIN, STATIC]) expect(moved(key)).toEqual([null]);

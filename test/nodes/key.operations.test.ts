@@ -109,6 +109,8 @@ describe('createKey', () => {
 			const stored = world.store.byId.get('created1')!;
 			expect(stored.type).toBe('jlabLlmApi');
 			expect(stored.data.baseUrl).toBe(world.proxy.url);
+			// HTTP Request may send this credential only to the gateway's host (n8n before 2.41 ignores restrictToSupportedNodes).
+			expect([stored.data.allowedHttpRequestDomains, stored.data.allowedDomains]).toEqual(['domains', new URL(world.proxy.url).hostname]);
 			const key = String(stored.data.apiKey);
 			expect(key.startsWith('sk-')).toBe(true);
 			expect(sha(key).slice(0, 12)).toBe(out.fingerprint.hash);

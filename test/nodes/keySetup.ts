@@ -169,7 +169,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 export async function runKeyNode(
 	world: World,
 	parameters: IDataObject,
-	options: { continueOnFail?: boolean; credentialId?: string; withN8n?: boolean; items?: IDataObject[] } = {},
+	options: { continueOnFail?: boolean; credentialId?: string; withN8n?: boolean; items?: IDataObject[]; instanceBaseUrl?: string } = {},
 ): Promise<{ result: RunResult; items: INodeExecutionData[]; error?: Error & { description?: string } }> {
 	const credentials: INode['credentials'] = {
 		jlabLlmApi: { id: options.credentialId ?? CRED_ID, name: 'JLab LLM (sandbox)' },
@@ -194,7 +194,7 @@ export async function runKeyNode(
 	const result = await runWorkflow(
 		{ nodes, connections: { Start: { main: [[{ node: 'Key', type: 'main', index: 0 }]] } } },
 		[],
-		{ store: world.store },
+		{ store: world.store, instanceBaseUrl: options.instanceBaseUrl },
 	);
 	return { result, items: result.output('Key'), error: result.error('Key') };
 }

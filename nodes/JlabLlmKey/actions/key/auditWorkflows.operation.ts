@@ -39,7 +39,7 @@ const properties: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			"Whether to create a JLab LLM API credential (scope credential:create) for each distinct key found in an HTTP Request node that calls this credential's gateway, so the node can be switched to it. Workflows are not changed.",
+			"Whether to create a JLab LLM API credential (scope credential:create) for each distinct key found in an HTTP Request node that calls this credential's gateway, for the JLab LLM node that replaces that HTTP Request node (the credential cannot be used by HTTP Request). Workflows are not changed.",
 	},
 	{
 		displayName: 'Options',
@@ -183,6 +183,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 					name,
 					type: CREDENTIAL_TYPE,
 					data: { baseUrl, apiKey: key, allowHttp: creds.allowHttp === true },
+					restrictToHost: new URL(baseUrl).hostname,
 					projectId,
 					secrets: keys,
 					itemIndex,
@@ -224,7 +225,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 			json.moveNote = move
 				? move.credentialId === null
 					? move.reason
-					: 'switch this node to the credential (Authentication: Predefined Credential Type → JLab LLM API, or use a JLab LLM node) and delete the key from the workflow'
+					: 'replace this HTTP Request node with a JLab LLM node (Chat, Usage, Key or Chat Model) using the new credential, delete the key from the workflow, then rotate the key: HTTP Request nodes cannot use JLab LLM API credentials'
 				: 'not moved: only keys in an HTTP Request node whose URL points at the gateway are moved';
 		}
 		return { json };

@@ -225,6 +225,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 			name: credentialName,
 			type: CREDENTIAL_TYPE,
 			data: { baseUrl, apiKey: newKey, allowHttp },
+			restrictToHost: new URL(baseUrl).hostname,
 			projectId,
 			secrets,
 			itemIndex,
