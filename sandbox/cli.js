@@ -188,7 +188,7 @@ async function main() {
 	const lines = [
 		`LiteLLM sandbox gateway: ${sandbox.url}`,
 		`profile ${cfg.profile} (x-litellm-version ${PROFILES[cfg.profile].version}), enterprise ${cfg.enterprise ? 'on' : 'off'}, ` +
-			`management routes ${cfg.exposeManagement ? 'exposed' : `hidden (${cfg.hiddenRoutes === 'html' ? 'HTML' : 'JSON'} 404)`}${cfg.oneKeyPerUser ? ', one key per user' : ''}`,
+			`management routes ${cfg.exposeManagement ? 'exposed' : `hidden (${cfg.hiddenRoutes === 'html' ? 'HTML 404' : '404'})`}${cfg.oneKeyPerUser ? ', one key per user' : ''}`,
 	];
 	if (sandboxOptions.masterKey) lines.push(`master key  ${fingerprint(sandboxOptions.masterKey)}`);
 	if (keys.length) {
