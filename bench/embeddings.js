@@ -16,10 +16,12 @@
  * does) and is timed by its own stored startedAt/stoppedAt; failed texts are texts without a vector:
  * N minus the documents the vector store put out. The embeddings requests are timed from the
  * sandbox's request log, which tells how much of a run the embeddings take and how much the rest.
+ * n8n's insert hands the texts to the embeddings sub-node in calls of its "Embedding Batch Size" (200 by
+ * default), one call after another: --store-batch 1000 gives the sub-node all texts in one call.
  *
  *   node bench/embeddings.js             3 runs of every workload
  *   node bench/embeddings.js --quick     1 run, 200 texts (smoke check)
- *   options: --runs <n>  --workloads 1,3   JLAB_LLM_TARBALL=<tgz> uses a packed tarball
+ *   options: --runs <n>  --workloads 1,3  --store-batch <n>   JLAB_LLM_TARBALL=<tgz> uses a packed tarball
  */
 const fs = require('fs');
 const os = require('os');
@@ -37,6 +39,9 @@ const QUICK = flag('--quick');
 const RUNS = Number(option('--runs') ?? (QUICK ? 1 : 3));
 const ONLY = option('--workloads')?.split(',').map(Number);
 const TEXTS = QUICK ? 200 : 1000;
+// The Simple Vector Store's own "Embedding Batch Size" (n8n's default 200): how many texts it hands the
+// embeddings sub-node per call; the calls come one after another.
+const STORE_BATCH = option('--store-batch') ? Number(option('--store-batch')) : undefined;
 const MODEL = 'nomic-ai/nomic-embed-text-v1.5';
 const KEY = 'sk-bench-embed-unlimited-0123456789abcdef';
 const RPM_KEY = 'sk-bench-embed-rpm-limited-0123456789abcd';
@@ -102,7 +107,12 @@ return Array.from({ length: ${TEXTS} }, (_, i) => ({ json: { text: 'Document ' +
 				type: '@n8n/n8n-nodes-langchain.vectorStoreInMemory',
 				typeVersion: 1.3,
 				position: [440, 0],
-				parameters: { mode: 'insert', memoryKey: { __rl: true, mode: 'id', value: `bench_${w.id}${variant}` }, clearStore: true },
+				parameters: {
+					mode: 'insert',
+					memoryKey: { __rl: true, mode: 'id', value: `bench_${w.id}${variant}` },
+					clearStore: true,
+					...(STORE_BATCH && { embeddingBatchSize: STORE_BATCH }),
+				},
 			},
 			{
 				id: 'loader',
@@ -246,7 +256,7 @@ async function main() {
 	const fmtRow = (cells) => `| ${cells.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
 	process.stdout.write(
 		`\nJLab LLM Embeddings vs. n8n's Embeddings OpenAI, Simple Vector Store insert, in n8n ${lib.CURRENT.n8n}; ${os.cpus().length} cores; ` +
-			`median of ${RUNS} run${RUNS > 1 ? 's' : ''}${QUICK ? ' (--quick)' : ''}; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end\n\n`,
+			`median of ${RUNS} run${RUNS > 1 ? 's' : ''}${QUICK ? ' (--quick)' : ''}; vector store Embedding Batch Size ${STORE_BATCH ?? '200 (default)'}; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end\n\n`,
 	);
 	process.stdout.write(`${[fmtRow(head), fmtRow(widths.map((wd) => '-'.repeat(wd))), ...rows.map(fmtRow)].join('\n')}\n\n${verdicts.join('\n')}\n`);
 	process.stdout.write(`\nbench time ${lib.fmt(Date.now() - t0)}\n`);
