@@ -174,6 +174,8 @@ async function main() {
 		teams: seed.teams,
 		activity: seed.activity,
 		models: seed.models,
+		// The CLI serves the embedding models too (npm run dev, the RAG example); seeds may say false.
+		embeddingModels: seed.embeddingModels ?? true,
 		prices: seed.prices,
 	};
 	for (const k of Object.keys(sandboxOptions)) if (sandboxOptions[k] === undefined) delete sandboxOptions[k];

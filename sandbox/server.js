@@ -8,6 +8,7 @@ const { URL } = require('url');
 const U = require('./lib/util');
 const R = require('./lib/replies');
 const { makeKeyRules } = require('./lib/keyRules');
+const E = require('./lib/embeddings');
 
 // ---------------------------------------------------------------------------------------------
 // Constants
@@ -183,6 +184,8 @@ const ROUTES = [
 	{ method: 'GET', path: '/models', handler: 'listModels', cats: LLM, llm: true },
 	{ method: 'POST', path: '/v1/chat/completions', handler: 'chat', cats: LLM, llm: true },
 	{ method: 'POST', path: '/chat/completions', handler: 'chat', cats: LLM, llm: true },
+	{ method: 'POST', path: '/v1/embeddings', handler: 'embeddings', cats: LLM, llm: true },
+	{ method: 'POST', path: '/embeddings', handler: 'embeddings', cats: LLM, llm: true },
 	{ method: 'GET', path: '/model/info', handler: 'modelInfo', cats: INFO, mgmt: true },
 	{ method: 'GET', path: '/v1/model/info', handler: 'modelInfo', cats: INFO, mgmt: true },
 	{ method: 'GET', path: '/model_group/info', handler: 'modelGroupInfo', cats: INFO, mgmt: true },
@@ -247,9 +250,10 @@ function parseLatency(v) {
 	throw new Error('latencyMs: expected a number or {min, max}');
 }
 
-function normaliseModels(models) {
-	const byId = new Map(DEFAULT_MODELS.map((m) => [m.id, m]));
-	return (models || DEFAULT_MODELS).map((m) => {
+function normaliseModels(models, embeddingModels) {
+	const byId = new Map([...DEFAULT_MODELS, ...E.EMBEDDING_MODELS].map((m) => [m.id, m]));
+	// Embedding models only when asked for (embeddingModels: true), so the default list stays as it was.
+	return (models || (embeddingModels ? [...DEFAULT_MODELS, ...E.EMBEDDING_MODELS] : DEFAULT_MODELS)).map((m) => {
 		const base = typeof m === 'string' ? byId.get(m) || { id: m } : m;
 		const id = base.id || base.model_name;
 		if (!id) throw new Error('model entries need an id');
@@ -373,9 +377,9 @@ async function startSandbox(options = {}) {
 	});
 	const profile = () => PROFILES[cfg.profile];
 
-	const models = normaliseModels(options.models);
+	const models = normaliseModels(options.models, options.embeddingModels === true);
 	const modelById = new Map(models.map((m) => [m.id, m]));
-	const prices = { ...DEFAULT_PRICES, ...(options.prices || {}) };
+	const prices = { ...DEFAULT_PRICES, ...E.EMBEDDING_PRICES, ...(options.prices || {}) };
 	const priceOf = (id) => prices[id] || { input_cost_per_token: 0, output_cost_per_token: 0 };
 	const deploymentId = (id) => U.hashKey(`deployment:${id}`);
 
@@ -1018,7 +1022,7 @@ async function startSandbox(options = {}) {
 	}
 
 	// ---- billing -----------------------------------------------------------------------------
-	function recordCall(ctx, { model, usage, requestId, callId, startMs, status, body, errorInfo }) {
+	function recordCall(ctx, { model, usage, requestId, callId, startMs, status, body, errorInfo, callType = 'acompletion' }) {
 		const t = now();
 		const price = priceOf(model);
 		const cost = status === 'success' ? usage.prompt_tokens * price.input_cost_per_token + usage.completion_tokens * price.output_cost_per_token : 0;
@@ -1035,7 +1039,7 @@ async function startSandbox(options = {}) {
 		const team = ctx.team;
 		store.spendLogs.push({
 			request_id: requestId,
-			call_type: 'acompletion',
+			call_type: callType,
 			api_key: ctx.hash,
 			spend: cost,
 			total_tokens: usage.total_tokens,
@@ -1314,7 +1318,7 @@ async function startSandbox(options = {}) {
 							input_cost_per_token: p.input_cost_per_token,
 							output_cost_per_token: p.output_cost_per_token,
 							litellm_provider: 'hosted_vllm',
-							mode: 'chat',
+							mode: m.mode || 'chat',
 							supports_vision: Boolean(m.supports_vision),
 							supports_reasoning: Boolean(m.supports_reasoning),
 							supports_function_calling: Boolean(m.supports_function_calling),
@@ -1340,7 +1344,7 @@ async function startSandbox(options = {}) {
 						max_output_tokens: m.max_output_tokens,
 						input_cost_per_token: p.input_cost_per_token,
 						output_cost_per_token: p.output_cost_per_token,
-						mode: 'chat',
+						mode: m.mode || 'chat',
 						tpm: null,
 						rpm: null,
 						supports_parallel_function_calling: Boolean(m.supports_function_calling),
@@ -1829,6 +1833,7 @@ async function startSandbox(options = {}) {
 	};
 
 	function supportedParams(m) {
+		if (m.mode === 'embedding') return ['encoding_format', 'user', ...(m.supports_dimensions ? ['dimensions'] : [])];
 		const p = ['temperature', 'top_p', 'n', 'stream', 'stream_options', 'stop', 'max_tokens', 'max_completion_tokens', 'presence_penalty', 'frequency_penalty', 'seed', 'response_format', 'user'];
 		if (m.supports_function_calling) p.push('tools', 'tool_choice', 'parallel_tool_calls');
 		if (m.supports_reasoning) p.push('reasoning_effort');
@@ -1901,6 +1906,10 @@ async function startSandbox(options = {}) {
 					profile().unknownModelParam,
 				),
 			);
+		}
+		if (model.mode === 'embedding') {
+			// vLLM serves an embedding model without a chat template: the call fails upstream.
+			throw fail(proxyError(400, `litellm.BadRequestError: Hosted_vllmException - ${model.id} is an embedding model: it does not support the Chat Completions API. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`, null, null));
 		}
 		const images = body.messages.reduce((n, m) => n + R.imageCount(m), 0);
 		if (images && !model.supports_vision) {
@@ -2095,7 +2104,11 @@ async function startSandbox(options = {}) {
 	}
 
 	// ---- the gateway request pipeline ----------------------------------------------------------
-	const LLM_ONLY_PATHS = new Set(['/v1/models', '/models', '/v1/chat/completions', '/chat/completions']);
+	const LLM_ONLY_PATHS = new Set(['/v1/models', '/models', '/v1/chat/completions', '/chat/completions', '/v1/embeddings', '/embeddings']);
+	const embeddings = E.createEmbeddingsHandler({
+		proxyError, U, isObj, ids, now, profile, modelById, deploymentId, checkModelAccess, admitRate, rateHeaders,
+		recordCall, latency, sendJson, isClosed: () => closed,
+	});
 
 	async function handleGateway(req, res, url) {
 		const started = performance.now();
@@ -2195,6 +2208,7 @@ async function startSandbox(options = {}) {
 				await chat(ctx, request, res, started, fault && fault.kind === 'midstream' ? fault : null);
 				return;
 			}
+			if (route.handler === 'embeddings') return await embeddings(ctx, request, res, started);
 			if (route.handler === 'listModels') {
 				await latency();
 				if (closed) return;
@@ -2354,6 +2368,7 @@ module.exports = {
 	fingerprint: U.fingerprint,
 	DEFAULT_MODELS,
 	DEFAULT_PRICES,
+	EMBEDDING_MODELS: E.EMBEDDING_MODELS,
 	PROFILES,
 	FAULT_KINDS,
 	ENTERPRISE_REGENERATE_MESSAGE,

@@ -467,7 +467,7 @@ async function startStack(o = {}) {
 		}
 		stack.pack = pack;
 
-		const sandbox = await startSandbox({ port: o.sandboxPort || 0, ...(o.sandbox || {}), basePath: '/api' });
+		const sandbox = await startSandbox({ port: o.sandboxPort || 0, embeddingModels: true, ...(o.sandbox || {}), basePath: '/api' });
 		cleanups.push(() => sandbox.close());
 		stack.sandbox = sandbox;
 		log(`  ✓ sandbox gateway on ${sandbox.url}`);

@@ -204,7 +204,7 @@ async function startQueueStack(o = {}) {
 		stack.pack = pack;
 
 		const { startSandbox } = require(path.join(lib.ROOT, 'sandbox', 'server'));
-		stack.sandbox = await startSandbox({ port: 0, ...(o.sandbox || {}), basePath: '/api' });
+		stack.sandbox = await startSandbox({ port: 0, embeddingModels: true, ...(o.sandbox || {}), basePath: '/api' });
 		cleanups.push(() => stack.sandbox.close());
 		log(`  ✓ sandbox gateway on ${stack.sandbox.url}`);
 

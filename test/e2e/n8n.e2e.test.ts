@@ -97,6 +97,22 @@ const SECRETS: string[] = [CANARY];
 const fp = (key: string) => ({ display: `sk-…${key.slice(-4)}`, hash: sha256(key).slice(0, 12) });
 
 const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
+	'embeddings-rag.json': (r) => {
+		// Five documents in one batch, then the question; the retriever (top 1) passes on the helium document only.
+		const embeds = r.requests.filter((q) => q.path === '/v1/embeddings');
+		expect(embeds.map((q) => q.body.input.length)).toEqual([5, 1]);
+		for (const q of embeds) expect(q.keyHash).toBe(sha256(CANARY));
+		const chats = r.requests.filter((q) => q.path === '/v1/chat/completions');
+		expect(chats).toHaveLength(1);
+		const prompt = JSON.stringify(chats[0].body.messages);
+		expect(prompt).toContain('The Central Helium Liquefier supplies liquid helium');
+		expect(prompt).not.toContain('The cafeteria serves breakfast');
+		// Each embeddings sub-node's call in the run data: the vectors' count and the gateway's token usage.
+		const [insert] = aiCalls(r.run, 'JLab LLM Embeddings');
+		expect(insert.json).toMatchObject({ vectors: 5, requests: 1 });
+		expect(insert.json.tokenUsage.promptTokens).toBeGreaterThan(0);
+		expect(aiCalls(r.run, 'JLab LLM Embeddings (Question)')[0].json).toMatchObject({ vectors: 1, requests: 1 });
+	},
 	'chat-model-basic-chain.json': (r) => {
 		const [chain] = r.workflow.nodes.filter((n) => n.type === CHAIN_TYPE).map((n) => n.name);
 		const [model] = modelNodesOf(r);

@@ -17,7 +17,7 @@ const CANARY = lib.canaryKey('compat');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 // AI sub-nodes need @n8n/ai-node-sdk, which n8n bundles from 2.16 on: not expected to work on 2.8
 // (the JLab LLM Chat Model loads the SDK on first use, so its file loads and it says what it needs).
-const AI_SUBNODES = new Set([`${PREFIX}lmChatJlabLlm`]);
+const AI_SUBNODES = new Set([`${PREFIX}lmChatJlabLlm`, `${PREFIX}embeddingsJlabLlm`]);
 
 const examples: Array<{ file: string; workflow: { id: string; nodes: Array<{ name: string; type: string }> } }> = lib.loadExamples();
 const runnable = examples.filter((e) => !e.workflow.nodes.some((n) => AI_SUBNODES.has(n.type)));
@@ -94,6 +94,20 @@ describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed
 		expect(JSON.stringify(res.run.data.resultData.error)).toContain('needs n8n 2.16 or newer');
 		// It failed before any request.
 		expect(stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/chat/completions')).toEqual([]);
+	});
+
+	it('the JLab LLM Embeddings: listed, and the RAG example stops saying it needs n8n 2.16, before any request', async () => {
+		const rag = examples.find((e) => e.file === 'embeddings-rag.json');
+		expect(rag).toBeDefined();
+		expect(await stack.client.nodeTypeNames()).toContain(`${PREFIX}embeddingsJlabLlm`);
+		const before = stack.sandbox.requests.length;
+		const res = await lib.executeWorkflow(stack.n8n, rag!.workflow.id);
+		output.push(res.stdout, res.stderr);
+		expect(res.run).toBeDefined();
+		const task = res.run.data.resultData.runData['JLab LLM Embeddings']?.[0];
+		expect(task?.error?.message).toBe('JLab LLM Embeddings needs n8n 2.16 or newer');
+		expect(JSON.stringify(res.run.data.resultData.error)).toContain('needs n8n 2.16 or newer');
+		expect(stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/embeddings')).toEqual([]);
 	});
 
 	it('the gateway saw the credential\'s key, and no piece of it is in the CLI output, the log or the DB', async () => {

@@ -1,6 +1,5 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
-
 import { GatewayError } from '../../../shared/errors';
+import type { GatewayContext } from '../../../shared/gateway';
 import { listModelIds } from '../../../shared/models';
 
 const SHOWN = 40;
@@ -9,7 +8,7 @@ const SHOWN = 40;
 export class ModelListCache {
 	private ids: Promise<string[]> | undefined;
 
-	get(ctx: IExecuteFunctions, itemIndex: number): Promise<string[]> {
+	get(ctx: GatewayContext, itemIndex: number): Promise<string[]> {
 		if (!this.ids) this.ids = listModelIds(ctx, itemIndex);
 		return this.ids;
 	}
@@ -27,7 +26,7 @@ function named(ids: string[]): string {
  * parameter at all; the last case is told apart by the key's own model list, not by text.
  */
 export async function explainModelError(
-	ctx: IExecuteFunctions,
+	ctx: GatewayContext,
 	error: unknown,
 	model: string,
 	models: ModelListCache,
