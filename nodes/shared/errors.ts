@@ -193,6 +193,16 @@ export function readEnvelope(body: unknown): Envelope | undefined {
 	return undefined;
 }
 
+// LiteLLM's call id is a uuid4 (a client may choose its own, which these nodes never do).
+const CALL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The gateway's x-litellm-call-id, only when it looks like one and holds nothing redaction would touch. */
+export function callIdOf(headers: Record<string, string>, secrets: ReadonlyArray<string | undefined> = []): string | undefined {
+	const id = headers['x-litellm-call-id'];
+	if (id === undefined || !CALL_ID.test(id)) return undefined;
+	return redact(id, secrets) === id ? id : undefined;
+}
+
 function parseRetryAfter(headers: Record<string, string>, nowMs: number): number | undefined {
 	const ra = headers['retry-after'];
 	if (ra !== undefined && ra !== '') {
@@ -253,7 +263,7 @@ export function classifyResponse(
 		param,
 		route,
 		retryAfterMs: parseRetryAfter(headers, nowMs),
-		callId: headers['x-litellm-call-id'],
+		callId: callIdOf(headers, secrets),
 	};
 	const said = env?.message ? clip(redact(env.message, secrets)) : undefined;
 	const make = (cls: ErrorClass, extra?: string) => {

@@ -332,7 +332,8 @@ async function complete(
 	} finally {
 		pacer.release();
 	}
-	return { json: shapeOutput(res, plan.model, plan.settings.responseFormat, plan.settings.simplify) };
+	const { secrets } = await gatewaySettings(ctx, i);
+	return { json: shapeOutput(res, plan.model, plan.settings.responseFormat, plan.settings.simplify, secrets) };
 }
 
 /**
