@@ -130,7 +130,7 @@ export class LmChatJlabLlm implements INodeType {
 		}
 
 		const signal = this.getExecutionCancelSignal?.();
-		const caller = new GatewayCaller({ node, maxRetries: settings.maxRetries, secrets, signal });
+		const caller = new GatewayCaller({ node, maxRetries: settings.maxRetries, maxWaitMs: settings.maxWaitMs, secrets, signal });
 		// Only used if the model's own retry helper could not be replaced: classify, never retry raw.
 		options.onFailedAttempt = (error: unknown) => {
 			if (isCancellation(error, signal)) return;

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { classifyClientError, isCancellation } from '../shared/clientErrors';
 import { GatewayError, headlineOf, toNodeError } from '../shared/errors';
-import { retryDelayMs } from '../shared/gateway';
+import { DEFAULT_MAX_WAIT_MS, retryDelayMs, waitTooLong } from '../shared/gateway';
 import { pause } from '../shared/pacing';
 
 export const CHAT_ROUTE = '/v1/chat/completions';
@@ -12,6 +12,8 @@ export interface GatewayCallerOptions {
 	node: INode;
 	/** Retries after the first attempt, for the retryable classes only. */
 	maxRetries: number;
+	/** The longest wait a gateway may ask for; longer fails the call as rate_limited. */
+	maxWaitMs?: number;
 	/** Values to scrub from every message (the key). */
 	secrets: string[];
 	signal?: AbortSignal;
@@ -71,7 +73,10 @@ export class GatewayCaller {
 			}
 			failure.details.attempts = attempt + 1;
 			if (!failure.retryable || attempt >= maxRetries) throw this.nodeError(failure);
-			await pause(retryDelayMs(failure, attempt, this.options.random), signal);
+			const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+			const tooLong = waitTooLong(failure, maxWaitMs);
+			if (tooLong) throw this.nodeError(tooLong);
+			await pause(retryDelayMs(failure, attempt, this.options.random, maxWaitMs), signal);
 			if (signal?.aborted) throw this.cancelled();
 		}
 	}

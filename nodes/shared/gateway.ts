@@ -14,6 +14,7 @@ import {
 	classifyNetworkError,
 	classifyResponse,
 	GatewayError,
+	headlineOf,
 	inputError,
 	isAbort,
 	isAuthOnlyRoute,
@@ -41,6 +42,8 @@ export interface GatewayRequestOptions {
 	pacer?: Pacer;
 	/** Extra values to scrub from errors (e.g. a key being rotated). */
 	secrets?: string[];
+	/** The longest wait the gateway may ask for (retry-after, reset_at); longer fails as rate_limited. Default: the pacer's, else 120 s. */
+	maxWaitMs?: number;
 	/**
 	 * Authenticate with the credential as this node run read it (gatewaySettings) instead of letting
 	 * n8n read and decrypt it from its database again for every request. For runs of many requests
@@ -174,14 +177,39 @@ function plainHeaders(raw: unknown): Record<string, string> {
 	return out;
 }
 
-const MAX_WAIT_MS = 120_000;
+/** Default of every node's "Max Wait (Seconds)": the longest wait a gateway may impose on one request. */
+export const DEFAULT_MAX_WAIT_MS = 120_000;
 
-/** Exponential backoff with jitter; the gateway's retry-after wins when it gave one. */
-export function retryDelayMs(err: GatewayError, attempt: number, random: () => number = Math.random): number {
+/** Exponential backoff with jitter; the gateway's retry-after wins when it gave one (never beyond `maxWaitMs`). */
+export function retryDelayMs(
+	err: GatewayError,
+	attempt: number,
+	random: () => number = Math.random,
+	maxWaitMs = DEFAULT_MAX_WAIT_MS,
+): number {
 	const asked = err.details.retryAfterMs;
-	if (asked !== undefined) return Math.min(MAX_WAIT_MS, asked + Math.floor(random() * 250));
+	if (asked !== undefined) return Math.min(maxWaitMs, asked + Math.floor(random() * 250));
 	const ceiling = Math.min(16_000, 500 * 2 ** attempt);
-	return Math.floor(ceiling * (0.5 + random() * 0.5));
+	return Math.min(maxWaitMs, Math.floor(ceiling * (0.5 + random() * 0.5)));
+}
+
+function seconds(ms: number): string {
+	const s = ms / 1000;
+	const text = s >= 1e6 ? s.toExponential(2) : String(Math.round(s * 10) / 10);
+	return s >= 86_400 ? `${text} s (about ${Math.round(s / 86_400)} days)` : `${text} s`;
+}
+
+/**
+ * A rate limit whose wait is longer than the node may wait: the failure to report instead of
+ * waiting (a gateway could otherwise stall a run for good), or undefined when the wait is fine.
+ */
+export function waitTooLong(err: GatewayError, maxWaitMs: number): GatewayError | undefined {
+	const asked = err.details.retryAfterMs;
+	if (err.errorClass !== 'rate_limited' || asked === undefined || asked <= maxWaitMs) return undefined;
+	const headline = headlineOf('rate_limited');
+	const rest = err.message.startsWith(headline) ? err.message.slice(headline.length).replace(/^\.\s*/, '') : err.message;
+	const said = `The gateway asked to wait ${seconds(asked)}, longer than Max Wait (Seconds) allows (${seconds(maxWaitMs)}): not waiting`;
+	return new GatewayError('rate_limited', [headline, said, rest].filter(Boolean).join('. '), { ...err.details });
 }
 
 interface RawResponse {
@@ -298,6 +326,7 @@ export async function gatewayRequest<T = IDataObject>(
 	const secrets = [...settings.secrets, ...(opts.secrets ?? [])];
 	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
 	const timeoutMs = opts.timeoutMs ?? 60_000;
+	const maxWaitMs = opts.maxWaitMs ?? opts.pacer?.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
 
 	// Retries spent; a wait the gateway asked for is free while the run makes progress.
@@ -325,6 +354,11 @@ export async function gatewayRequest<T = IDataObject>(
 			}
 			throw err;
 		}
+		const tooLong = waitTooLong(err, maxWaitMs);
+		if (tooLong) {
+			opts.pacer?.noteFailure(err);
+			throw tooLong;
+		}
 		const askedToWait = err.errorClass === 'rate_limited' && err.details.retryAfterMs !== undefined;
 		if (askedToWait) opts.pacer?.pauseFor(err.details.retryAfterMs as number);
 		opts.pacer?.noteFailure(err);
@@ -343,7 +377,7 @@ export async function gatewayRequest<T = IDataObject>(
 		if (askedToWait) progressAtLastWait = progress;
 		if (!err.retryable || (!free && retries >= maxRetries) || signal?.aborted) throw err;
 		if (!free) retries++;
-		await pause(retryDelayMs(err, attempt), signal);
+		await pause(retryDelayMs(err, attempt, Math.random, maxWaitMs), signal);
 	}
 }
 
@@ -366,6 +400,7 @@ export async function gatewayRequestWithKey<T = IDataObject>(
 	const secrets = [opts.apiKey, ...(opts.secrets ?? [])];
 	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
 	const timeoutMs = opts.timeoutMs ?? 60_000;
+	const maxWaitMs = opts.maxWaitMs ?? opts.pacer?.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
@@ -376,6 +411,8 @@ export async function gatewayRequestWithKey<T = IDataObject>(
 		if ('ok' in sent) return sent.ok;
 		const err = sent.err;
 		if (!err.retryable || attempt >= maxRetries || signal?.aborted) throw err;
-		await pause(retryDelayMs(err, attempt), signal);
+		const tooLong = waitTooLong(err, maxWaitMs);
+		if (tooLong) throw tooLong;
+		await pause(retryDelayMs(err, attempt, Math.random, maxWaitMs), signal);
 	}
 }
