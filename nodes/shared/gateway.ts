@@ -18,6 +18,7 @@ import {
 	inputError,
 	isAbort,
 	isAuthOnlyRoute,
+	reclassify,
 } from './errors';
 import { pause, type Pacer } from './pacing';
 import { redact } from './redact';
@@ -314,6 +315,26 @@ async function refineAuthFailure(
 }
 
 /**
+ * A management route answered with an HTML 404 page: a reverse proxy that hides the route, or a
+ * base URL that is no gateway at all. The model list tells them apart: a gateway answers it.
+ */
+async function refineHiddenRoute(ctx: GatewayContext, settings: GatewaySettings, err: GatewayError): Promise<GatewayError> {
+	let res: RawResponse;
+	try {
+		res = await send(ctx, settings, { route: '/v1/models' }, 15_000);
+	} catch {
+		return err;
+	}
+	const isGateway = res.statusCode >= 200 && res.statusCode < 300 && res.body !== null && typeof res.body === 'object';
+	if (isGateway) return err;
+	return reclassify(
+		err,
+		'invalid_response',
+		`${err.details.route ?? 'The route'} answered with HTTP 404 and a page that is not JSON, and /v1/models did not answer as a LiteLLM gateway either`,
+	);
+}
+
+/**
  * The one way this package speaks HTTP to the gateway: auth through the credential,
  * timeout, retries with backoff that honour retry-after, shared pacing, full response,
  * and every failure classified and redacted.
@@ -364,6 +385,9 @@ export async function gatewayRequest<T = IDataObject>(
 		opts.pacer?.noteFailure(err);
 		if (err.errorClass === 'blocked_key' && !isAuthOnlyRoute(opts.route)) {
 			throw await refineAuthFailure(this, settings, err, secrets);
+		}
+		if (err.errorClass === 'permission_denied' && err.details.status === 404 && err.details.notJson) {
+			throw await refineHiddenRoute(this, settings, err);
 		}
 		// A long rate-limit window should delay a paced batch, not fail it: the first wait, and
 		// any wait after some request of the run got through, spend no retry. A gateway that

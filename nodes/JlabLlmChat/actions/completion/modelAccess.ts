@@ -1,9 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { GatewayError } from '../../../shared/errors';
+import { explainModelRefusal, GatewayError, mayBeModelRefusal } from '../../../shared/errors';
 import { listModelIds } from '../../../shared/models';
-
-const SHOWN = 40;
 
 /** The key's model list, asked for at most once per node run and only when a model is refused. */
 export class ModelListCache {
@@ -13,12 +11,6 @@ export class ModelListCache {
 		if (!this.ids) this.ids = listModelIds(ctx, itemIndex);
 		return this.ids;
 	}
-}
-
-function named(ids: string[]): string {
-	if (ids.length === 0) return 'This key can use no models at all';
-	const shown = ids.slice(0, SHOWN).join(', ');
-	return `This key can use: ${shown}${ids.length > SHOWN ? ` and ${ids.length - SHOWN} more` : ''}`;
 }
 
 /**
@@ -33,10 +25,7 @@ export async function explainModelError(
 	models: ModelListCache,
 	itemIndex: number,
 ): Promise<unknown> {
-	if (!(error instanceof GatewayError)) return error;
-	const { errorClass, details } = error;
-	const unnamed = errorClass === 'bad_request' && (details.status === 400 || details.status === 404) && !details.param && !details.field;
-	if (errorClass !== 'model_not_allowed' && errorClass !== 'unknown_model' && !unnamed) return error;
+	if (!(error instanceof GatewayError) || !mayBeModelRefusal(error)) return error;
 	let ids: string[];
 	try {
 		ids = await models.get(ctx, itemIndex);
@@ -44,14 +33,5 @@ export async function explainModelError(
 		// Without the list the gateway's own words must do.
 		return error;
 	}
-	const listed = ids.includes(model);
-	if (unnamed && listed) return error;
-	const cls = errorClass === 'model_not_allowed' ? 'model_not_allowed' : 'unknown_model';
-	const what =
-		cls === 'model_not_allowed'
-			? `The key may not use "${model}". ${named(ids)}.`
-			: listed
-				? `The gateway refused "${model}". ${named(ids)}.`
-				: `"${model}" is not in the gateway's model list for this key. ${named(ids)}.`;
-	return new GatewayError(cls, `${error.message}. ${what}`, details);
+	return explainModelRefusal(error, model, ids);
 }
