@@ -592,6 +592,13 @@ async function startSandbox(options = {}) {
 	for (const k of options.keys || []) addKey(k);
 	for (const a of options.activity || []) addActivity(a);
 
+	// The lab's models are vLLM deployments: LiteLLM's daily table keeps the deployment name
+	// (litellm_params.model) in `model` and the public name in `model_group` (LiteLLM_DailyUserSpend,
+	// deploy/migrations/20250326171002_add_daily_user_table; rows written by litellm/proxy/db/db_spend_update_writer.py).
+	function deploymentOf(publicName) {
+		return `hosted_vllm/${publicName}`;
+	}
+
 	function addActivity(a) {
 		if (!isObj(a) || !/^\d{4}-\d{2}-\d{2}$/.test(String(a.date))) throw new Error('activity rows need date YYYY-MM-DD');
 		let apiKey = a.api_key ?? null;
@@ -607,7 +614,9 @@ async function startSandbox(options = {}) {
 			api_key: apiKey,
 			key_alias: a.key_alias ?? row?.key_alias ?? null,
 			team_id: a.team_id ?? row?.team_id ?? null,
-			model: a.model ?? 'unknown',
+			// A seed's `model` is the public name (model group); `deployment` its litellm_params.model.
+			model: a.deployment ?? (a.model ? deploymentOf(a.model) : 'unknown'),
+			model_group: a.model ?? 'unknown',
 			spend: Number(a.spend ?? 0),
 			prompt_tokens: Number(a.prompt_tokens ?? 0),
 			completion_tokens: Number(a.completion_tokens ?? 0),
@@ -1079,7 +1088,8 @@ async function startSandbox(options = {}) {
 			api_key: ctx.hash,
 			key_alias: row ? row.key_alias : null,
 			team_id: team ? team.team_id : null,
-			model,
+			model: deploymentOf(model),
+			model_group: model,
 			spend: cost,
 			prompt_tokens: usage.prompt_tokens,
 			completion_tokens: usage.completion_tokens,
@@ -1718,6 +1728,8 @@ async function startSandbox(options = {}) {
 					a.date >= q.start_date &&
 					a.date <= q.end_date &&
 					(!userId || a.user_id === userId) &&
+					// common_daily_activity.py, get_daily_activity: `model` filters the deployment column,
+					// `api_key` the hashed token (internal_user_endpoints.py, get_user_daily_activity's query params).
 					(!q.model || a.model === q.model) &&
 					(!apiKey || a.api_key === apiKey),
 			);
@@ -1767,8 +1779,10 @@ async function startSandbox(options = {}) {
 					if (!e.api_key_breakdown[keyId]) e.api_key_breakdown[keyId] = { metrics: emptyMetrics(), metadata: keyMeta(a) };
 					addTo(e.api_key_breakdown[keyId].metrics, a);
 				};
+				// litellm/proxy/management_endpoints/common_daily_activity.py, update_breakdown_metrics:
+				// `models` by the deployment (record.model), `model_groups` by record.model_group or record.model.
 				bucket(d.breakdown.models, a.model);
-				bucket(d.breakdown.model_groups, a.model);
+				bucket(d.breakdown.model_groups, a.model_group || a.model);
 				bucket(d.breakdown.providers, 'hosted_vllm');
 				if (!d.breakdown.api_keys[keyId]) d.breakdown.api_keys[keyId] = { metrics: emptyMetrics(), metadata: keyMeta(a) };
 				addTo(d.breakdown.api_keys[keyId].metrics, a);

@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData, ISupplyDataFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
-import { explainModelError, ModelListCache } from '../JlabLlmChat/actions/completion/modelAccess';
+import { explainModelError, ModelListCache } from '../shared/modelAccess';
 import { AdaptiveConcurrency } from '../shared/concurrency';
 import { GatewayError, headlineOf, inputError, toNodeError } from '../shared/errors';
 import { gatewayRequest } from '../shared/gateway';

@@ -12,7 +12,7 @@ import { spendMetadata } from '../shared/attribution';
 import { classifyClientError, isCancellation } from '../shared/clientErrors';
 import { GatewayError, inputError, toNodeError } from '../shared/errors';
 import { checkApiKey, CREDENTIAL_TYPE, gatewaySettings } from '../shared/gateway';
-import { modelProperty, searchModels } from '../shared/models';
+import { listModelIds, modelProperty, searchModels } from '../shared/models';
 
 import { CHAT_ROUTE, GatewayCaller, installCaller } from './gatewayCaller';
 import { optionsProperty, readModelOptions, type ModelSettings } from './options';
@@ -117,20 +117,31 @@ export class LmChatJlabLlm implements INodeType {
 		let options: OpenAiModel;
 		let settings: ModelSettings;
 		let secrets: string[];
+		let model: string;
 		try {
 			const gateway = await gatewaySettings(this, itemIndex);
 			const credentials = await this.getCredentials(CREDENTIAL_TYPE, itemIndex);
 			const apiKey = checkApiKey(credentials.apiKey);
 			secrets = [...new Set([apiKey, ...gateway.secrets])];
 			settings = readModelOptions(this.getNodeParameter('options', itemIndex, {}) as IDataObject);
-			options = modelOptions(gateway.baseUrl, apiKey, modelOf(this, itemIndex), settings, spendMetadata(this, settings));
+			model = modelOf(this, itemIndex);
+			options = modelOptions(gateway.baseUrl, apiKey, model, settings, spendMetadata(this, settings));
 		} catch (error) {
 			if (error instanceof GatewayError) throw toNodeError(node, error, itemIndex);
 			throw new NodeOperationError(node, error as Error, { itemIndex });
 		}
 
 		const signal = this.getExecutionCancelSignal?.();
-		const caller = new GatewayCaller({ node, maxRetries: settings.maxRetries, secrets, signal });
+		const caller = new GatewayCaller({
+			node,
+			maxRetries: settings.maxRetries,
+			maxWaitMs: settings.maxWaitMs,
+			secrets,
+			signal,
+			model,
+			// Asked only when a model is refused: tells an unknown model from a bad request.
+			listModels: async () => await listModelIds(this, itemIndex),
+		});
 		// Only used if the model's own retry helper could not be replaced: classify, never retry raw.
 		options.onFailedAttempt = (error: unknown) => {
 			if (isCancellation(error, signal)) return;

@@ -2,8 +2,8 @@ import type { INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { classifyClientError, isCancellation } from '../shared/clientErrors';
-import { GatewayError, headlineOf, toNodeError } from '../shared/errors';
-import { retryDelayMs } from '../shared/gateway';
+import { explainModelRefusal, GatewayError, headlineOf, mayBeModelRefusal, toNodeError } from '../shared/errors';
+import { DEFAULT_MAX_WAIT_MS, retryDelayMs, waitTooLong } from '../shared/gateway';
 import { pause } from '../shared/pacing';
 
 export const CHAT_ROUTE = '/v1/chat/completions';
@@ -12,9 +12,14 @@ export interface GatewayCallerOptions {
 	node: INode;
 	/** Retries after the first attempt, for the retryable classes only. */
 	maxRetries: number;
+	/** The longest wait a gateway may ask for; longer fails the call as rate_limited. */
+	maxWaitMs?: number;
 	/** Values to scrub from every message (the key). */
 	secrets: string[];
 	signal?: AbortSignal;
+	/** The model asked for, and the key's model list, to tell an unknown model from a bad request. */
+	model?: string;
+	listModels?: () => Promise<string[]>;
 	/** Backoff source; tests pass a fixed one. */
 	random?: () => number;
 }
@@ -70,9 +75,25 @@ export class GatewayCaller {
 				}
 			}
 			failure.details.attempts = attempt + 1;
-			if (!failure.retryable || attempt >= maxRetries) throw this.nodeError(failure);
-			await pause(retryDelayMs(failure, attempt, this.options.random), signal);
+			if (!failure.retryable) throw this.nodeError(await this.explained(failure));
+			if (attempt >= maxRetries) throw this.nodeError(failure);
+			const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+			const tooLong = waitTooLong(failure, maxWaitMs);
+			if (tooLong) throw this.nodeError(tooLong);
+			await pause(retryDelayMs(failure, attempt, this.options.random, maxWaitMs), signal);
 			if (signal?.aborted) throw this.cancelled();
+		}
+	}
+
+	/** A refused model, classified by the key's model list as the Chat node does (errors.ts). */
+	private async explained(failure: GatewayError): Promise<GatewayError> {
+		const { model, listModels } = this.options;
+		if (!model || !listModels || !mayBeModelRefusal(failure)) return failure;
+		try {
+			return explainModelRefusal(failure, model, await listModels());
+		} catch {
+			// Without the list the gateway's own words must do.
+			return failure;
 		}
 	}
 

@@ -122,6 +122,10 @@ export interface GatewayErrorDetails {
 	mayHaveApplied?: boolean;
 	/** The parameter at fault, for bad input found before any request. */
 	field?: string;
+	/** What the gateway said (redacted, clipped), so a reclassified error can keep it. */
+	gatewaySaid?: string;
+	/** The answer's body was not JSON (an HTML page, plain text). */
+	notJson?: boolean;
 }
 
 /** A classified failure. Its message is already redacted. */
@@ -193,6 +197,16 @@ export function readEnvelope(body: unknown): Envelope | undefined {
 	return undefined;
 }
 
+// LiteLLM's call id is a uuid4 (a client may choose its own, which these nodes never do).
+const CALL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The gateway's x-litellm-call-id, only when it looks like one and holds nothing redaction would touch. */
+export function callIdOf(headers: Record<string, string>, secrets: ReadonlyArray<string | undefined> = []): string | undefined {
+	const id = headers['x-litellm-call-id'];
+	if (id === undefined || !CALL_ID.test(id)) return undefined;
+	return redact(id, secrets) === id ? id : undefined;
+}
+
 function parseRetryAfter(headers: Record<string, string>, nowMs: number): number | undefined {
 	const ra = headers['retry-after'];
 	if (ra !== undefined && ra !== '') {
@@ -224,6 +238,58 @@ function isLlmRoute(route: string): boolean {
 
 const MAX_MESSAGE = 400;
 
+function notExposedText(route: string): string {
+	return `This gateway does not expose ${route} (HTTP 404)`;
+}
+
+/** `<headline>. <extra>. Gateway said: <said>` — each part once, without doubled periods. */
+export function messageOf(cls: ErrorClass, extra?: string, said?: string): string {
+	const parts = [headlineOf(cls), extra?.replace(/[.\s]+$/, ''), said ? `Gateway said: ${said}` : undefined];
+	return parts.filter((p): p is string => !!p).join('. ');
+}
+
+/** The same failure in another class: that class's headline, the new explanation, the gateway's words. */
+export function reclassify(err: GatewayError, cls: ErrorClass, extra?: string): GatewayError {
+	return new GatewayError(cls, messageOf(cls, extra, err.details.gatewaySaid), { ...err.details });
+}
+
+/**
+ * A refused chat request that may be about its model: model_not_allowed, unknown_model, or a 400/404
+ * that names no parameter (LiteLLM 1.83 answers an unknown model with type and param "None").
+ */
+export function mayBeModelRefusal(err: GatewayError): boolean {
+	const { errorClass, details } = err;
+	const unnamed = errorClass === 'bad_request' && (details.status === 400 || details.status === 404) && !details.param && !details.field;
+	return errorClass === 'model_not_allowed' || errorClass === 'unknown_model' || unnamed;
+}
+
+const SHOWN_MODELS = 40;
+
+function modelsText(ids: string[]): string {
+	if (ids.length === 0) return 'This key can use no models at all';
+	const shown = ids.slice(0, SHOWN_MODELS).join(', ');
+	return `This key can use: ${shown}${ids.length > SHOWN_MODELS ? ` and ${ids.length - SHOWN_MODELS} more` : ''}`;
+}
+
+/**
+ * Classifies a refused model by the key's own model list (GET /v1/models), never by text: a model
+ * the list lacks is unknown_model; the list is named in the message. Every node that calls a model
+ * uses this, so they agree on class and message.
+ */
+export function explainModelRefusal(err: GatewayError, model: string, ids: string[]): GatewayError {
+	if (!mayBeModelRefusal(err)) return err;
+	const listed = ids.includes(model);
+	if (err.errorClass === 'bad_request' && listed) return err;
+	const cls: ErrorClass = err.errorClass === 'model_not_allowed' ? 'model_not_allowed' : 'unknown_model';
+	const what =
+		cls === 'model_not_allowed'
+			? `The key may not use "${model}". ${modelsText(ids)}`
+			: listed
+				? `The gateway refused "${model}". ${modelsText(ids)}`
+				: `"${model}" is not in the gateway's model list for this key. ${modelsText(ids)}`;
+	return reclassify(err, cls, what);
+}
+
 function clip(s: string): string {
 	return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s;
 }
@@ -253,15 +319,12 @@ export function classifyResponse(
 		param,
 		route,
 		retryAfterMs: parseRetryAfter(headers, nowMs),
-		callId: headers['x-litellm-call-id'],
+		callId: callIdOf(headers, secrets),
 	};
 	const said = env?.message ? clip(redact(env.message, secrets)) : undefined;
-	const make = (cls: ErrorClass, extra?: string) => {
-		const parts = [headlineOf(cls)];
-		if (extra) parts.push(extra);
-		if (said) parts.push(`Gateway said: ${said}`);
-		return new GatewayError(cls, parts.join('. '), details);
-	};
+	if (said) details.gatewaySaid = said;
+	if (!isJson) details.notJson = true;
+	const make = (cls: ErrorClass, extra?: string) => new GatewayError(cls, messageOf(cls, extra, said), details);
 
 	if (type === 'budget_exceeded') return make('budget_exceeded');
 	if (type === 'expired_key') return make('expired_key');
@@ -271,6 +334,9 @@ export function classifyResponse(
 
 	if (!isJson) {
 		if (status === 429) return make('rate_limited');
+		// A reverse proxy's 404 page for a management route: hidden, as with FastAPI's JSON 404
+		// (the transport asks /v1/models before it believes the gateway is there at all).
+		if (status === 404 && !isLlmRoute(route)) return make('permission_denied', notExposedText(route));
 		if (status === 502 || status === 503 || status === 504) return make('gateway_unavailable', `HTTP ${status}`);
 		const kind = status >= 200 && status < 300 ? 'a page that is not JSON' : `HTTP ${status} with a body that is not JSON`;
 		return make('invalid_response', `${route} answered with ${kind}`);
@@ -287,7 +353,7 @@ export function classifyResponse(
 			return make('permission_denied', `HTTP 403 on ${route}`);
 		case 404:
 			if (param === 'model') return make('unknown_model');
-			if (env?.detailOnly && !type) return make('permission_denied', `This gateway does not expose ${route} (HTTP 404)`);
+			if (env?.detailOnly && !type) return make('permission_denied', notExposedText(route));
 			return make('bad_request', `HTTP 404 on ${route}`);
 		case 400:
 			return param === 'model' ? make('unknown_model') : make('bad_request');

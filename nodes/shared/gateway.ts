@@ -14,9 +14,11 @@ import {
 	classifyNetworkError,
 	classifyResponse,
 	GatewayError,
+	headlineOf,
 	inputError,
 	isAbort,
 	isAuthOnlyRoute,
+	reclassify,
 } from './errors';
 import { pause, type Pacer } from './pacing';
 import { keyHash, redact } from './redact';
@@ -41,6 +43,8 @@ export interface GatewayRequestOptions {
 	pacer?: Pacer;
 	/** Extra values to scrub from errors (e.g. a key being rotated). */
 	secrets?: string[];
+	/** The longest wait the gateway may ask for (retry-after, reset_at); longer fails as rate_limited. Default: the pacer's, else 120 s. */
+	maxWaitMs?: number;
 	/**
 	 * Authenticate with the credential as this node run read it (gatewaySettings) instead of letting
 	 * n8n read and decrypt it from its database again for every request. For runs of many requests
@@ -180,14 +184,39 @@ function plainHeaders(raw: unknown): Record<string, string> {
 	return out;
 }
 
-const MAX_WAIT_MS = 120_000;
+/** Default of every node's "Max Wait (Seconds)": the longest wait a gateway may impose on one request. */
+export const DEFAULT_MAX_WAIT_MS = 120_000;
 
-/** Exponential backoff with jitter; the gateway's retry-after wins when it gave one. */
-export function retryDelayMs(err: GatewayError, attempt: number, random: () => number = Math.random): number {
+/** Exponential backoff with jitter; the gateway's retry-after wins when it gave one (never beyond `maxWaitMs`). */
+export function retryDelayMs(
+	err: GatewayError,
+	attempt: number,
+	random: () => number = Math.random,
+	maxWaitMs = DEFAULT_MAX_WAIT_MS,
+): number {
 	const asked = err.details.retryAfterMs;
-	if (asked !== undefined) return Math.min(MAX_WAIT_MS, asked + Math.floor(random() * 250));
+	if (asked !== undefined) return Math.min(maxWaitMs, asked + Math.floor(random() * 250));
 	const ceiling = Math.min(16_000, 500 * 2 ** attempt);
-	return Math.floor(ceiling * (0.5 + random() * 0.5));
+	return Math.min(maxWaitMs, Math.floor(ceiling * (0.5 + random() * 0.5)));
+}
+
+function seconds(ms: number): string {
+	const s = ms / 1000;
+	const text = s >= 1e6 ? s.toExponential(2) : String(Math.round(s * 10) / 10);
+	return s >= 86_400 ? `${text} s (about ${Math.round(s / 86_400)} days)` : `${text} s`;
+}
+
+/**
+ * A rate limit whose wait is longer than the node may wait: the failure to report instead of
+ * waiting (a gateway could otherwise stall a run for good), or undefined when the wait is fine.
+ */
+export function waitTooLong(err: GatewayError, maxWaitMs: number): GatewayError | undefined {
+	const asked = err.details.retryAfterMs;
+	if (err.errorClass !== 'rate_limited' || asked === undefined || asked <= maxWaitMs) return undefined;
+	const headline = headlineOf('rate_limited');
+	const rest = err.message.startsWith(headline) ? err.message.slice(headline.length).replace(/^\.\s*/, '') : err.message;
+	const said = `The gateway asked to wait ${seconds(asked)}, longer than Max Wait (Seconds) allows (${seconds(maxWaitMs)}): not waiting`;
+	return new GatewayError('rate_limited', [headline, said, rest].filter(Boolean).join('. '), { ...err.details });
 }
 
 interface RawResponse {
@@ -292,6 +321,26 @@ async function refineAuthFailure(
 }
 
 /**
+ * A management route answered with an HTML 404 page: a reverse proxy that hides the route, or a
+ * base URL that is no gateway at all. The model list tells them apart: a gateway answers it.
+ */
+async function refineHiddenRoute(ctx: GatewayContext, settings: GatewaySettings, err: GatewayError): Promise<GatewayError> {
+	let res: RawResponse;
+	try {
+		res = await send(ctx, settings, { route: '/v1/models' }, 15_000);
+	} catch {
+		return err;
+	}
+	const isGateway = res.statusCode >= 200 && res.statusCode < 300 && res.body !== null && typeof res.body === 'object';
+	if (isGateway) return err;
+	return reclassify(
+		err,
+		'invalid_response',
+		`${err.details.route ?? 'The route'} answered with HTTP 404 and a page that is not JSON, and /v1/models did not answer as a LiteLLM gateway either`,
+	);
+}
+
+/**
  * The one way this package speaks HTTP to the gateway: auth through the credential,
  * timeout, retries with backoff that honour retry-after, shared pacing, full response,
  * and every failure classified and redacted.
@@ -304,6 +353,7 @@ export async function gatewayRequest<T = IDataObject>(
 	const secrets = [...settings.secrets, ...(opts.secrets ?? [])];
 	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
 	const timeoutMs = opts.timeoutMs ?? 60_000;
+	const maxWaitMs = opts.maxWaitMs ?? opts.pacer?.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
 
 	// Retries spent; a wait the gateway asked for is free while the run makes progress.
@@ -331,11 +381,19 @@ export async function gatewayRequest<T = IDataObject>(
 			}
 			throw err;
 		}
+		const tooLong = waitTooLong(err, maxWaitMs);
+		if (tooLong) {
+			opts.pacer?.noteFailure(err);
+			throw tooLong;
+		}
 		const askedToWait = err.errorClass === 'rate_limited' && err.details.retryAfterMs !== undefined;
 		if (askedToWait) opts.pacer?.pauseFor(err.details.retryAfterMs as number);
 		opts.pacer?.noteFailure(err);
 		if (err.errorClass === 'blocked_key' && !isAuthOnlyRoute(opts.route)) {
 			throw await refineAuthFailure(this, settings, err, secrets);
+		}
+		if (err.errorClass === 'permission_denied' && err.details.status === 404 && err.details.notJson) {
+			throw await refineHiddenRoute(this, settings, err);
 		}
 		// A long rate-limit window should delay a paced batch, not fail it: the first wait, and
 		// any wait after some request of the run got through, spend no retry. A gateway that
@@ -349,7 +407,7 @@ export async function gatewayRequest<T = IDataObject>(
 		if (askedToWait) progressAtLastWait = progress;
 		if (!err.retryable || (!free && retries >= maxRetries) || signal?.aborted) throw err;
 		if (!free) retries++;
-		await pause(retryDelayMs(err, attempt), signal);
+		await pause(retryDelayMs(err, attempt, Math.random, maxWaitMs), signal);
 	}
 }
 
@@ -372,6 +430,7 @@ export async function gatewayRequestWithKey<T = IDataObject>(
 	const secrets = [opts.apiKey, ...(opts.secrets ?? [])];
 	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
 	const timeoutMs = opts.timeoutMs ?? 60_000;
+	const maxWaitMs = opts.maxWaitMs ?? opts.pacer?.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
@@ -382,6 +441,8 @@ export async function gatewayRequestWithKey<T = IDataObject>(
 		if ('ok' in sent) return sent.ok;
 		const err = sent.err;
 		if (!err.retryable || attempt >= maxRetries || signal?.aborted) throw err;
-		await pause(retryDelayMs(err, attempt), signal);
+		const tooLong = waitTooLong(err, maxWaitMs);
+		if (tooLong) throw tooLong;
+		await pause(retryDelayMs(err, attempt, Math.random, maxWaitMs), signal);
 	}
 }

@@ -56,7 +56,9 @@ export async function runItems(
 	const out: INodeExecutionData[] = [];
 	for (let i = 0; i < count; i++) {
 		if (failures[i] === undefined && results[i]) {
-			out.push(results[i] as INodeExecutionData);
+			// Answers carry gateway text (bodies, headers): redacted like errors are.
+			const result = results[i] as INodeExecutionData;
+			out.push({ ...result, json: redactDeep(result.json, secrets) });
 			continue;
 		}
 		const error = failures[i];
@@ -113,8 +115,11 @@ export async function runEach(
 	const out: EachResult[] = [];
 	for (let i = 0; i < count; i++) {
 		try {
-			for (const r of await handler.call(this, i)) {
-				out.push({ item: { ...r, json: r.json, pairedItem: { item: i } }, failed: false });
+			const results = await handler.call(this, i);
+			// Answers carry gateway text (bodies, headers): redacted like errors are.
+			const secrets = results.length === 0 ? [] : await gatewaySettings(this, i).then((s) => s.secrets, () => [] as string[]);
+			for (const r of results) {
+				out.push({ item: { ...r, json: redactDeep(r.json, secrets), pairedItem: { item: i } }, failed: false });
 			}
 		} catch (error) {
 			const secrets = await gatewaySettings(this, i).then(

@@ -5,6 +5,9 @@ import { inputError } from './errors';
 
 export const DEFAULT_TIMEOUT_S = 180;
 export const DEFAULT_MAX_RETRIES = 3;
+export const DEFAULT_MAX_WAIT_S = 120;
+// A day: far below what a timer holds (24.8 days), far above any sane rate-limit window.
+export const MAX_WAIT_LIMIT_S = 86_400;
 
 export type ReasoningEffort = 'low' | 'medium' | 'high';
 
@@ -70,6 +73,8 @@ export interface SamplingSettings {
 	reasoningEffort?: ReasoningEffort;
 	timeoutMs: number;
 	maxRetries: number;
+	/** The longest wait a gateway's retry-after may impose; longer fails the call as rate_limited. */
+	maxWaitMs: number;
 	tags: string[];
 	attribution: boolean;
 }
@@ -92,6 +97,7 @@ export function readSampling(options: IDataObject): SamplingSettings {
 		reasoningEffort,
 		timeoutMs: (numberIn(options, 'timeout', 'Timeout (Seconds)', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
 		maxRetries: numberIn(options, 'maxRetries', 'Max Retries', 0, 10, true) ?? DEFAULT_MAX_RETRIES,
+		maxWaitMs: (numberIn(options, 'maxWait', 'Max Wait (Seconds)', 0, MAX_WAIT_LIMIT_S) ?? DEFAULT_MAX_WAIT_S) * 1000,
 		tags: textList(options, 'tags', 'Tags'),
 		attribution: booleanOf(options, 'attribution', 'Attribution', true),
 	};
@@ -124,6 +130,16 @@ export const maxRetriesOption: INodeProperties = {
 	default: DEFAULT_MAX_RETRIES,
 	description:
 		'Retries of one call after a rate limit (waiting as long as the gateway asks), an unavailable gateway, a timeout or a model-server error. A used-up budget or a refused key is never retried.',
+};
+
+export const maxWaitOption: INodeProperties = {
+	displayName: 'Max Wait (Seconds)',
+	name: 'maxWait',
+	type: 'number',
+	typeOptions: { minValue: 0, maxValue: MAX_WAIT_LIMIT_S, numberPrecision: 1 },
+	default: DEFAULT_MAX_WAIT_S,
+	description:
+		'The longest the node waits when the gateway asks it to (429 with retry-after or reset_at). A gateway that asks for longer fails the call as rate_limited, saying how long it asked for.',
 };
 
 export const maxTokensOption: INodeProperties = {

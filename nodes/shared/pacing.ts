@@ -1,8 +1,12 @@
 import { sleep } from 'n8n-workflow';
 
-/** Waits `ms`, or less when the execution is cancelled (the timer itself cannot be cleared). */
-export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
-	if (ms <= 0) return;
+/** The longest delay a timer holds (2^31 - 1 ms): a longer one fires after 1 ms instead, with a warning. */
+export const TIMER_MAX_MS = 2_147_483_647;
+
+/** Waits `ms` (at most TIMER_MAX_MS), or less when the execution is cancelled (the timer itself cannot be cleared). */
+export async function pause(requestedMs: number, signal?: AbortSignal): Promise<void> {
+	const ms = Math.min(requestedMs, TIMER_MAX_MS);
+	if (!(ms > 0)) return;
 	if (!signal) return await sleep(ms);
 	if (signal.aborted) return;
 	await new Promise<void>((resolve) => {
@@ -25,6 +29,9 @@ export class Pacer {
 	/** Answers that passed during this run: tells a rate-limit wait apart from a stall. */
 	progress = 0;
 
+	/** The longest wait the gateway may ask for before a request fails instead (Max Wait option). */
+	maxWaitMs?: number;
+
 	constructor(protected readonly now: () => number = Date.now) {}
 
 	/** Milliseconds until requests may flow again. */
@@ -40,7 +47,7 @@ export class Pacer {
 	}
 
 	pauseFor(ms: number): void {
-		this.resumeAt = Math.max(this.resumeAt, this.now() + ms);
+		this.resumeAt = Math.max(this.resumeAt, this.now() + Math.min(ms, TIMER_MAX_MS));
 	}
 
 	/** The transport reports every answer that passed (lower-case headers). */

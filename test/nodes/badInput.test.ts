@@ -107,6 +107,9 @@ const CASES: Case[] = [
 	{ what: 'a fingerprint that is not hex', node: 'key', params: { operation: 'block', keySelect: 'fingerprint', keyFingerprint: 'not-a-hash!' }, gateway: { apiKey: ADMIN }, message: /^Key Fingerprint: expected the 12 hex characters/ },
 	{ what: 'an empty alias to unblock', node: 'key', params: { operation: 'unblock', keySelect: 'alias', keyAlias: '  ' }, gateway: { apiKey: ADMIN }, message: /^Key Alias: the alias of the key to act on is required/ },
 	{ what: 'a timeout under a second', node: 'key', params: { operation: 'listKeys', options: { timeoutMs: 5 } }, gateway: { apiKey: ADMIN }, message: /^Timeout \(Ms\): expected a whole number from 1000/ },
+	{ what: 'max wait -1 s (chat)', node: 'chat', params: { ...CHAT, options: { maxWait: -1 } }, message: /^Max Wait \(Seconds\): expected a number from 0 to 86400, got -1/ },
+	{ what: 'max wait of 1e8 s, past what a timer holds (chat)', node: 'chat', params: { ...CHAT, options: { maxWait: 1e8 } }, message: /^Max Wait \(Seconds\): expected a number from 0 to 86400/ },
+	{ what: 'max wait that is not a number (key)', node: 'key', params: { operation: 'listKeys', options: { maxWait: 'forever' } }, gateway: { apiKey: ADMIN }, message: /^Max Wait \(Seconds\): expected a number from 0 to 86400, got "forever"/ },
 	{ what: 'max retries 50', node: 'key', params: { operation: 'listKeys', options: { maxRetries: 50 } }, gateway: { apiKey: ADMIN }, message: /^Max Retries: expected a whole number from 0 to 10/ },
 	// ── a wrong server: these do send a request, and must say what went wrong
 	{ what: 'an HTML page from a wrong URL (chat)', node: 'chat', params: { ...CHAT, options: { maxRetries: 0 } }, faults: [{ kind: 'html', times: -1 }], errorClass: 'invalid_response', requests: 1, message: /did not come from a LiteLLM gateway.*answered with a page that is not JSON/ },

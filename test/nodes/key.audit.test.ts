@@ -189,7 +189,7 @@ describe('keyScan helpers', () => {
 
 	it('tells the host of a URL, also inside an expression; recognises other providers', () => {
 		expect(urlHost('https://Delphi.jlab.org/api/v1/x')).toBe('delphi.jlab.org');
-		expect(urlHost('={{ "https://delphi.jlab.org:8443/api" + $json.p }}')).toBe('delphi.jlab.org:8443');
+		expect(urlHost('=https://delphi.jlab.org:8443/api/{{ $json.p }}')).toBe('delphi.jlab.org:8443');
 		expect(urlHost('={{ $json.url }}')).toBeUndefined();
 		expect(isForeignKey('sk-proj-abcdefghijklmnopqrstuvwxyz')).toBe(true);
 		expect(isForeignKey(HDR)).toBe(false);
@@ -207,7 +207,7 @@ describe('Audit Workflows', () => {
 			// 5 workflows, 2 per page: three pages, each asked for once.
 			expect(world.n8n.calls.filter((c) => c.path === '/api/v1/workflows').length).toBe(3);
 			const summary = run.items[run.items.length - 1].json;
-			expect(summary).toMatchObject({ type: 'summary', clean: false, workflowsChecked: 5, nodesChecked: 11, findings: 9, distinctKeys: 8, liveKeys: 2, deadKeys: 6, uncheckedKeys: 0, credentialsCreated: null });
+			expect(summary).toMatchObject({ type: 'summary', clean: false, workflowsChecked: 5, nodesChecked: 11, findings: 9, distinctKeys: 8, liveKeys: 2, deadKeys: 1, uncheckedKeys: 5, credentialsCreated: null });
 			expect(run.items.every((i) => i.pairedItem !== undefined)).toBe(true);
 
 			const byKey = (key: string) => findings.filter((f) => (f.fingerprint as IDataObject).hash === fp(key).hash);
@@ -217,10 +217,15 @@ describe('Audit Workflows', () => {
 			]);
 			expect(byKey(EXPR)[0]).toMatchObject({ live: true, keyAlias: 'bot-two', workflowActive: true, nodeType: 'n8n-nodes-base.httpRequest' });
 			expect(byKey(BEARER)[0]).toMatchObject({ live: false, liveReason: expect.stringMatching(/^blocked_key: /), keyAlias: null });
-			expect(byKey(QS)[0]).toMatchObject({ live: false, liveReason: expect.stringMatching(/^invalid_key: /), workflowActive: false });
-			// Each distinct key was presented once, on its own, to /key/info.
+			// Only keys found in a node calling the gateway's own host are presented; the others are third parties' secrets.
+			expect(byKey(QS)[0]).toMatchObject({ live: null, liveReason: expect.stringContaining('this node calls tools.example.org'), workflowActive: false });
+			for (const key of [CODE, SET, PIN, STATIC]) expect(byKey(key)[0]).toMatchObject({ live: null, liveReason: expect.stringContaining('cannot be told') });
+			// Each distinct gateway key was presented once, on its own, to /key/info.
 			const infos = world.sandbox.requests.filter((q) => q.path.endsWith('/key/info'));
-			expect(infos.length).toBe(8);
+			expect(infos.length).toBe(3);
+			// The planted canaries share a prefix with the keys that were sent: look for each whole key.
+			const log = JSON.stringify(world.sandbox.requests);
+			expect([QS, CODE, SET, PIN, STATIC].filter((key) => log.includes(key))).toEqual([]);
 			noKeys(run);
 			// Nothing was created without fix mode.
 			expect(world.n8n.calls.some((c) => c.method === 'POST')).toBe(false);
@@ -251,7 +256,8 @@ describe('Audit Workflows', () => {
 			expect(run.error).toBeUndefined();
 			const findings = run.items.filter((i) => i.json.type === 'finding');
 			expect(findings).toHaveLength(9);
-			for (const f of findings) expect(f.json).toMatchObject({ live: null, liveReason: expect.stringContaining('/key/info') });
+			for (const f of findings) expect(f.json).toMatchObject({ live: null, liveReason: expect.stringMatching(/\/key\/info|not sent to the gateway/) });
+			expect(findings.filter((f) => String(f.json.liveReason).includes('/key/info'))).toHaveLength(4);
 			expect(run.items[run.items.length - 1].json).toMatchObject({ uncheckedKeys: 8, liveKeys: 0 });
 			noKeys(run);
 		} finally {
@@ -370,6 +376,81 @@ describe('Audit Workflows', () => {
 		} finally {
 			await world.close();
 		}
+	});
+});
+
+describe('Audit Workflows: a key goes to the gateway only from a node that calls it', () => {
+	const OTHER = 'sk-canary-AUDIT-other-8i9j0k1l2m3n4o5p6q7r';
+	const LEGACY = 'sk-canaryLEGACY0a1b2c3T3BlbkFJd4e5f6g7h8i9j0k1l';
+	const DEEP = 'sk-canary-AUDIT-deep-9j0k1l2m3n4o5p6q7r8s';
+	const nest = (levels: number, leaf: unknown): unknown => {
+		let v = leaf;
+		for (let i = 0; i < levels; i++) v = i % 2 ? [v] : { d: v };
+		return v;
+	};
+
+	it('never presents a key from a node calling another host, nor a legacy OpenAI key, nor one behind an expression host', async () => {
+		const workflows: IDataObject[] = [];
+		const world = await startWorld({ workflows });
+		workflows.push({
+			id: 'x1',
+			name: 'Third parties',
+			active: true,
+			nodes: [
+				node('Other Host', 'n8n-nodes-base.httpRequest', { url: 'https://api.example.com/v1/models', headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${OTHER}` }] } }),
+				// The gateway's own host, but an OpenAI key: a user's mistake, still not the gateway's to see.
+				node('Legacy At Gateway', 'n8n-nodes-base.httpRequest', { url: `${world.proxy.url}/v1/models`, headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${LEGACY}` }] } }),
+				node('Expression Host', 'n8n-nodes-base.httpRequest', { url: '={{ $json.base }}/v1/models', headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${DEEP}` }] } }),
+			],
+		});
+		try {
+			const run = await runKeyNode(world, { operation: 'auditWorkflows', options: TUNING });
+			expect(run.error).toBeUndefined();
+			const findings = run.items.filter((i) => i.json.type === 'finding').map((i) => i.json);
+			expect(findings.map((f) => [f.nodeName, f.live])).toEqual([
+				['Other Host', null],
+				['Legacy At Gateway', null],
+				['Expression Host', null],
+			]);
+			expect(String(findings[0].liveReason)).toMatch(/api\.example\.com/);
+			expect(String(findings[1].liveReason)).toMatch(/another provider's key/);
+			expect(String(findings[2].liveReason)).toMatch(/cannot be told/);
+			expect(run.items[run.items.length - 1].json).toMatchObject({ uncheckedKeys: 3 });
+			for (const key of [OTHER, LEGACY, DEEP]) {
+				expect(leaks(JSON.stringify(world.sandbox.requests), key)).toEqual([]);
+				expect(leaks(exposed(run), key)).toEqual([]);
+			}
+			expect(world.sandbox.requests.length).toBe(0);
+		} finally {
+			await world.close();
+		}
+	});
+
+	it('recognises a legacy OpenAI key (T3BlbkFJ) as foreign', () => {
+		expect(isForeignKey(LEGACY)).toBe(true);
+		expect(isForeignKey('sk-proj-abcT3BlbkFJdefghijklmnopqrstu')).toBe(true);
+		expect(isForeignKey(DEEP)).toBe(false);
+	});
+
+	it('a host inside an expression, or after one, is not a host that can be told', () => {
+		expect(urlHost('={{ "https://delphi.jlab.org/api" + $json.p }}')).toBeUndefined();
+		expect(urlHost('=https://{{ $json.host }}/api')).toBeUndefined();
+		expect(urlHost('=https://delphi.jlab.org{{ $json.port }}/api')).toBeUndefined();
+		expect(urlHost('=https://delphi.jlab.org/api/{{ $json.route }}')).toBe('delphi.jlab.org');
+	});
+
+	it.each([50, 200])('finds a key nested %i levels deep, in parameters and in pinned data', (levels) => {
+		const { findings } = scanWorkflow({
+			id: 'deep',
+			name: 'deep',
+			nodes: [{ name: 'A', type: 'n8n-nodes-base.set', parameters: { x: nest(levels, `Bearer ${DEEP}`) } }],
+			pinData: { A: [{ json: nest(levels, { [OTHER]: 1 }) }] },
+		});
+		expect(findings.map((f) => [f.where, f.key])).toEqual([
+			['parameters', DEEP],
+			['pinData', OTHER],
+		]);
+		for (const f of findings) expect([leaks(f.path, DEEP), leaks(f.path, OTHER)]).toEqual([[], []]);
 	});
 });
 

@@ -12,6 +12,7 @@ import { shutdownHarness } from '../harness';
 import {
 	canary,
 	decodeBinary,
+	hashKey,
 	expectNoKeyIn,
 	expectNoLeak,
 	NOW,
@@ -127,10 +128,13 @@ describe('JLab LLM Usage: Get Activity', () => {
 		const calls = sb.requests.filter((r) => r.path === '/user/daily/activity');
 		expect(calls.map((c) => c.query.page)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
 		for (const c of calls) {
-			expect(c.query).toMatchObject({ start_date: '2026-04-01', end_date: '2026-05-15', page_size: '7' });
-			// Neither the key nor its hash goes into the URL.
-			expect(Object.keys(c.query).sort()).toEqual(['end_date', 'page', 'page_size', 'start_date']);
+			// The key never goes into the URL; LiteLLM's per-key filter takes its hash (what it stores).
+			expect(c.query).toEqual({ start_date: '2026-04-01', end_date: '2026-05-15', page_size: '7', page: c.query.page, api_key: hashKey(KEY) });
 		}
+		// All keys of the user: no key filter.
+		await runUsage(sb, { operation: 'getActivity', ...RANGE, scope: 'user' }, { apiKey: KEY });
+		const userCall = sb.requests.filter((r) => r.path === '/user/daily/activity').pop();
+		expect(Object.keys(userCall?.query ?? {}).sort()).toEqual(['end_date', 'page', 'page_size', 'start_date']);
 		const onePage = await runUsage(sb, { operation: 'getActivity', ...RANGE, options: { pageSize: 1000 } }, { apiKey: KEY });
 		expect(run.items.map((i) => i.json)).toEqual(onePage.items.map((i) => i.json));
 	});
@@ -169,6 +173,36 @@ describe('JLab LLM Usage: Get Activity', () => {
 		// A day where only the other key was active is not this key's day.
 		const other = await runUsage(sb, { operation: 'getActivity', startDate: '2026-04-20', endDate: '2026-04-20', granularity: 'dayAndModel' }, { apiKey: OTHER_OF_SAME_USER });
 		expect(other.items.map((i) => [i.json.model, i.json.spendUsd])).toEqual([[A, 3]]);
+	});
+
+	it('labels models with the public name /v1/models lists, not the deployment behind it', async () => {
+		const run = await runUsage(sb, { operation: 'getActivity', startDate: '2026-04-01', endDate: '2026-04-01', granularity: 'dayAndModel', scope: 'user' }, { apiKey: KEY });
+		expect(run.items.map((i) => i.json.model)).toEqual([B, A]);
+		// The sandbox answers as LiteLLM does: deployments in breakdown.models, public names in model_groups.
+		expect(JSON.stringify(run.items)).not.toContain('hosted_vllm/');
+	});
+
+	it('a gateway that ignores the per-key filter: only this key\'s rows still count, under the public names', async () => {
+		const metrics = (spend: number) => ({ spend, prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, api_requests: 1, successful_requests: 1, failed_requests: 0 });
+		const mine = hashKey(KEY);
+		const other = hashKey(OTHER_OF_SAME_USER);
+		const body = {
+			results: [
+				{
+					date: '2026-04-03',
+					metrics: metrics(5.5),
+					breakdown: {
+						models: { [`hosted_vllm/${A}`]: { metrics: metrics(5.5), metadata: {}, api_key_breakdown: { [mine]: { metrics: metrics(0.5) }, [other]: { metrics: metrics(5) } } } },
+						model_groups: { [A]: { metrics: metrics(5.5), metadata: {}, api_key_breakdown: { [mine]: { metrics: metrics(0.5) }, [other]: { metrics: metrics(5) } } } },
+						api_keys: { [mine]: { metrics: metrics(0.5) }, [other]: { metrics: metrics(5) } },
+					},
+				},
+			],
+			metadata: { page: 1, total_pages: 1, has_more: false },
+		};
+		sb.injectFaults([{ route: '/user/daily/activity', kind: 'status', status: 200, body, times: 1 }]);
+		const run = await runUsage(sb, { operation: 'getActivity', startDate: '2026-04-03', endDate: '2026-04-03', granularity: 'dayAndModel' }, { apiKey: KEY });
+		expect(run.items.map((i) => [i.json.model, i.json.spendUsd])).toEqual([[A, 0.5]]);
 	});
 
 	it('defaults to the last 30 days, today included', async () => {

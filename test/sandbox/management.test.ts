@@ -544,9 +544,12 @@ describe('GET /user/daily/activity (§4.6)', () => {
 			api_requests: 15,
 		});
 		const h = hashKey(KEYS.user);
-		expect(Object.keys(d1.breakdown.models).sort()).toEqual(['openai/gpt-oss-120b', 'openai/gpt-oss-20b']);
-		expect(d1.breakdown.models['openai/gpt-oss-120b'].metrics.spend).toBe(0.5);
-		expect(d1.breakdown.models['openai/gpt-oss-120b'].api_key_breakdown[h].metrics.api_requests).toBe(10);
+		// As LiteLLM: deployments (litellm_params.model) in `models`, public names in `model_groups`.
+		expect(Object.keys(d1.breakdown.models).sort()).toEqual(['hosted_vllm/openai/gpt-oss-120b', 'hosted_vllm/openai/gpt-oss-20b']);
+		expect(Object.keys(d1.breakdown.model_groups).sort()).toEqual(['openai/gpt-oss-120b', 'openai/gpt-oss-20b']);
+		expect(d1.breakdown.models['hosted_vllm/openai/gpt-oss-120b'].metrics.spend).toBe(0.5);
+		expect(d1.breakdown.model_groups['openai/gpt-oss-120b'].metrics.spend).toBe(0.5);
+		expect(d1.breakdown.model_groups['openai/gpt-oss-120b'].api_key_breakdown[h].metrics.api_requests).toBe(10);
 		expect(d1.breakdown.api_keys[h]).toMatchObject({ metrics: { spend: 0.75 }, metadata: { key_alias: 'alice-key', team_id: null } });
 		for (const k of ['model_groups', 'mcp_servers', 'providers', 'endpoints', 'entities']) expect(d1.breakdown).toHaveProperty(k);
 		const m = r.json.metadata;
@@ -567,7 +570,7 @@ describe('GET /user/daily/activity (§4.6)', () => {
 		expect(all.json.metadata).toMatchObject({ page: 1, total_pages: 2, has_more: true });
 		const p2 = await call(sb, 'GET', '/user/daily/activity?start_date=2026-05-01&end_date=2026-05-31&page_size=2&page=2', { key: KEYS.master });
 		expect(p2.json.results.map((x: any) => x.date)).toEqual(['2026-05-03']);
-		const model = await call(sb, 'GET', '/user/daily/activity?start_date=2026-05-01&end_date=2026-05-31&model=openai/gpt-oss-20b', { key: KEYS.user });
+		const model = await call(sb, 'GET', '/user/daily/activity?start_date=2026-05-01&end_date=2026-05-31&model=hosted_vllm/openai/gpt-oss-20b', { key: KEYS.user });
 		expect(model.json.metadata.total_spend).toBe(0.25);
 		const byKey = await call(sb, 'GET', `/user/daily/activity?start_date=2026-05-02&end_date=2026-05-03&api_key=${hashKey(KEYS.user)}`, { key: KEYS.user });
 		expect(byKey.json.results.map((x: any) => x.date)).toEqual(['2026-05-03']);

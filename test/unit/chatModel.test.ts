@@ -51,6 +51,7 @@ describe('options', () => {
 			reasoningEffort: undefined,
 			timeoutMs: DEFAULT_TIMEOUT_S * 1000,
 			maxRetries: DEFAULT_MAX_RETRIES,
+			maxWaitMs: 120_000,
 			tags: [],
 			attribution: true,
 		});
@@ -58,8 +59,8 @@ describe('options', () => {
 
 	it('reads every option, numbers given as text too', () => {
 		expect(
-			readModelOptions({ temperature: '0.5', topP: 0.9, maxTokens: 300, frequencyPenalty: -1, presencePenalty: 2, reasoningEffort: 'low', timeout: 30, maxRetries: 0, tags: ' a, b ,, c', attribution: 'false' }),
-		).toEqual({ temperature: 0.5, topP: 0.9, maxTokens: 300, frequencyPenalty: -1, presencePenalty: 2, reasoningEffort: 'low', timeoutMs: 30_000, maxRetries: 0, tags: ['a', 'b', 'c'], attribution: false });
+			readModelOptions({ temperature: '0.5', topP: 0.9, maxTokens: 300, frequencyPenalty: -1, presencePenalty: 2, reasoningEffort: 'low', timeout: 30, maxRetries: 0, maxWait: '2.5', tags: ' a, b ,, c', attribution: 'false' }),
+		).toEqual({ temperature: 0.5, topP: 0.9, maxTokens: 300, frequencyPenalty: -1, presencePenalty: 2, reasoningEffort: 'low', timeoutMs: 30_000, maxRetries: 0, maxWaitMs: 2500, tags: ['a', 'b', 'c'], attribution: false });
 		expect(readModelOptions({ tags: ['x', ' y '] }).tags).toEqual(['x', 'y']);
 	});
 

@@ -35,7 +35,9 @@ const cases: Array<[string, number, unknown, Record<string, string>, string, str
 	['auth DB unreachable (503)', 503, proxy('Service Unavailable, the authentication database is temporarily unreachable.', 'no_db_connection', null, '503'), {}, '/v1/models', 'gateway_unavailable'],
 	['reverse proxy 502 HTML', 502, '<html><body>Bad Gateway</body></html>', {}, '/v1/models', 'gateway_unavailable'],
 	['wrong base URL: 200 HTML page', 200, '<!doctype html><html><head><title>Delphi</title></head></html>', {}, '/v1/models', 'invalid_response'],
-	['wrong base URL: 404 HTML page', 404, '<html>Not Found</html>', {}, '/key/info', 'invalid_response'],
+	['wrong base URL: 404 HTML page on an LLM route', 404, '<html>Not Found</html>', {}, '/v1/models', 'invalid_response'],
+	// The transport then asks /v1/models: a gateway that answers it hides the route; otherwise invalid_response.
+	['hidden management route: 404 HTML page', 404, '<html>Not Found</html>', {}, '/key/info', 'permission_denied'],
 	['problem+json from /v1/management', 409, { type: 'about:blank', title: 'Conflict', status: 409, detail: 'exists' }, {}, '/v1/management/keys', 'bad_request'],
 ];
 

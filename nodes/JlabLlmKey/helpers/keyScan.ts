@@ -78,9 +78,21 @@ function segment(parent: string, name: string): string {
 	return `${parent}[${JSON.stringify(safe)}]`;
 }
 
+const MAX_DEPTH = 64;
+
 /** Walks any JSON value; calls `hit` for each key in a string (or in an object's key). */
 export function walk(value: unknown, path: string, hit: (path: string, key: string, context: KeyContext) => void, depth = 0): void {
-	if (depth > 64) return;
+	if (depth > MAX_DEPTH && value !== null && typeof value === 'object') {
+		// Deeper than the path is worth spelling: scan the rest as text, reported at this path.
+		let rest = '';
+		try {
+			rest = JSON.stringify(value);
+		} catch {
+			rest = '';
+		}
+		for (const k of keysIn(rest)) hit(`${path}…`, k.key, k.context);
+		return;
+	}
 	if (typeof value === 'string') {
 		for (const k of keysIn(value)) hit(path, k.key, k.context);
 		return;
@@ -165,23 +177,28 @@ export function scanWorkflow(wf: IDataObject): { findings: Finding[]; nodes: num
 
 /** Keys of other providers that fit the pattern: never sent to the lab's gateway. */
 const FOREIGN = /^sk-(proj|ant|or|svcacct|admin)-/;
+// OpenAI's legacy keys (sk- + 48 characters) carry base64 "OpenAI" in the middle.
+const OPENAI_MARKER = 'T3BlbkFJ';
 
 export function isForeignKey(key: string): boolean {
-	return FOREIGN.test(key);
+	return FOREIGN.test(key) || key.includes(OPENAI_MARKER);
 }
 
-/** The host (and port) an HTTP Request node's URL points at, or undefined when it cannot be told. */
+/**
+ * The host (and port) an HTTP Request node's URL points at, or undefined when it cannot be told:
+ * only a literal scheme://host that ends before any {{ expression }} counts, since anything an
+ * expression computes may be another host at run time.
+ */
 export function urlHost(raw: unknown): string | undefined {
 	if (typeof raw !== 'string') return undefined;
-	const text = raw.startsWith('=') ? raw.slice(1) : raw;
-	const candidates = [text.trim(), ...(text.match(/https?:\/\/[^\s"'`}{|\\^<>]+/gi) ?? [])];
-	for (const c of candidates) {
-		try {
-			const u = new URL(c);
-			if (u.protocol === 'http:' || u.protocol === 'https:') return u.host.toLowerCase();
-		} catch {
-			// Not a plain URL (an expression): try the next candidate.
-		}
+	const text = (raw.startsWith('=') ? raw.slice(1) : raw).trim();
+	const open = text.indexOf('{{');
+	const literal = open === -1 ? text : text.slice(0, open);
+	const authority = /^https?:\/\/[^/?#\s]+(?=[/?#]|$)/i.exec(literal);
+	if (!authority || (open !== -1 && authority[0].length === literal.length)) return undefined;
+	try {
+		return new URL(authority[0]).host.toLowerCase();
+	} catch {
+		return undefined;
 	}
-	return undefined;
 }

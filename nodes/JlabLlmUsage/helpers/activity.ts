@@ -22,7 +22,7 @@ export interface UsageMetrics {
 export interface ActivityDay {
 	date: string;
 	metrics: UsageMetrics;
-	/** Per model group, sorted by name; only models with activity in the scope. */
+	/** Per model group (the public model name), sorted by name; only models with activity in the scope. */
 	models: Array<{ model: string; metrics: UsageMetrics }>;
 }
 
@@ -102,7 +102,9 @@ function hasActivity(m: UsageMetrics): boolean {
 /** One result row of the gateway → the day as the scope sees it; `fellBack` when it had no per-key data. */
 function dayOf(row: IDataObject, query: ActivityQuery): { day: ActivityDay; fellBack: boolean } {
 	const breakdown = isObject(row.breakdown) ? row.breakdown : {};
-	const models = isObject(breakdown.models) ? breakdown.models : {};
+	// model_groups names models as /v1/models does (openai/gpt-oss-120b); models names the deployment
+	// behind it (hosted_vllm/openai/gpt-oss-120b). Builds without model_groups only have the latter.
+	const models = isObject(breakdown.model_groups) ? breakdown.model_groups : isObject(breakdown.models) ? breakdown.models : {};
 	let fellBack = false;
 	let metrics: UsageMetrics;
 	if (query.scope === 'key') {
@@ -168,7 +170,15 @@ export async function readDailyActivity(ctx: GatewayContext, query: ActivityQuer
 		const res = await settle(
 			gatewayRequest.call(ctx, {
 				route: ROUTE,
-				qs: { start_date: query.startDate, end_date: query.endDate, page, page_size: query.pageSize },
+				// LiteLLM's api_key filter (the hash it stores) spares reading the user's other keys' rows;
+				// the per-key breakdown below still holds where a gateway ignores it.
+				qs: {
+					start_date: query.startDate,
+					end_date: query.endDate,
+					page,
+					page_size: query.pageSize,
+					...(query.scope === 'key' && { api_key: query.keyHash }),
+				},
 				itemIndex: query.itemIndex,
 			}),
 		);

@@ -10,12 +10,13 @@ import { modelProperty } from '../../../shared/models';
 import type { ChatMessage } from '../../../shared/types';
 
 import { attachImages, buildMessages, imageTarget, planImages, type ImagePlan } from './messages';
-import { explainModelError, ModelListCache } from './modelAccess';
+import { explainModelError, ModelListCache } from '../../../shared/modelAccess';
 import {
 	attributionOption,
 	frequencyPenaltyOption,
 	maxRetriesOption,
 	maxTokensOption,
+	maxWaitOption,
 	presencePenaltyOption,
 	reasoningEffortOption,
 	tagsOption,
@@ -198,6 +199,7 @@ const properties: INodeProperties[] = [
 					'Retries after a rate limit, an unavailable gateway, a timeout or a model-server error. A wait the gateway asks for (429 with retry-after) costs no retry while other items get through. A used-up budget is never retried.',
 			},
 			maxTokensOption,
+			maxWaitOption,
 			presencePenaltyOption,
 			{
 				...reasoningEffortOption,
@@ -322,6 +324,7 @@ async function complete(
 			body,
 			timeoutMs: plan.settings.timeoutMs,
 			maxRetries: plan.settings.maxRetries,
+			maxWaitMs: plan.settings.maxWaitMs,
 			itemIndex: i,
 			pacer,
 			// A batch sends many requests with one credential: n8n need not read it for each one.
@@ -332,7 +335,8 @@ async function complete(
 	} finally {
 		pacer.release();
 	}
-	return { json: shapeOutput(res, plan.model, plan.settings.responseFormat, plan.settings.simplify) };
+	const { secrets } = await gatewaySettings(ctx, i);
+	return { json: shapeOutput(res, plan.model, plan.settings.responseFormat, plan.settings.simplify, secrets) };
 }
 
 /**

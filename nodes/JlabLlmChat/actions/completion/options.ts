@@ -21,6 +21,7 @@ export interface ChatSettings {
 	simplify: boolean;
 	timeoutMs: number;
 	maxRetries: number;
+	maxWaitMs: number;
 	concurrency: number;
 }
 
@@ -146,6 +147,7 @@ export function readOptions(options: IDataObject): ChatSettings {
 		simplify: booleanOf(options, 'simplify', 'Simplify Output', true),
 		timeoutMs: sampling.timeoutMs,
 		maxRetries: sampling.maxRetries,
+		maxWaitMs: sampling.maxWaitMs,
 		concurrency: numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ?? DEFAULT_CONCURRENCY,
 	};
 }

@@ -1,7 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { GatewayError } from '../../../shared/errors';
+import { callIdOf, GatewayError } from '../../../shared/errors';
 import type { GatewayResponse } from '../../../shared/gateway';
+import { redact } from '../../../shared/redact';
 import type { ChatCompletion, ChatMessage } from '../../../shared/types';
 
 import type { ResponseFormat } from './options';
@@ -29,27 +30,33 @@ function firstNumber(headers: Record<string, string>, names: string[]): number |
 	return null;
 }
 
+/** A header shown as text: redacted like every other value the gateway sends. */
+function textOf(headers: Record<string, string>, name: string, secrets: string[]): string | null {
+	const value = headers[name];
+	return value === undefined ? null : redact(value, secrets);
+}
+
 /** What LiteLLM's headers say about this call and the key, in the package's words. */
-export function gatewayBlock(res: GatewayResponse<unknown>): IDataObject {
+export function gatewayBlock(res: GatewayResponse<unknown>, secrets: string[] = []): IDataObject {
 	const h = res.headers;
 	return {
-		callId: h['x-litellm-call-id'] ?? null,
+		callId: callIdOf(h, secrets) ?? null,
 		costUsd: numberOf(h['x-litellm-response-cost']),
 		keySpendUsd: numberOf(h['x-litellm-key-spend']),
 		keyMaxBudgetUsd: numberOf(h['x-litellm-key-max-budget']),
 		// The key's own limiter (v3) first; older builds put the key's values in the plain names.
 		remainingRequests: firstNumber(h, ['x-ratelimit-api_key-remaining-requests', 'x-ratelimit-remaining-requests']),
 		remainingTokens: firstNumber(h, ['x-ratelimit-api_key-remaining-tokens', 'x-ratelimit-remaining-tokens']),
-		modelGroup: h['x-litellm-model-group'] ?? null,
-		modelId: h['x-litellm-model-id'] ?? null,
-		litellmVersion: h['x-litellm-version'] ?? null,
+		modelGroup: textOf(h, 'x-litellm-model-group', secrets),
+		modelId: textOf(h, 'x-litellm-model-id', secrets),
+		litellmVersion: textOf(h, 'x-litellm-version', secrets),
 		responseDurationMs: numberOf(h['x-litellm-response-duration-ms']),
 		attempts: res.attempts,
 	};
 }
 
 /** Reply text: a string, or the text parts of a list joined. */
-function textOf(content: ChatMessage['content'] | undefined): string | null {
+function replyTextOf(content: ChatMessage['content'] | undefined): string | null {
 	if (typeof content === 'string') return content;
 	if (Array.isArray(content)) {
 		return content
@@ -65,8 +72,8 @@ function withoutFence(text: string): string {
 	return m ? m[1] : text;
 }
 
-function parseJsonReply(text: string | null, finishReason: string | null, res: GatewayResponse<unknown>): unknown {
-	const details = { status: res.status, route: ROUTE, callId: res.headers['x-litellm-call-id'] };
+function parseJsonReply(text: string | null, finishReason: string | null, res: GatewayResponse<unknown>, secrets: string[]): unknown {
+	const details = { status: res.status, route: ROUTE, callId: callIdOf(res.headers, secrets) };
 	const cut = finishReason === 'length' ? ' The reply was cut off at Max Tokens (finish reason "length").' : '';
 	if (text === null || text.trim() === '') {
 		throw new ReplyNotJsonError('invalid_response', `The model's reply is empty, not the JSON the Response Format asked for.${cut}`, details);
@@ -77,7 +84,7 @@ function parseJsonReply(text: string | null, finishReason: string | null, res: G
 	} catch (error) {
 		problem = (error as Error).message;
 	}
-	const start = text.length > 120 ? `${text.slice(0, 120)}…` : text;
+	const start = redact(text.length > 120 ? `${text.slice(0, 120)}…` : text, secrets);
 	throw new ReplyNotJsonError(
 		'invalid_response',
 		`The model's reply is not valid JSON (${problem}).${cut} It starts: ${start}`,
@@ -102,12 +109,13 @@ function toolCallsOf(message: ChatMessage): IDataObject[] | null {
 	});
 }
 
-/** The item's json: the simplified fields, or the whole answer with a gateway block. */
+/** The item's json: the simplified fields, or the whole answer with a gateway block (redacted by runItems). */
 export function shapeOutput(
 	res: GatewayResponse<unknown>,
 	requestedModel: string,
 	responseFormat: ResponseFormat,
 	simplify: boolean,
+	secrets: string[] = [],
 ): IDataObject {
 	const body = res.body as ChatCompletion;
 	const choice = Array.isArray(body?.choices) ? body.choices[0] : undefined;
@@ -116,16 +124,16 @@ export function shapeOutput(
 		throw new GatewayError(
 			'invalid_response',
 			`The answer did not come from a LiteLLM gateway. ${ROUTE} answered without choices[0].message`,
-			{ status: res.status, route: ROUTE, callId: res.headers['x-litellm-call-id'] },
+			{ status: res.status, route: ROUTE, callId: callIdOf(res.headers, secrets) },
 		);
 	}
 	const finishReason = choice?.finish_reason ?? null;
 	const toolCalls = toolCallsOf(message);
-	const text = textOf(message.content);
+	const text = replyTextOf(message.content);
 	// A JSON format applies to the reply; a turn that only calls tools has none to parse.
 	const wantsJson = responseFormat !== 'text' && !toolCalls;
-	const parsed = wantsJson ? parseJsonReply(text, finishReason, res) : undefined;
-	const gateway = gatewayBlock(res);
+	const parsed = wantsJson ? parseJsonReply(text, finishReason, res, secrets) : undefined;
+	const gateway = gatewayBlock(res, secrets);
 
 	if (!simplify) return { ...(body as unknown as IDataObject), gateway };
 

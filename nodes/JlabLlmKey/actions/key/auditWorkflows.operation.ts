@@ -31,7 +31,7 @@ const properties: INodeProperties[] = [
 		type: 'boolean',
 		default: true,
 		description:
-			"Whether to ask the gateway of this node's JLab LLM API credential, presenting each key found, whether it still works and whose it is (/key/info). Keys shaped like other providers' keys (sk-proj-, sk-ant-, …) are never sent.",
+			"Whether to ask the gateway of this node's JLab LLM API credential, presenting a key found, whether it still works and whose it is (/key/info). Only keys found in a node whose URL literally names the gateway's host are sent; keys shaped like other providers' keys (sk-proj-, sk-ant-, legacy OpenAI keys, …) never are.",
 	},
 	{
 		displayName: 'Move Keys Into Credentials',
@@ -126,6 +126,13 @@ function movable(f: Finding, gatewayHost: string): boolean {
 	return f.nodeType === HTTP_REQUEST_TYPE && (f.where === 'parameters' || f.where === 'publishedVersion') && f.urlHost === gatewayHost;
 }
 
+/** Why a key was kept from the gateway: the node it was found in does not call the gateway's host. */
+function notSentReason(f: Finding, gatewayHost: string): string {
+	return f.urlHost === null
+		? `not sent to the gateway: the host this node calls cannot be told (no URL, or one an expression computes), so it may be another service's key`
+		: `not sent to the gateway: this node calls ${f.urlHost}, not the gateway's host ${gatewayHost}`;
+}
+
 type Move = { credentialId: string; credentialName: string } | { credentialId: null; reason: string };
 
 export async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
@@ -159,11 +166,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 
 	const lookups = new Map<string, Lookup>();
 	for (const key of keys) {
+		// A key from a node that calls another host (or an unknown one) is a third party's secret: never presented.
+		const callsGateway = findings.some((f) => f.key === key && f.urlHost === gatewayHost);
 		lookups.set(
 			key,
-			checkKeys
-				? await lookUp(this, baseUrl, key, itemIndex, tuning)
-				: { live: null, liveReason: 'not checked ("Check Keys Against the Gateway" is off)', keyAlias: null, userId: null, teamId: null },
+			!checkKeys
+				? { live: null, liveReason: 'not checked ("Check Keys Against the Gateway" is off)', keyAlias: null, userId: null, teamId: null }
+				: callsGateway || isForeignKey(key)
+					? await lookUp(this, baseUrl, key, itemIndex, tuning)
+					: { live: null, liveReason: null, keyAlias: null, userId: null, teamId: null },
 		);
 	}
 
@@ -214,7 +225,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 			context: f.context,
 			fingerprint: { ...fingerprint(f.key) },
 			live: look.live,
-			liveReason: look.liveReason,
+			liveReason: look.liveReason ?? notSentReason(f, gatewayHost),
 			keyAlias: look.keyAlias,
 			userId: look.userId,
 			teamId: look.teamId,
