@@ -27,6 +27,8 @@ Options:
   --one-key-per-user    /key/generate refuses a second live key for the same user
   --no-management       hide management routes (/key/*, /user/*, /spend/*, /model/info …): all 404
   --hidden-routes <how> how hidden routes answer: json ({"detail":"Not Found"}, default) or html (a proxy's page)
+  --workers <n>         n LiteLLM workers, each with its own in-memory key cache (deletions reach the others late)
+  --key-cache-ttl-ms <n> how long a worker caches a key row (default 60000, LiteLLM's 60 s)
   --help                show this help
 
 Control routes (not LiteLLM): /__sandbox/requests, /__sandbox/faults, /__sandbox/keys,
@@ -40,7 +42,7 @@ function fail(msg) {
 
 function parseArgs(argv) {
 	const opts = { port: 4000, keys: [] };
-	const takesValue = new Set(['--port', '--base-path', '--latency', '--profile', '--seed', '--key', '--budget', '--rpm', '--tpm', '--master-key', '--host', '--hidden-routes']);
+	const takesValue = new Set(['--port', '--base-path', '--latency', '--profile', '--seed', '--key', '--budget', '--rpm', '--tpm', '--master-key', '--host', '--hidden-routes', '--workers', '--key-cache-ttl-ms']);
 	for (let i = 0; i < argv.length; i++) {
 		let arg = argv[i];
 		let value;
@@ -114,6 +116,12 @@ function parseArgs(argv) {
 			case '--no-management':
 				opts.exposeManagement = false;
 				break;
+			case '--workers':
+				opts.workers = int(value, '--workers');
+				break;
+			case '--key-cache-ttl-ms':
+				opts.keyCacheTtlMs = int(value, '--key-cache-ttl-ms');
+				break;
 			case '--hidden-routes':
 				if (value !== 'json' && value !== 'html') fail('--hidden-routes expects json or html');
 				opts.hiddenRoutes = value;
@@ -168,6 +176,8 @@ async function main() {
 		oneKeyPerUser: opts.oneKeyPerUser ?? seed.oneKeyPerUser,
 		exposeManagement: opts.exposeManagement ?? seed.exposeManagement,
 		hiddenRoutes: opts.hiddenRoutes ?? seed.hiddenRoutes,
+		workers: opts.workers ?? seed.workers,
+		keyCacheTtlMs: opts.keyCacheTtlMs ?? seed.keyCacheTtlMs,
 		masterKey: opts.masterKey ?? seed.masterKey,
 		keys,
 		users: seed.users,

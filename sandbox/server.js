@@ -6,6 +6,7 @@
 const http = require('http');
 const { URL } = require('url');
 const U = require('./lib/util');
+const { makeWorkers, DEFAULT_KEY_CACHE_TTL_MS } = require('./lib/workers');
 const R = require('./lib/replies');
 const { makeKeyRules } = require('./lib/keyRules');
 const E = require('./lib/embeddings');
@@ -156,6 +157,17 @@ function detailError(status, detail) {
 }
 
 /** handle_exception_on_proxy(HTTPException): message = str(detail), type internal_server_error. */
+/**
+ * A key value that is already taken: the unique constraint on LiteLLM_VerificationToken.token fails
+ * in the database write. `generate_key_helper_fn` turns that into HTTPException(500,
+ * {"error": "Internal Server Error."}) and `regenerate_key_fn`'s handler into a 500 through
+ * `handle_exception_on_proxy` (key_management_endpoints.py): a 500, indistinguishable by status
+ * from regenerate's "needs Enterprise".
+ */
+function duplicateTokenError() {
+	return wrappedHttpError(500, { error: 'Internal Server Error.' });
+}
+
 function wrappedHttpError(status, detail) {
 	const message = typeof detail === 'string' ? detail : U.pyDict(detail);
 	return proxyError(status, message, 'internal_server_error', 'None');
@@ -313,8 +325,12 @@ async function startSandbox(options = {}) {
 		rateLimitWindowMs: 60000,
 		timeOffsetMs: 0,
 		chunkDelayMs: 0,
+		// LiteLLM workers with their own key cache (lib/workers.js); null: one worker, no cache.
+		workers: null,
+		keyCacheTtlMs: DEFAULT_KEY_CACHE_TTL_MS,
 	};
 	let chaosPrng = null;
+	let workerPool = null;
 	const latencyPrng = U.makePrng(`${idSeed}:latency`);
 
 	const now = () => clock() + cfg.timeOffsetMs;
@@ -356,6 +372,13 @@ async function startSandbox(options = {}) {
 					}
 					cfg[k] = v;
 					break;
+				case 'workers':
+				case 'keyCacheTtlMs':
+					cfg[k] = v;
+					// Validates both; null workers: the single-process sandbox without a cache.
+					workerPool = makeWorkers({ count: cfg.workers ?? 1, ttlMs: cfg.keyCacheTtlMs });
+					if (cfg.workers === null || cfg.workers === undefined) workerPool = null;
+					break;
 				default:
 					throw new Error(`setConfig: unknown option ${k}`);
 			}
@@ -374,6 +397,8 @@ async function startSandbox(options = {}) {
 		...(options.oneKeyPerUser !== undefined && { oneKeyPerUser: options.oneKeyPerUser }),
 		...(options.rateLimitWindowMs !== undefined && { rateLimitWindowMs: options.rateLimitWindowMs }),
 		...(options.chunkDelayMs !== undefined && { chunkDelayMs: options.chunkDelayMs }),
+		...(options.keyCacheTtlMs !== undefined && { keyCacheTtlMs: options.keyCacheTtlMs }),
+		...(options.workers !== undefined && { workers: options.workers }),
 	});
 	const profile = () => PROFILES[cfg.profile];
 
@@ -815,10 +840,16 @@ async function startSandbox(options = {}) {
 				viewAll: true,
 			};
 		}
-		let row = store.keys[presentedHash];
+		// user_api_key_auth: the serving worker's cache first, then the database (lib/workers.js).
+		const worker = workerPool ? workerPool.next() : null;
+		let row = worker ? workerPool.lookup(worker, presentedHash, now()) : undefined;
 		if (!row) {
-			const dep = store.deprecatedKeys[presentedHash];
-			if (dep && U.toMs(dep.revoke_at) > now()) row = store.keys[dep.active_token_id];
+			row = store.keys[presentedHash];
+			if (!row) {
+				const dep = store.deprecatedKeys[presentedHash];
+				if (dep && U.toMs(dep.revoke_at) > now()) row = store.keys[dep.active_token_id];
+			}
+			if (row && worker) workerPool.remember(worker, presentedHash, row, now());
 		}
 		if (!row) {
 			throw proxyError(
@@ -850,8 +881,10 @@ async function startSandbox(options = {}) {
 		const ctx = {
 			hash: row.token,
 			presentedHash,
+			worker,
 			keyLast4: key.slice(-4),
-			row,
+			// The checks above used the worker's copy; spend and last use land on the database row.
+			row: store.keys[row.token] || row,
 			isMaster: false,
 			user_id: row.user_id,
 			user,
@@ -873,7 +906,7 @@ async function startSandbox(options = {}) {
 			}
 		}
 		checkBudgets(ctx, route);
-		row.last_active = U.pyIso(now());
+		ctx.row.last_active = U.pyIso(now());
 		return ctx;
 	}
 
@@ -1198,6 +1231,13 @@ async function startSandbox(options = {}) {
 		return value.startsWith('sk-') ? U.hashKey(value) : value;
 	}
 
+	/** `_delete_cache_key_object`: the serving worker forgets the key (and its grace-period aliases); the others keep it. */
+	function forgetKey(ctx, hash) {
+		if (!workerPool || !ctx.worker) return;
+		workerPool.forget(ctx.worker, hash);
+		for (const [old, dep] of Object.entries(store.deprecatedKeys)) if (dep.active_token_id === hash) workerPool.forget(ctx.worker, old);
+	}
+
 	function copyToDeleted(row, ctx) {
 		store.deletedKeys.push({
 			...U.clone(row),
@@ -1372,7 +1412,9 @@ async function startSandbox(options = {}) {
 			const q = req.query.key;
 			if (q === undefined) {
 				if (ctx.isMaster) throw proxyError(404, 'Key not found in database', 'not_found_error', 'key');
-				return { body: { key: ctx.hash, info: keyInfoRow(ctx.row) } };
+				// info_key_fn reads the database: a key that a worker's cache still authenticates may be gone there.
+				if (!store.keys[ctx.hash]) throw proxyError(404, 'Key not found in database', 'not_found_error', 'key');
+				return { body: { key: ctx.hash, info: keyInfoRow(store.keys[ctx.hash]) } };
 			}
 			const hash = resolveKeyRef(String(q));
 			const target = hash && store.keys[hash];
@@ -1419,9 +1461,7 @@ async function startSandbox(options = {}) {
 				while (store.keys[U.hashKey(plaintext)]) plaintext = ids.key();
 			}
 			const hash = U.hashKey(plaintext);
-			if (store.keys[hash] || store.deprecatedKeys[hash]) {
-				throw proxyError(400, 'Unable to create key: a key with this value already exists.', 'bad_request_error', 'key');
-			}
+			if (store.keys[hash] || store.deprecatedKeys[hash]) throw duplicateTokenError();
 			checkAliasUnique(b.key_alias);
 			if (cfg.oneKeyPerUser && userId && liveKeysOf(userId).length) {
 				throw proxyError(
@@ -1479,9 +1519,7 @@ async function startSandbox(options = {}) {
 				while (store.keys[U.hashKey(plaintext)]) plaintext = ids.key();
 			}
 			const newHash = U.hashKey(plaintext);
-			if (store.keys[newHash] || store.deprecatedKeys[newHash]) {
-				throw proxyError(400, 'Unable to regenerate key: a key with this value already exists.', 'bad_request_error', 'new_key');
-			}
+			if (store.keys[newHash] || store.deprecatedKeys[newHash]) throw duplicateTokenError();
 			let graceMs = 0;
 			if (b.grace_period !== undefined && b.grace_period !== null && b.grace_period !== '') {
 				try {
@@ -1497,6 +1535,7 @@ async function startSandbox(options = {}) {
 			}
 			const t = now();
 			const oldHash = row.token;
+			forgetKey(ctx, oldHash);
 			copyToDeleted(row, ctx);
 			delete store.keys[oldHash];
 			delete store.rateLimits[oldHash];
@@ -1527,7 +1566,6 @@ async function startSandbox(options = {}) {
 					key: plaintext,
 					token: null,
 					token_id: newHash,
-					...(graceMs > 0 && { grace_period: b.grace_period, revoke_at: store.deprecatedKeys[oldHash].revoke_at }),
 				},
 			};
 		},
@@ -1561,6 +1599,7 @@ async function startSandbox(options = {}) {
 			ensureTeam(row.team_id);
 			row.updated_at = U.pyIso(t);
 			row.updated_by = ctx.user_id ?? null;
+			forgetKey(ctx, row.token);
 			return { body: keyRules.updateReply(b.key, fields, row) };
 		},
 
@@ -1590,6 +1629,7 @@ async function startSandbox(options = {}) {
 			}
 			for (const r of rows) {
 				copyToDeleted(r, ctx);
+				forgetKey(ctx, r.token);
 				delete store.keys[r.token];
 				delete store.rateLimits[r.token];
 				for (const [old, dep] of Object.entries(store.deprecatedKeys)) if (dep.active_token_id === r.token) delete store.deprecatedKeys[old];
@@ -1865,6 +1905,7 @@ async function startSandbox(options = {}) {
 		if (!row) throw wrappedHttpError(404, { error: notFoundKey('Key not found', b.key) });
 		if (!blocked) keyRules.checkUnblock(ctx, row);
 		row.blocked = blocked;
+		forgetKey(ctx, row.token);
 		row.updated_at = U.pyIso(now());
 		row.updated_by = ctx.user_id ?? null;
 		return { body: fullRow(row) };
@@ -2355,6 +2396,11 @@ async function startSandbox(options = {}) {
 		setConfig,
 		stats: statsSnapshot,
 		hashKey: U.hashKey,
+		/** How many workers still authenticate `key` (plaintext or hash) from their cache; 0 without workers. */
+		workersHolding(key) {
+			const hash = typeof key === 'string' && key.startsWith('sk-') ? U.hashKey(key) : key;
+			return workerPool ? workerPool.holding(hash, now()) : 0;
+		},
 	};
 	return api;
 }

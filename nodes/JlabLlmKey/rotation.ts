@@ -11,13 +11,17 @@ import {
 	gatewaySettings,
 	retryDelayMs,
 } from '../shared/gateway';
-import { n8nApiSettings, updateCredentialData } from '../shared/n8nApi';
+import { answeredForReplacement } from '../shared/keyRow';
+import { checkCredentialWritable, n8nApiSettings, updateCredentialData } from '../shared/n8nApi';
 import { pause } from '../shared/pacing';
 import { fingerprint, type KeyFingerprint, keyHash, redact } from '../shared/redact';
 import type { KeyInfoResponse, KeyInfoRow } from '../shared/types';
 import { FULL_HASH, gatewayTime, newVirtualKey, ownKeyInfo, type RequestTuning } from './helpers/keys';
 import { deleteKey, isAmbiguous } from './helpers/mint';
 import { durationMs } from './helpers/params';
+import { awaitRefusal, isStaleKeyAnswer, notYetEffective } from './helpers/propagation';
+import { inProgress, lockHeldByOther, locked, lockOf, metadataOf, ROTATION_META, unlocked, withoutLock } from './helpers/rotationLock';
+import { settle } from './helpers/settle';
 
 /**
  * Key rotation as an explicit state machine (DESIGN.md invariant 2):
@@ -91,6 +95,9 @@ export const TRANSITIONS: Record<Transition, { from: readonly RotationState[]; t
 	rollbackFailed: { from: ['minted', 'new_verified'], to: 'rollback_failed' },
 };
 
+/** How long a LiteLLM worker caches a key row (UserAPIKeyCacheTTLEnum, 60 s): a deleted key dies everywhere by then. */
+const STALE_CACHE_MS = 60_000;
+
 /** Regenerate keeps the old key alive this long unless told otherwise (never zero: see below). */
 export const DEFAULT_REGENERATE_GRACE = '1h';
 /** A regenerated key's old value dies at once without a grace period, leaving the credential a dead key. */
@@ -162,7 +169,8 @@ function writable(current: IDataObject, apiKey: string): IDataObject {
 	return typeof current.baseUrl === 'string' ? { apiKey, baseUrl: current.baseUrl } : { apiKey };
 }
 
-type Probe = { result: 'accepted'; row: KeyInfoRow; hash?: string } | { result: 'refused' | 'unknown'; error: GatewayError };
+/** `stale`: the key authenticated but its row is gone (a gateway worker still caches a deleted key). */
+type Probe = { result: 'accepted'; row: KeyInfoRow; hash?: string } | { result: 'refused' | 'unknown' | 'stale'; error: GatewayError };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -261,8 +269,20 @@ class Rotation {
 	}
 }
 
+/** What a run must undo when it ends: its rotation lock, while the old key's row still carries it. */
+interface LockState {
+	release?: () => Promise<void>;
+}
+
 /** Runs one rotation of the node's credential; never throws for gateway or n8n failures. */
 export async function rotateKey(this: IExecuteFunctions, input: RotationInput): Promise<RotationOutcome> {
+	const lock: LockState = {};
+	const outcome = await rotate.call(this, input, lock);
+	if (lock.release) await lock.release();
+	return outcome;
+}
+
+async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockState): Promise<RotationOutcome> {
 	const ctx = this;
 	const i = input.itemIndex;
 	const { tuning } = input;
@@ -314,6 +334,7 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 			return { result: 'accepted', row: body.info, hash };
 		} catch (error) {
 			const err = run.asGatewayError(error);
+			if (isStaleKeyAnswer(err)) return { result: 'stale', error: err };
 			return { result: err.errorClass === 'invalid_key' ? 'refused' : 'unknown', error: err };
 		}
 	};
@@ -325,7 +346,8 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 	try {
 		const info = await viaCredential();
 		row = info.row;
-		activeHash = FULL_HASH.test(info.hash) ? info.hash : oldHash;
+		// During a grace period /key/info answers with the row of the key that replaced this one.
+		activeHash = answeredForReplacement(info.hash, oldHash) ? info.hash : oldHash;
 	} catch (error) {
 		const err = run.stumble('inspect', error);
 		return run.stop(err, nobodyChanged);
@@ -336,15 +358,24 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 		);
 	}
 	report.keyAlias = typeof row.key_alias === 'string' ? row.key_alias : null;
-	run.go('inspect', `old key ${report.oldKey.display} (${report.oldKey.hash})`);
 
-	// ── checkN8n: a write of the value the credential already holds proves n8n will take the real one.
-	let shape: number;
+	// The lock: a marker in the key's metadata, seen by every n8n process; the last writer holds it.
+	const baseMetadata = metadataOf(row);
+	const busy = `This run changed nothing. Another rotation of this credential is under way: wait for it to end (its output says what it did), then run Rotate again if it is still needed.`;
+	const other = lockHeldByOther(row, report.rotationId, Date.now());
+	if (other) return run.stop(run.stumble('inspect', inProgress(other)), busy);
+	const lockFailure = await takeLock();
+	if (lockFailure) {
+		const err = run.stumble('inspect', lockFailure);
+		return run.stop(err, lockFailure.message.includes('already in progress') ? busy : `${nobodyChanged} (The rotation lock could not be written to the key's metadata with /key/update.)`);
+	}
+	run.go('inspect', `old key ${report.oldKey.display} (${report.oldKey.hash}); rotation lock taken`);
+
+	// ── checkN8n: n8n would take a write to the credential; proved without writing any data, so a
+	// late check can never put back the key read at the start while another rotation replaced it.
 	try {
-		shape = await updateCredentialData.call(ctx, {
+		await checkCredentialWritable.call(ctx, {
 			credentialId,
-			data: writable(own.data, oldKey),
-			current: own.data,
 			secrets: run.secrets,
 			itemIndex: i,
 			timeoutMs: tuning.timeoutMs,
@@ -352,30 +383,35 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 		});
 	} catch (error) {
 		const err = run.stumble('checkN8n', error);
-		return run.stop(err, `${nobodyChanged} (n8n's public API refused or failed a no-op write to credential ${credentialId}.)`);
+		return run.stop(err, `${nobodyChanged} (n8n's public API refused or failed the check that credential ${credentialId} can be written.)`);
 	}
 	run.go('checkN8n', `n8n accepts writes to credential ${credentialId}`);
 
-	// ── mint
-	const newKey = newVirtualKey();
+	// ── mint (a value already taken at the gateway is replaced once by a fresh one: see mint()).
+	let newKey = newVirtualKey();
 	run.secrets.push(newKey);
-	const newHash = keyHash(newKey);
+	let newHash = keyHash(newKey);
 	const rotationMeta: IDataObject = {
 		id: report.rotationId,
 		rotated_from: report.oldKey.hash,
 		rotated_at: iso(Date.now()),
 	};
 	const metadata = (strategy: Strategy): IDataObject => ({
-		...((row.metadata as IDataObject) ?? {}),
-		jlab_llm_rotation: { ...rotationMeta, strategy, ...(strategy === 'replace' && report.keyAlias ? { previous_alias: report.keyAlias } : {}) },
+		// The new key carries no lock; a regenerated row drops it (null, for gateways that merge metadata).
+		...(strategy === 'replace' ? withoutLock(baseMetadata) : unlocked(baseMetadata)),
+		[ROTATION_META]: { ...rotationMeta, strategy, ...(strategy === 'replace' && report.keyAlias ? { previous_alias: report.keyAlias } : {}) },
 	});
 	const tempAlias = report.keyAlias ? `${report.keyAlias}-rotating-${report.rotationId.slice(0, 8)}` : undefined;
 	const graceFor = (strategy: Strategy) =>
 		strategy === 'regenerate' ? (input.gracePeriod ?? DEFAULT_REGENERATE_GRACE) : input.gracePeriod;
 
 	const plan: Strategy[] = input.strategy === 'auto' ? ['replace', 'regenerate'] : [input.strategy];
+	if (input.strategy === 'regenerate') {
+		// The swap cannot be undone: the lock is checked again right before it.
+		const lost = await lockLost();
+		if (lost) return run.stop(run.stumble('mint', lost.error), lost.why === 'unreadable' ? nobodyChanged : busy);
+	}
 	let strategy: Strategy | undefined;
-	let regenerateBody: IDataObject | undefined;
 	let replaceRefusal: GatewayError | undefined;
 	for (const candidate of plan) {
 		if (candidate === 'regenerate') {
@@ -389,14 +425,20 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 				return run.stop(err, nobodyChanged);
 			}
 		}
-		const body =
+		const body = () =>
 			candidate === 'replace'
 				? siblingRequest(row as KeyInfoRow & IDataObject, newKey, metadata('replace'), tempAlias, input.newKeyDuration)
 				: regenerateRequest(activeHash === oldHash ? oldKey : activeHash, newKey, metadata('regenerate'), graceFor('regenerate') as string, input.newKeyDuration);
-		const minted = await mint(candidate, body);
+		let minted = await mint(candidate, body());
+		if (minted.result === 'collision') {
+			report.warnings.push('The gateway already had a key with the value made for this rotation (it answered 500); the rotation made a fresh value and tried once more.');
+			newKey = newVirtualKey();
+			run.secrets.push(newKey);
+			newHash = keyHash(newKey);
+			minted = await mint(candidate, body());
+		}
 		if (minted.result === 'minted') {
 			strategy = candidate;
-			if (candidate === 'regenerate') regenerateBody = minted.body;
 			break;
 		}
 		const err = run.stumble('mint', minted.error);
@@ -428,7 +470,10 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 	const grace = graceFor(strategy) ?? null;
 	report.gracePeriod = grace;
 	if (strategy === 'regenerate') {
-		report.oldKeyValidUntil = gatewayTime(regenerateBody?.revoke_at) ?? iso(Date.now() + durationMs(grace as string));
+		// The regenerate reply has no revoke_at (GenerateKeyResponse): the end of the grace period is counted here.
+		report.oldKeyValidUntil = iso(Date.now() + durationMs(grace as string));
+		// The swapped row carries no lock (its metadata was replaced with the regenerate's).
+		lock.release = undefined;
 	}
 	run.go('mint', `${strategy}: new key ${report.newKey.display} (${report.newKey.hash})`);
 
@@ -446,13 +491,40 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 	report.newKeyExpires = gatewayTime(checked.row.expires);
 	run.go('verifyNew', 'the gateway accepts the new key');
 
+	// Replace: the lock is checked again (a rotation that started just before this one took the lock
+	// may have written its own over it since); regenerate's swap itself lets only one run through.
+	if (strategy === 'replace') {
+		const lost = await lockLost();
+		// A key that changed meanwhile is the credential check's below.
+		if (lost && lost.why !== 'moved') {
+			return await failBeforeWrite(
+				run.stumble('write', lost.error),
+				lost.why === 'taken' ? 'another rotation of this credential took the lock over' : 'the rotation lock could not be checked before the write',
+			);
+		}
+	}
+	// The credential is read again right before the write: another rotation (or a person) may have
+	// stored another key meanwhile, which this run must not overwrite.
+	const fresh = await settle(readOwnCredential(ctx, i));
+	if (!fresh.ok) {
+		return await failBeforeWrite(run.stumble('write', fresh.error), 'the credential could not be read again before the write');
+	}
+	if (fresh.value.apiKey !== oldKey) {
+		const err = run.stumble(
+			'write',
+			new GatewayError('bad_request', 'The credential no longer holds the key this rotation started from: another rotation or a person stored another key meanwhile', {
+				field: 'Credential ID',
+			}),
+		);
+		return await credentialMoved(err);
+	}
+
 	// ── write: PATCH the credential (partial data: baseUrl and the rest are kept).
 	try {
 		await updateCredentialData.call(ctx, {
 			credentialId,
-			data: writable(own.data, newKey),
-			current: own.data,
-			preferShape: shape,
+			data: writable(fresh.value.data, newKey),
+			current: fresh.value.data,
 			secrets: run.secrets,
 			itemIndex: i,
 			timeoutMs: tuning.timeoutMs,
@@ -538,7 +610,7 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 	return run.done();
 
 	// ──────────────────────────────────────────────────────────────────────────────
-	type Minted = { result: 'minted'; body: IDataObject } | { result: 'refused' | 'unknown'; error: GatewayError };
+	type Minted = { result: 'minted'; body: IDataObject } | { result: 'refused' | 'unknown' | 'collision'; error: GatewayError };
 
 	/** One mint attempt per try; an answer lost on the way back is settled by trying the new key. */
 	async function mint(candidate: Strategy, body: IDataObject): Promise<Minted> {
@@ -563,19 +635,26 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 					continue;
 				}
 				if (!isAmbiguous(err) && err.errorClass !== 'rate_limited') {
-					// LiteLLM's "needs Enterprise" is a bare 500 on regenerate, as a failure after the swap would be: the new key tells.
-					if (candidate === 'regenerate' && err.errorClass === 'enterprise_required' && (await probe(newKey, 0)).result === 'accepted') {
-						report.warnings.push(`The gateway answered ${route} with an error (${err.errorClass}), but the new key works, so the rotation went on.`);
-						return { result: 'minted', body: {} };
+					// LiteLLM's "needs Enterprise" is a bare 500 on regenerate, as a failure after the swap and a
+					// duplicate new_key are: whether the new key works, and for which row, tells them apart.
+					if (candidate === 'regenerate' && err.errorClass === 'enterprise_required') {
+						const made = await whoseKey(candidate, await probe(newKey, 0));
+						if (made === 'ours') {
+							report.warnings.push(`The gateway answered ${route} with an error (${err.errorClass}), but the new key works, so the rotation went on.`);
+							return { result: 'minted', body: {} };
+						}
+						if (made === 'taken') return { result: 'collision', error: err };
 					}
 					return { result: 'refused', error: err };
 				}
 				if (err.errorClass !== 'rate_limited') {
 					const p = await probe(newKey);
-					if (p.result === 'accepted') {
+					const made = await whoseKey(candidate, p);
+					if (made === 'ours') {
 						report.warnings.push(`The gateway's answer to ${route} was lost (${err.errorClass}); the new key works, so the rotation went on.`);
 						return { result: 'minted', body: {} };
 					}
+					if (made === 'taken') return { result: 'collision', error: err };
 					if (p.result === 'unknown') return { result: 'unknown', error: err };
 				}
 				if (attempt >= tuning.maxRetries) {
@@ -589,6 +668,22 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 				await pause(retryDelayMs(err, attempt), ctx.getExecutionCancelSignal?.());
 			}
 		}
+	}
+
+	/**
+	 * Whose key the new value is, once the gateway accepts it: this run's (the mint went through) or
+	 * another key's (the value was taken: LiteLLM's unique constraint answers 500, like a failure).
+	 * Replace: the row carries this run's id. Regenerate: the old key now answers for the new value's row.
+	 */
+	async function whoseKey(candidate: Strategy, p: Probe): Promise<'ours' | 'taken' | 'none'> {
+		if (p.result !== 'accepted') return 'none';
+		const id = (metadataOf(p.row)[ROTATION_META] as IDataObject | undefined)?.id;
+		if (id === report.rotationId) return 'ours';
+		if (candidate === 'replace') return 'taken';
+		const old = await probe(oldKey, 0);
+		if (old.result === 'accepted' && old.hash !== undefined) return old.hash === newHash ? 'ours' : 'taken';
+		// The old key cannot tell: a gateway that keeps no metadata minted it, as before this check existed.
+		return id === undefined ? 'ours' : 'taken';
 	}
 
 	/** The mint's outcome is unknown and the gateway cannot say: make sure no stray key survives. */
@@ -635,6 +730,93 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 		);
 	}
 
+	/** Writes this run's lock into the key's metadata, then reads it back: the last writer holds it. */
+	async function takeLock(): Promise<GatewayError | undefined> {
+		const wrote = await settle(
+			gatewayRequest.call(ctx, {
+				route: '/key/update',
+				method: 'POST',
+				body: { key: activeHash, metadata: locked(baseMetadata, report.rotationId, Date.now()) },
+				itemIndex: i,
+				timeoutMs: tuning.timeoutMs,
+				maxRetries: tuning.maxRetries,
+				secrets: run.secrets,
+			}),
+		);
+		// Read back even after a failed write: an answer lost after the write still took the lock.
+		const back = await settle(viaCredential());
+		if (back.ok && lockOf(back.value.row)?.id === report.rotationId) {
+			lock.release = releaseLock;
+			return undefined;
+		}
+		if (back.ok && lockOf(back.value.row)) return inProgress(lockOf(back.value.row));
+		// The write may have been applied: clear it (clearing another run's lock only makes that run stop).
+		lock.release = releaseLock;
+		if (!wrote.ok) return run.asGatewayError(wrote.error);
+		if (!back.ok) return run.asGatewayError(back.error);
+		return new GatewayError('invalid_response', "The gateway accepted the rotation lock but did not keep it in the key's metadata", { route: '/key/update' });
+	}
+
+	/** Why this run no longer holds the lock on the key it started from, or undefined while it does. */
+	async function lockLost(): Promise<{ why: 'unreadable' | 'moved' | 'taken'; error: GatewayError } | undefined> {
+		const mine = await settle(viaCredential());
+		if (!mine.ok) return { why: 'unreadable', error: run.asGatewayError(mine.error) };
+		// Not ours any more: the run that holds it now releases it, not this one.
+		if (mine.value.hash !== activeHash) {
+			lock.release = undefined;
+			return {
+				why: 'moved',
+				error: new GatewayError('bad_request', "A rotation of this credential's key is already in progress: the key this run started from was replaced meanwhile"),
+			};
+		}
+		const held = lockOf(mine.value.row);
+		if (held?.id === report.rotationId) return undefined;
+		lock.release = undefined;
+		return { why: 'taken', error: inProgress(held) };
+	}
+
+	/** Removes this run's lock from the old key's row, which outlives the run (best effort: it expires anyway). */
+	async function releaseLock(): Promise<void> {
+		const done = await settle(
+			gatewayRequest.call(ctx, {
+				route: '/key/update',
+				method: 'POST',
+				body: { key: activeHash, metadata: unlocked(baseMetadata) },
+				itemIndex: i,
+				timeoutMs: tuning.timeoutMs,
+				// A lock left behind blocks the next rotations until it expires: worth a few more tries.
+				maxRetries: tuning.maxRetries + 3,
+				secrets: run.secrets,
+			}),
+		);
+		if (!done.ok) {
+			report.warnings.push(`The rotation lock could not be removed from the old key's metadata (${run.asGatewayError(done.error).errorClass}); it expires on its own within 15 minutes.`);
+		}
+	}
+
+	/** The credential holds another key than this run started from: leave it alone, undo what this run made. */
+	async function credentialMoved(err: GatewayError): Promise<RotationOutcome> {
+		report.credentialHolds = 'unknown';
+		const check = 'Find out which key the credential holds now with JLab LLM Usage → Get Key Info.';
+		if (strategy === 'regenerate') {
+			return run.stop(
+				err,
+				`The gateway already swapped the key this run started from (it works until ${report.oldKeyValidUntil}, grace period), but the credential holds another key now, so this run did not write it. ${check} Keys: old ${report.oldKey.display} (${report.oldKey.hash}), new ${report.newKey?.display} (${report.newKey?.hash}).`,
+			);
+		}
+		const gone = await deleteNew();
+		run.go(gone ? 'rollBack' : 'rollbackFailed', gone ? `deleted the new key ${report.newKey?.display}` : `could not delete the new key ${report.newKey?.display}`);
+		report.meaning = gone
+			? 'Rolled back: the new key was deleted; the credential holds another key than this run started from, and was left alone.'
+			: 'The credential holds another key than this run started from, and was left alone; the new key could not be deleted and is stored nowhere.';
+		return run.stop(
+			err,
+			gone
+				? `This run's new key was deleted and the credential left alone. ${check}`
+				: `The credential was left alone. The new key ${report.newKey?.display} (${report.newKey?.hash}) could not be deleted and is stored nowhere: delete it by hand. ${check}`,
+		);
+	}
+
 	function keepBothAdvice(s: Strategy): string {
 		const fps = `old ${report.oldKey.display} (${report.oldKey.hash}), new ${report.newKey?.display} (${report.newKey?.hash})`;
 		return s === 'regenerate'
@@ -662,7 +844,16 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 				return false;
 			}
 		}
-		const old = await probe(oldKey);
+		// Gateway workers that cached the old key accept it until their entry expires: that is awaited, bounded.
+		let old = await probe(oldKey);
+		const waited = await awaitRefusal(
+			ctx,
+			async () => {
+				if (old.result === 'stale') old = await probe(oldKey, 0);
+				return { standing: old.result };
+			},
+			tuning.revocationWaitMs ?? 0,
+		);
 		if (old.result === 'accepted') {
 			run.stumble('revokeOld', new GatewayError('upstream_error', 'The gateway confirmed the deletion but still accepts the old key'));
 			return false;
@@ -670,13 +861,19 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 		if (old.result === 'unknown') report.warnings.push(`The gateway confirmed the deletion; the check that it refuses the old key could not run: ${old.error.message}`);
 		report.oldKeyRevoked = true;
 		report.oldKeyValidUntil = iso(Date.now());
-		run.go('revokeOld', 'the old key is deleted');
+		if (old.result === 'stale') {
+			// Deleted at the gateway, not yet everywhere: an upper bound, not a failure of the rotation.
+			report.warnings.push(`${notYetEffective(waited.waitedMs)} Old key ${report.oldKey.display} (${activeHash.slice(0, 12)}).`);
+			report.oldKeyValidUntil = iso(Date.now() + STALE_CACHE_MS);
+		}
+		lock.release = undefined;
+		run.go('revokeOld', old.result === 'stale' ? 'the old key is deleted; some gateway workers still accept it from their cache' : 'the old key is deleted');
 		return true;
 	}
 
 	/** Replace with grace: the old key expires at the end of the grace period and gives up its alias. */
 	async function retireOld(period: string): Promise<boolean> {
-		const body: IDataObject = { key: activeHash, duration: period };
+		const body: IDataObject = { key: activeHash, duration: period, metadata: unlocked(baseMetadata) };
 		if (report.keyAlias) body.key_alias = `${report.keyAlias}-retired-${report.rotationId.slice(0, 8)}`;
 		try {
 			const res = await gatewayRequest.call(ctx, {
@@ -694,6 +891,7 @@ export async function rotateKey(this: IExecuteFunctions, input: RotationInput): 
 			run.stumble('revokeOld', error);
 			return false;
 		}
+		lock.release = undefined;
 		run.go('revokeOld', `the old key expires at ${report.oldKeyValidUntil}`);
 		return true;
 	}

@@ -408,3 +408,34 @@ export async function createCredential(this: IExecuteFunctions, opts: Credential
 	}
 	throw last;
 }
+
+/**
+ * Proves that n8n would take a write to the credential (the ID exists, the n8n API key has
+ * credential:update) without writing any data: a PATCH without `data` leaves the stored data as it
+ * is (n8n's updateCredential validates and merges data only when it is sent), so it can never put
+ * back a key that another run replaced meanwhile. An n8n whose schema refuses that body (400,
+ * nothing applied) is asked for its credential list instead, where the ID must appear.
+ */
+export async function checkCredentialWritable(
+	this: IExecuteFunctions,
+	opts: { credentialId: string; itemIndex?: number; timeoutMs?: number; maxRetries?: number; secrets: string[] },
+): Promise<void> {
+	if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.credentialId)) {
+		throw inputError('Credential ID', `expected an n8n credential ID (letters, digits, - and _), got "${redact(opts.credentialId).slice(0, 70)}"`);
+	}
+	const common = { secrets: opts.secrets, itemIndex: opts.itemIndex, timeoutMs: opts.timeoutMs, maxRetries: opts.maxRetries ?? 2 };
+	const refused = await n8nApiRequest
+		.call(this, { ...common, method: 'PATCH', path: `/credentials/${encodeURIComponent(opts.credentialId)}`, body: { isPartialData: true } })
+		.then(
+			() => undefined,
+			(error: unknown) => error,
+		);
+	if (refused === undefined) return;
+	if (!(refused instanceof GatewayError) || refused.details.status !== 400) throw refused;
+	const listed = await n8nApiList.call(this, { ...common, path: '/credentials' });
+	if (!listed.some((c) => String((c as IDataObject).id) === opts.credentialId)) {
+		throw new N8nApiError('bad_request', `n8n lists no credential with ID ${opts.credentialId} for this n8n API key`, {
+			route: '/api/v1/credentials',
+		});
+	}
+}

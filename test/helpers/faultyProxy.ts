@@ -18,7 +18,7 @@ export interface FaultyProxy {
 
 export async function startFaultyProxy(
 	target: string,
-	options: { timeline?: Call[]; afterEach?: (call: Call) => void } = {},
+	options: { timeline?: Call[]; afterEach?: (call: Call) => void; delay?: (call: Call) => number } = {},
 ): Promise<FaultyProxy> {
 	const targetUrl = new URL(target);
 	const calls: Call[] = [];
@@ -29,7 +29,7 @@ export async function startFaultyProxy(
 	const server = http.createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
-		req.on('end', () => {
+		req.on('end', async () => {
 			const raw = Buffer.concat(chunks);
 			const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
 			const method = req.method ?? 'GET';
@@ -40,6 +40,9 @@ export async function startFaultyProxy(
 				body = undefined;
 			}
 			const call: Call = { server: 'gateway', method, path, status: null, body };
+			// Held before it reaches the gateway: races between concurrent runs.
+			const hold = options.delay?.(call) ?? 0;
+			if (hold > 0) await new Promise((r) => setTimeout(r, hold));
 			calls.push(call);
 			options.timeline?.push(call);
 			const fault = faults.take(method, path);

@@ -88,6 +88,8 @@ export interface N8nApiOptions {
 	workflows?: Array<Record<string, unknown>>;
 	/** The most workflows one page holds, whatever `limit` asks (n8n: 250). */
 	maxPageSize?: number;
+	/** Milliseconds to hold each call before handling it (races between concurrent runs). */
+	delay?: (call: Call) => number;
 }
 
 export interface N8nApiStandIn {
@@ -131,6 +133,8 @@ export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn
 			body = raw;
 		}
 		const call: Call = { server: 'n8n', method, path: url.pathname, status: null, body };
+		const hold = options.delay?.(call) ?? 0;
+		if (hold > 0) await new Promise((r) => setTimeout(r, hold));
 		calls.push(call);
 		options.timeline?.push(call);
 		const send = (status: number, payload: unknown) => {
@@ -229,13 +233,16 @@ export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn
 			if (denied) return denied;
 			const stored = store.byId.get(decodeURIComponent(m[1]));
 			if (!stored) return { status: 404, body: { message: 'Not Found' } };
-			const data = (b.data ?? {}) as Record<string, unknown>;
-			if (typeof data !== 'object') return { status: 400, body: { message: 'request.body.data must be object' } };
-			if (options.requireDomainField && !('allowedHttpRequestDomains' in data)) {
-				return { status: 400, body: { message: 'request.body.data requires property "allowedDomains"' } };
+			// As n8n's updateCredential: data is validated and written only when it is sent.
+			if (b.data !== undefined) {
+				const data = b.data as Record<string, unknown>;
+				if (typeof data !== 'object' || data === null) return { status: 400, body: { message: 'request.body.data must be object' } };
+				if (options.requireDomainField && !('allowedHttpRequestDomains' in data)) {
+					return { status: 400, body: { message: 'request.body.data requires property "allowedDomains"' } };
+				}
+				const merged = b.isPartialData === true ? { ...stored.data, ...data } : { ...data };
+				void store.updateCredentials({ id: stored.id, name: stored.name }, stored.type, merged as never);
 			}
-			const merged = b.isPartialData === true ? { ...stored.data, ...data } : { ...data };
-			void store.updateCredentials({ id: stored.id, name: stored.name }, stored.type, merged as never);
 			const t = new Date().toISOString();
 			return { status: 200, body: { id: stored.id, name: stored.name, type: stored.type, createdAt: t, updatedAt: t } };
 		}

@@ -37,9 +37,21 @@ describe('JLab LLM Key node description', () => {
 	});
 });
 
-describe('revoke', () => {
+/** Revoke on one gateway worker, and on three whose key caches (300 ms) all hold the key when it is deleted. */
+const GATEWAYS: Array<{ label: string; world: Parameters<typeof startWorld>[0] }> = [
+	{ label: 'one gateway worker', world: {} },
+	{ label: 'three gateway workers', world: { workers: 3, keyCacheTtlMs: 300 } },
+];
+
+/** Every worker authenticates `key` once, so each one caches it. */
+async function warm(world: World, key: string) {
+	for (let n = 0; n < 3; n++) await fetch(`${world.sandbox.url}/key/info`, { headers: { Authorization: `Bearer ${key}` } });
+}
+
+for (const gateway of GATEWAYS) describe(`revoke (${gateway.label})`, () => {
 	it('does nothing without the confirmation, and says which field', async () => {
-		const world = await worldWith(CANARY);
+		const world = await worldWith(CANARY, gateway.world);
+		await warm(world, CANARY);
 		try {
 			const run = await runKeyNode(world, { operation: 'revoke', options: TUNING }, { continueOnFail: true, withN8n: false });
 			expect(run.items[0].json).toMatchObject({ errorType: 'bad_request', field: 'I Understand Workflows Using This Credential Will Stop Working' });
@@ -51,7 +63,8 @@ describe('revoke', () => {
 	});
 
 	it("deletes the credential's own key and outputs {deleted: true, fingerprint}", async () => {
-		const world = await worldWith(CANARY);
+		const world = await worldWith(CANARY, gateway.world);
+		await warm(world, CANARY);
 		try {
 			const run = await runKeyNode(world, { operation: 'revoke', confirmRevoke: true, options: TUNING }, { withN8n: false });
 			expect(run.error).toBeUndefined();
@@ -68,12 +81,57 @@ describe('revoke', () => {
 	});
 
 	it('a lost answer to the deletion still ends in {deleted: true}', async () => {
-		const world = await worldWith(CANARY);
+		const world = await worldWith(CANARY, gateway.world);
+		await warm(world, CANARY);
 		try {
 			world.proxy.faults.add({ method: 'POST', path: '/api/key/delete', kind: 'lose' });
 			const run = await runKeyNode(world, { operation: 'revoke', confirmRevoke: true, options: TUNING }, { withN8n: false });
 			expect(run.error).toBeUndefined();
 			expect(run.items[0].json.deleted).toBe(true);
+		} finally {
+			await world.close();
+		}
+	});
+});
+
+describe('revoke while gateway workers still cache the key', () => {
+	it('a deletion the gateway confirmed is awaited while other workers accept the key, and never read as a bad request', async () => {
+		const world = await worldWith(CANARY, { workers: 3, keyCacheTtlMs: 60_000 });
+		try {
+			await warm(world, CANARY);
+			const run = await runKeyNode(world, { operation: 'revoke', confirmRevoke: true, options: { ...TUNING, revocationWait: 5 } }, { withN8n: false });
+			expect(run.error).toBeUndefined();
+			// The worker that served the deletion refuses the key: the run ends as soon as a probe reaches it.
+			expect(run.items[0].json).toEqual({ deleted: true, fingerprint: { display: `sk-…${CANARY.slice(-4)}`, hash: sha(CANARY).slice(0, 12) }, keyAlias: 'alice-laptop' });
+			expect(world.accepts(CANARY)).toBe(false);
+			noKeys(run);
+		} finally {
+			await world.close();
+		}
+	});
+
+	it('when the wait runs out, the output says the deletion is confirmed but not yet in effect everywhere', async () => {
+		const world = await worldWith(CANARY, { workers: 3, keyCacheTtlMs: 60_000 });
+		try {
+			await warm(world, CANARY);
+			const run = await runKeyNode(world, { operation: 'revoke', confirmRevoke: true, options: { ...TUNING, revocationWait: 0 } }, { withN8n: false });
+			expect(run.error).toBeUndefined();
+			expect(run.items[0].json).toMatchObject({ deleted: true, effective: false, keyAlias: 'alice-laptop' });
+			expect(String(run.items[0].json.warning)).toContain('some of its workers still accepted the key');
+			expect(world.accepts(CANARY)).toBe(false);
+			expect(world.sandbox.workersHolding(CANARY)).toBeGreaterThan(0);
+			noKeys(run);
+		} finally {
+			await world.close();
+		}
+	});
+
+	it('refuses a revocation wait out of range before any request', async () => {
+		const world = await worldWith(CANARY);
+		try {
+			const run = await runKeyNode(world, { operation: 'revoke', confirmRevoke: true, options: { ...TUNING, revocationWait: 9999 } }, { continueOnFail: true, withN8n: false });
+			expect(run.items[0].json).toMatchObject({ errorType: 'bad_request', field: 'Revocation Wait (Seconds)' });
+			expect(world.timeline).toEqual([]);
 		} finally {
 			await world.close();
 		}

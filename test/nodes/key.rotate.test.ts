@@ -56,12 +56,23 @@ const SCENARIOS: Scenario[] = [
 	},
 ];
 
+// The same runs on a gateway of three LiteLLM workers whose key caches (300 ms) outlive a deletion.
+const MULTI_WORKER: Scenario[] = [SCENARIOS[0], SCENARIOS[3]].map((s) => ({
+	...s,
+	name: `${s.name}, three gateway workers`,
+	world: { ...s.world, workers: 3, keyCacheTtlMs: 300 },
+	hang: false,
+}));
+
 const keysBefore = new WeakMap<World, string[]>();
 const keyRows = (world: World) => Object.keys(world.sandbox.store.keys).sort();
 
 async function rotate(world: World, scenario: Scenario, continueOnFail = true) {
 	keysBefore.set(world, keyRows(world));
-	return await runKeyNode(world, { operation: 'rotate', ...scenario.params, options: TUNING }, { continueOnFail });
+	const run = await runKeyNode(world, { operation: 'rotate', ...scenario.params, options: TUNING }, { continueOnFail });
+	// The checks below ask /key/info once: let the workers' caches of a deleted or swapped key expire first.
+	if (scenario.world.workers) await new Promise((r) => setTimeout(r, (scenario.world.keyCacheTtlMs ?? 0) + 50));
+	return run;
 }
 
 /** Every gateway key the run handled: the canary and whatever new key it sent anywhere. */
@@ -184,7 +195,7 @@ async function faultedRun(scenario: Scenario, step: Step, kind: Kind): Promise<s
 	}
 }
 
-for (const scenario of SCENARIOS) {
+for (const scenario of [...SCENARIOS, ...MULTI_WORKER]) {
 	describe(`rotate: ${scenario.name}`, () => {
 		let steps: Step[] = [];
 
@@ -358,7 +369,7 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('the new key not verifying rolls the replace back', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'gateway', method: 'GET', path: '/api/key/info', skip: 1, times: 2, kind: 'status', status: 503 });
+		const { world, run, r } = await withFault(replace, { server: 'gateway', method: 'GET', path: '/api/key/info', skip: 2, times: 2, kind: 'status', status: 503 });
 		try {
 			expect(await checkRun(world, run, 'verify new down')).toEqual([]);
 			expect(r).toMatchObject({ ok: false, state: 'rolled_back', credentialHolds: 'old' });
@@ -390,7 +401,7 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('verification through the credential failing keeps both keys', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'gateway', method: 'GET', path: '/api/key/info', skip: 2, times: 99, kind: 'status', status: 503 });
+		const { world, run, r } = await withFault(replace, { server: 'gateway', method: 'GET', path: '/api/key/info', skip: 4, times: 99, kind: 'status', status: 503 });
 		try {
 			expect(await checkRun(world, run, 'verify credential down')).toEqual([]);
 			expect(r).toMatchObject({ ok: false, state: 'written', credentialHolds: 'unknown' });
@@ -424,7 +435,8 @@ describe('rotate: what each fault leaves behind', () => {
 			const run = await rotate(world, replace);
 			expect(await checkRun(world, run, '2.8 bug')).toEqual([]);
 			expect(run.items[0].json).toMatchObject({ ok: true, state: 'completed' });
-			const patches = world.n8n.calls.filter((c) => c.method === 'PATCH');
+			// The writes (the n8n check before them sends no data).
+			const patches = world.n8n.calls.filter((c) => c.method === 'PATCH' && (c.body as IDataObject).data !== undefined);
 			expect(patches.every((c) => ((c.body as IDataObject).data as IDataObject).allowedHttpRequestDomains === 'all')).toBe(true);
 			expect(patches.every((c) => (c.body as IDataObject).isPartialData === true)).toBe(true);
 			// The merge kept the other fields.
@@ -510,4 +522,59 @@ describe('rotate: what each fault leaves behind', () => {
 			await world.close();
 		}
 	});
+});
+
+describe('rotate: gateway workers and key values the gateway already has', () => {
+	it('a deleted old key that some gateway workers still accept is awaited; when the wait runs out the rotation completes and says so', async () => {
+		const world = await startWorld({ workers: 3, keyCacheTtlMs: 60_000 });
+		try {
+			for (let n = 0; n < 3; n++) await fetch(`${world.sandbox.url}/key/info`, { headers: { Authorization: `Bearer ${CANARY}` } });
+			const run = await runKeyNode(world, { operation: 'rotate', strategy: 'replace', options: { ...TUNING, revocationWait: 0 } }, { continueOnFail: true });
+			const r = run.items[0].json as IDataObject & { oldKey: { hash: string } };
+			expect(r).toMatchObject({ ok: true, state: 'completed', oldKeyRevoked: true, credentialHolds: 'new' });
+			expect((r.warnings as string[]).join(' ')).toContain('some of its workers still accepted the key');
+			// An upper bound for the cached copies, not "now".
+			expect(Date.parse(String(r.oldKeyValidUntil))).toBeGreaterThan(Date.now() + 30_000);
+			expect(world.accepts(CANARY)).toBe(false);
+			expect(world.sandbox.workersHolding(CANARY)).toBeGreaterThan(0);
+			expect(world.violations).toEqual([]);
+			for (const key of keysSeen(world)) expect(leaks(exposed(run), key)).toEqual([]);
+		} finally {
+			await world.close();
+		}
+	});
+
+	for (const scenario of [SCENARIOS[0], SCENARIOS[3]]) {
+		it(`${scenario.params.strategy}: a new key value the gateway already has (500, unique constraint) is not read as "needs Enterprise" nor taken for this run's key`, async () => {
+			let taken: string | undefined;
+			// Before the gateway sees the first mint, another key with the same value appears (bob's).
+			const world = await startWorld({
+				...scenario.world,
+				delay: (c) => {
+					const b = (c.body ?? {}) as IDataObject;
+					const value = (b.new_key ?? (c.path === '/api/key/generate' ? b.key : undefined)) as string | undefined;
+					if (!taken && typeof value === 'string' && /\/key\/(generate|regenerate)$/.test(c.path)) {
+						taken = value;
+						world.sandbox.addKey({ key: value, user_id: 'bob', key_alias: 'bob-laptop' });
+					}
+					return 0;
+				},
+			});
+			try {
+				const run = await rotate(world, scenario);
+				expect(await checkRun(world, run, 'duplicate value')).toEqual([]);
+				const r = run.items[0].json as IDataObject;
+				expect(r).toMatchObject({ ok: true, state: 'completed', strategy: scenario.strategy });
+				expect((r.warnings as string[]).join(' ')).toContain('already had a key with the value');
+				expect(taken).toBeDefined();
+				expect(world.storedKey()).not.toBe(taken);
+				expect((world.sandbox.getKey(world.storedKey()) as IDataObject).user_id).toBe('alice');
+				// Bob's key is untouched.
+				expect((world.sandbox.getKey(taken!) as IDataObject).key_alias).toBe('bob-laptop');
+				for (const key of [...keysSeen(world), taken!]) expect(leaks(exposed(run), key)).toEqual([]);
+			} finally {
+				await world.close();
+			}
+		});
+	}
 });

@@ -50,10 +50,17 @@ async function chatThroughCredential(world: World, n: number) {
 	return { error: result.error('Chat'), items: result.output('Chat') };
 }
 
-describe(`rotation under fire: ${ROTATIONS} rotations in a row, random faults at every step`, () => {
+// Also on a gateway of three LiteLLM workers whose key caches (300 ms) outlive a deletion (fewer rotations: slower).
+const GATEWAYS = [
+	{ label: 'one gateway worker', rotations: ROTATIONS, world: {} },
+	{ label: 'three gateway workers', rotations: 20, world: { workers: 3, keyCacheTtlMs: 300 } },
+];
+
+for (const gateway of GATEWAYS) describe(`rotation under fire (${gateway.label}): ${gateway.rotations} rotations in a row, random faults at every step`, () => {
+	const ROTATIONS = gateway.rotations;
 	it('the credential always holds an accepted key, and a workflow through it works after every rotation', async () => {
 		// No rate limit on the key: 50 rotations in a minute would otherwise meet its RPM limit.
-		const world = await startWorld({ key: { rpm_limit: null, tpm_limit: null } });
+		const world = await startWorld({ ...gateway.world, key: { rpm_limit: null, tpm_limit: null } });
 		const rand = prng(20260528);
 		const injected: Record<string, number> = {};
 		const states: Record<string, number> = {};

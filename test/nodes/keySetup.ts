@@ -38,6 +38,8 @@ export interface Sandbox {
 	addKey(seed: IDataObject): { hash: string };
 	setConfig(c: IDataObject): void;
 	injectFaults(f: unknown[]): void;
+	/** How many gateway workers still authenticate `key` from their cache (multi-worker mode). */
+	workersHolding(key: string): number;
 }
 
 export interface WorldOptions {
@@ -61,6 +63,11 @@ export interface WorldOptions {
 	exposeManagement?: boolean;
 	/** A proxy master key (it has no row: /key/info answers 404 for it). */
 	masterKey?: string;
+	/** LiteLLM workers with their own key cache, and its TTL (sandbox multi-worker mode). */
+	workers?: number;
+	keyCacheTtlMs?: number;
+	/** Milliseconds each call to the gateway or to n8n is held before it is handled. */
+	delay?: (call: Call) => number;
 }
 
 export interface World {
@@ -115,6 +122,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		],
 		...(options.exposeManagement === false ? { exposeManagement: false } : {}),
 		...(options.masterKey ? { masterKey: options.masterKey } : {}),
+		...(options.workers ? { workers: options.workers, keyCacheTtlMs: options.keyCacheTtlMs ?? 60_000 } : {}),
 	});
 	const timeline: Call[] = [];
 	const violations: World['violations'] = [];
@@ -134,7 +142,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		const key = storedKey();
 		if (!accepts(key)) violations.push({ after: `${call.server} ${call.method} ${call.path} (${call.fault ?? 'ok'})`, key: sha(key).slice(0, 12) });
 	};
-	const proxy = await startFaultyProxy(sandbox.url, { timeline, afterEach: observe });
+	const proxy = await startFaultyProxy(sandbox.url, { timeline, afterEach: observe, delay: options.delay });
 	store = new CredentialStore(packageCredentialTypes(), [
 		{ id: CRED_ID, name: 'JLab LLM (sandbox)', type: 'jlabLlmApi', data: { baseUrl: proxy.url, apiKey: credentialKey } },
 		{ id: N8N_CRED_ID, name: 'n8n API (local)', type: 'jlabLlmN8nApi', data: { baseUrl: 'http://placeholder', apiKey: N8N_KEY } },
@@ -148,6 +156,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		requireDomainField: options.requireDomainField,
 		workflows: options.workflows,
 		maxPageSize: options.maxPageSize,
+		delay: options.delay,
 	});
 	(store.byId.get(N8N_CRED_ID) as { data: IDataObject }).data.baseUrl = `${n8n.url}/api/v1`;
 	return {

@@ -4,6 +4,8 @@
  * date from the recent daily average, the keys without budget or user, an old gateway that
  * refuses an exhausted key even /key/info, failures under Continue On Fail, and the canary.
  */
+import { createHash } from 'crypto';
+
 import type { IDataObject, INodeTypes } from 'n8n-workflow';
 import { ExecuteContext } from 'n8n-core';
 import { NodeHelpers, Workflow } from 'n8n-workflow';
@@ -33,6 +35,8 @@ const IDLE = canary('bud-idle');
 const NO_USER = canary('bud-nouser');
 const LLM_ONLY = canary('bud-llm');
 const FRUGAL = canary('bud-frugal');
+
+const sha = (key: string) => createHash('sha256').update(key).digest('hex');
 
 const WITHIN_BUDGET = 0;
 const OVER_THRESHOLD = 1;
@@ -82,6 +86,37 @@ describe('JLab LLM Usage: Check Budget', () => {
 	});
 
 	beforeEach(() => sb.clearRequests());
+
+	it('a key already replaced by a rotation: says so, and reads the numbers and activity as the new key\'s (its row), never as its own', async () => {
+		const old = canary('bud-zq-oldkey');
+		const fresh = canary('bud-zq-newkey');
+		sb.addKey({ key: old, key_alias: 'replaced', user_id: 'rsmith', max_budget: 10, spend: 2 });
+		sb.setConfig({ enterprise: true });
+		try {
+			const res = await fetch(`${sb.url}/key/regenerate`, {
+				method: 'POST',
+				headers: { authorization: `Bearer ${old}`, 'content-type': 'application/json' },
+				body: JSON.stringify({ key: old, new_key: fresh, grace_period: '24h' }),
+			});
+			expect(res.status).toBe(200);
+			// The new key's activity: 0.5 a day for the 7 days of the window.
+			for (const row of daily(fresh, '2026-06-09', TODAY, 0.5)) sb.addActivity(row);
+			const run = await runUsage(sb, { operation: 'checkBudget' }, { apiKey: old });
+			expect(run.error('Usage')).toBeUndefined();
+			const item = [...run.outputs[WITHIN_BUDGET], ...run.outputs[OVER_THRESHOLD]][0];
+			expect(item.json).toMatchObject({ keyReplaced: true, spendUsd: 2, maxBudgetUsd: 10, averageDailySpendUsd: 0.5 });
+			expect(String(item.json.warning)).toContain('already been replaced by a rotation');
+			expect((item.json.fingerprint as IDataObject).hash).toBe(sha(old).slice(0, 12));
+			expectNoLeak(run, old);
+			expectNoLeak(run, fresh);
+			// An ordinary key says it was not replaced.
+			const plain = await runUsage(sb, { operation: 'checkBudget' }, { apiKey: WITHIN });
+			expect(plain.outputs[WITHIN_BUDGET][0].json).toMatchObject({ keyReplaced: false });
+			expect(plain.outputs[WITHIN_BUDGET][0].json.warning).toBeUndefined();
+		} finally {
+			sb.setConfig({ enterprise: false });
+		}
+	});
 
 	it('sends a key past the percent threshold to "Over Threshold", with the numbers and a projected run-out date', async () => {
 		const run = await runUsage(sb, { operation: 'checkBudget' }, { apiKey: OVER });

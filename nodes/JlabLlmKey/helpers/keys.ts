@@ -36,6 +36,8 @@ export interface RequestTuning {
 	timeoutMs: number;
 	maxRetries: number;
 	pacer?: Pacer;
+	/** How long a confirmed deletion is awaited until the gateway refuses the key (helpers/propagation.ts). */
+	revocationWaitMs?: number;
 }
 
 /** GET /key/info for the credential's own key: the stored hash (`key`) and its row. */

@@ -6,9 +6,11 @@ import { pause } from '../../shared/pacing';
 import { keyHash } from '../../shared/redact';
 import type { KeyInfoResponse, KeyInfoRow } from '../../shared/types';
 import type { RequestTuning } from './keys';
+import { awaitRefusal, isStaleKeyAnswer, type KeyStanding } from './propagation';
 import { settle } from './settle';
 
-export type KeyCheck = { result: 'accepted'; row?: KeyInfoRow } | { result: 'refused' | 'unknown'; error: GatewayError };
+/** `stale`: the key authenticated, but /key/info found no row for it (a gateway worker's cache still holds a deleted key). */
+export type KeyCheck = { result: 'accepted'; row?: KeyInfoRow; stale?: boolean } | { result: 'refused' | 'unknown'; error: GatewayError };
 
 /**
  * Whether the gateway accepts `key`, presented on its own: /key/info, or /v1/models for a key
@@ -36,6 +38,7 @@ export async function checkKey(
 	if (info.ok) return { result: 'accepted', row: (info.value.body as unknown as KeyInfoResponse)?.info };
 	const err = asGatewayError(info.error);
 	if (err.errorClass === 'invalid_key') return { result: 'refused', error: err };
+	if (isStaleKeyAnswer(err)) return { result: 'accepted', stale: true };
 	if (err.errorClass !== 'permission_denied') return { result: 'unknown', error: err };
 	const models = await settle(ask('/v1/models'));
 	if (models.ok) return { result: 'accepted' };
@@ -123,6 +126,16 @@ export async function deleteKey(
 		confirmed = (await settle(gatewayRequestWithKey.call(ctx, { ...common, baseUrl, apiKey: key }))).ok;
 	}
 	// The gateway's refusal of the key is what counts; its word for the deletion when that cannot be checked.
-	const check = await checkKey(ctx, baseUrl, key, itemIndex, tuning, secrets);
-	return check.result === 'refused' || (check.result === 'unknown' && confirmed);
+	// A confirmed deletion is awaited while gateway workers still accept the key from their cache.
+	const check = async (): Promise<{ standing: KeyStanding }> => {
+		const c = await checkKey(ctx, baseUrl, key, itemIndex, tuning, secrets);
+		if (c.result === 'accepted' && c.stale) {
+			// The row is gone: the deletion went through, whichever answer said what.
+			confirmed = true;
+			return { standing: 'stale' };
+		}
+		return { standing: c.result };
+	};
+	const settled = await awaitRefusal(ctx, check, tuning.revocationWaitMs ?? 0);
+	return settled.standing === 'refused' || (settled.standing === 'unknown' && confirmed);
 }

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_WAIT_S, MAX_WAIT_LIMIT_S } from '../../shared/modelOptions'
 import type { Pacer } from '../../shared/pacing';
 import type { RequestTuning } from './keys';
 import { optionalNumber } from './params';
+import { DEFAULT_REVOCATION_WAIT_S } from './propagation';
 
 /** Timeout, retries and the longest wait: the same options on every operation. */
 export const tuningOptions: INodeProperties[] = [
@@ -44,5 +45,6 @@ export function readTuning(ctx: IExecuteFunctions, itemIndex: number, pacer?: Pa
 		timeoutMs: optionalNumber(options.timeoutMs, 'Timeout (Ms)', 1000, 600000, true) ?? 30000,
 		maxRetries: optionalNumber(options.maxRetries, 'Max Retries', 0, 10, true) ?? 2,
 		pacer,
+		revocationWaitMs: (optionalNumber(options.revocationWait, 'Revocation Wait (Seconds)', 0, 600, true) ?? DEFAULT_REVOCATION_WAIT_S) * 1000,
 	};
 }

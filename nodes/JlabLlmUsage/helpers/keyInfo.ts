@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { GatewayError } from '../../shared/errors';
+import { answeredForReplacement, REPLACED_KEY_WARNING } from '../../shared/keyRow';
 import { gatewayRequest, gatewaySettings, type GatewayContext } from '../../shared/gateway';
 import { fingerprint, keyHash, type KeyFingerprint } from '../../shared/redact';
 import type { KeyInfoResponse, KeyInfoRow } from '../../shared/types';
@@ -166,11 +167,7 @@ export function describeKey(key: KeyInfo, policy: KeyPolicy): IDataObject {
 		: null;
 
 	if (info.blocked === true) warnings.push('The key is blocked: the gateway refuses its requests until an admin unblocks it.');
-	if (key.gatewayHash && key.gatewayHash !== key.keyHash) {
-		warnings.push(
-			'The key in this credential has already been replaced by a rotation: the gateway accepts it only until the grace period ends. Store the new key in the credential.',
-		);
-	}
+	if (answeredForReplacement(key.gatewayHash, key.keyHash)) warnings.push(REPLACED_KEY_WARNING);
 	if (budget.hasBudget && budget.percentUsed !== null) {
 		if (budget.percentUsed >= 100) {
 			warnings.push(

@@ -9,6 +9,7 @@ import { displayOf, ownKeyInfo } from '../../helpers/keys';
 import { asGatewayError } from '../../helpers/mint';
 import { settle } from '../../helpers/settle';
 import { readTuning, tuningOptions } from '../../helpers/options';
+import { awaitRefusal, isStaleKeyAnswer, type KeyStanding, notYetEffective, revocationWaitOption } from '../../helpers/propagation';
 
 const CONFIRM = 'I Understand Workflows Using This Credential Will Stop Working';
 
@@ -33,7 +34,7 @@ const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add option',
 		default: {},
-		options: [...tuningOptions],
+		options: [...tuningOptions, revocationWaitOption],
 	},
 ];
 
@@ -59,12 +60,21 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	);
 	// Deleted means the gateway now refuses the credential's key. This also settles a lost answer,
 	// whose retry fails (404, or 401 with the key already gone).
-	const after = await settle(ownKeyInfo(this, itemIndex, { ...tuning, maxRetries: 0 }));
-	if (!after.ok && asGatewayError(after.error).errorClass === 'invalid_key') {
-		return [{ json: { deleted: true, fingerprint, keyAlias: own.row.key_alias ?? null } }];
-	}
+	const check = async (): Promise<{ standing: KeyStanding; error?: unknown }> => {
+		const r = await settle(ownKeyInfo(this, itemIndex, { ...tuning, maxRetries: 0 }));
+		if (r.ok) return { standing: 'accepted' };
+		const err = asGatewayError(r.error);
+		if (err.errorClass === 'invalid_key') return { standing: 'refused' };
+		// A worker still caches the key, but its row is gone: the deletion went through.
+		if (isStaleKeyAnswer(err)) return { standing: 'stale' };
+		return { standing: 'unknown', error: err };
+	};
+	const after = await awaitRefusal(this, check, tuning.revocationWaitMs ?? 0);
+	const out = { deleted: true, fingerprint, keyAlias: own.row.key_alias ?? null };
+	if (after.standing === 'refused') return [{ json: out }];
+	if (after.standing === 'stale') return [{ json: { ...out, effective: false, warning: notYetEffective(after.waitedMs) } }];
 	if (!deleted.ok) throw asGatewayError(deleted.error);
-	if (!after.ok) throw asGatewayError(after.error);
+	if (after.standing === 'unknown') throw asGatewayError(after.error);
 	const which = [fingerprint.display, `(${fingerprint.hash})`].filter(Boolean).join(' ');
 	throw new GatewayError('upstream_error', `The gateway confirmed the deletion but still accepts the key ${which}`, { route: '/key/delete' });
 }

@@ -6,6 +6,7 @@ import type { ItemResult } from '../../../shared/items';
 import type { Pacer } from '../../../shared/pacing';
 import { redact, redactDeep } from '../../../shared/redact';
 import { readTuning, tuningOptions } from '../../helpers/options';
+import { revocationWaitOption } from '../../helpers/propagation';
 import { duration, durationMs, text } from '../../helpers/params';
 import { MIN_REGENERATE_GRACE_MS, type RequestedStrategy, type RotationReport, rotateKey } from '../../rotation';
 
@@ -75,6 +76,7 @@ const properties: INodeProperties[] = [
 					"The n8n ID of the credential to write the new key into. Empty: this node's JLab LLM API credential, which is the only one allowed: the key rotated is the one it holds.",
 			},
 			...tuningOptions,
+			revocationWaitOption,
 		],
 	},
 ];

@@ -3,6 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { GatewayError, inputError } from '../../../shared/errors';
 import { gatewaySettings } from '../../../shared/gateway';
+import { answeredForReplacement, REPLACED_KEY_WARNING } from '../../../shared/keyRow';
 import type { ItemResult } from '../../../shared/items';
 import { fingerprint } from '../../../shared/redact';
 import { readDailyActivity } from '../../helpers/activity';
@@ -123,8 +124,10 @@ async function projection(
 	}
 	const endDate = utcDate(nowMs);
 	const startDate = addDays(endDate, -(days - 1));
+	// A key on its grace period spends from the row of the key that replaced it: that key's activity.
+	const rowHash = key.gatewayHash && answeredForReplacement(key.gatewayHash, key.keyHash) ? key.gatewayHash : key.keyHash;
 	const activity = await settle(
-		readDailyActivity(ctx, { startDate, endDate, pageSize: 1000, scope: 'key', keyHash: key.keyHash, itemIndex }),
+		readDailyActivity(ctx, { startDate, endDate, pageSize: 1000, scope: 'key', keyHash: rowHash, itemIndex }),
 	);
 	if (!activity.ok) {
 		// The budget check stands without a projection where the activity route is closed.
@@ -222,6 +225,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		throw read.error;
 	}
 	const key = read.value;
+	// The numbers are the row's; for a key already replaced by a rotation that row is the new key's.
+	const keyReplaced = answeredForReplacement(key.gatewayHash, key.keyHash);
 	const budget = budgetOf(key.info);
 	let over = false;
 	if (budget.hasBudget) {
@@ -253,6 +258,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				projectedRunOutDate: projected.projectedRunOutDate,
 				runsOutBeforeReset: projected.runsOutBeforeReset,
 				projectionNote: projected.projectionNote,
+				keyReplaced,
+				...(keyReplaced
+					? {
+							warning: `${REPLACED_KEY_WARNING} Spend and budget above are those of the key that replaced it, which this key spends from until then.`,
+						}
+					: {}),
 				checkedAt,
 			},
 		},
