@@ -262,6 +262,10 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			// Nothing listens there: n8n must refuse before it asks (see the install-API test).
 			extraEnv: { N8N_COMMUNITY_PACKAGES_REGISTRY: 'http://127.0.0.1:9' },
 			sandbox: {
+				// Three LiteLLM workers, each with its own key cache, as at the lab: the rotation and the
+				// deletions it makes must hold while other workers still cache the old key.
+				workers: 3,
+				keyCacheTtlMs: 5000,
 				users: [{ user_id: 'e2e-user', user_role: 'internal_user' }],
 				keys: [
 					{ key: CANARY, key_alias: 'e2e-canary', user_id: 'e2e-user', max_budget: 25, spend: 5 },
