@@ -40,14 +40,14 @@ export class JlabLlmUsage implements INodeType {
 					{
 						name: 'Check Budget',
 						value: 'checkBudget',
-						action: 'Check the budget',
+						action: 'Check budget',
 						description:
 							'Send each item to "Within Budget" or "Over Threshold" by the budget left, with a projected run-out date',
 					},
 					{
 						name: 'Get Activity',
 						value: 'getActivity',
-						action: 'Get daily activity',
+						action: 'Get activity',
 						description: 'Spend, tokens and requests per day (or per day and model), with an optional spend chart',
 					},
 					{

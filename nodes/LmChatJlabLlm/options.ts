@@ -25,19 +25,19 @@ export const optionsProperty: INodeProperties = {
 	displayName: 'Options',
 	name: 'options',
 	type: 'collection',
-	placeholder: 'Add Option',
+	placeholder: 'Add option',
 	default: {},
 	options: [
 		attributionOption,
 		frequencyPenaltyOption,
 		maxRetriesOption,
 		maxTokensOption,
+		temperatureOption,
+		topPOption,
 		presencePenaltyOption,
 		reasoningEffortOption,
 		tagsOption,
-		temperatureOption,
 		timeoutOption,
-		topPOption,
 	],
 };
 

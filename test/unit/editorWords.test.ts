@@ -1,0 +1,38 @@
+/**
+ * The words a user reads in the editor: the same operation names in the node creator's action list and
+ * in the Operation dropdown, and one casing for every "Add …" button.
+ */
+import type { INodeProperties, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { packageNodeTypes, PACKAGE } from '../harness/registry';
+
+const descriptions = Object.entries(packageNodeTypes())
+	.filter(([type]) => type.startsWith(`${PACKAGE}.`))
+	.map(([, t]) => (t as INodeType).description as INodeTypeDescription);
+
+function everyProperty(list: INodeProperties[], out: INodeProperties[] = []): INodeProperties[] {
+	for (const p of list) {
+		out.push(p);
+		for (const o of (p.options ?? []) as Array<INodeProperties & { values?: INodeProperties[] }>) {
+			if ('type' in o && o.type) everyProperty([o], out);
+			if (o.values) everyProperty(o.values, out);
+		}
+	}
+	return out;
+}
+
+describe('editor words', () => {
+	it.each(descriptions.map((d) => [d.displayName, d]))('%s: each operation has one name in the action list and the dropdown', (_n, d) => {
+		const operation = (d as INodeTypeDescription).properties.find((p) => p.name === 'operation');
+		for (const o of (operation?.options ?? []) as Array<{ name: string; action?: string }>) {
+			expect([o.name, o.action?.toLowerCase()]).toEqual([o.name, o.name.toLowerCase()]);
+		}
+	});
+
+	it.each(descriptions.map((d) => [d.displayName, d]))('%s: "Add …" buttons in one casing (Add option)', (_n, d) => {
+		const adds = everyProperty((d as INodeTypeDescription).properties)
+			.map((p) => p.placeholder)
+			.filter((t): t is string => typeof t === 'string' && t.startsWith('Add '));
+		for (const text of adds) expect(text).toMatch(/^Add [a-z]/);
+	});
+});
