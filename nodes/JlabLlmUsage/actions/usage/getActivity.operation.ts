@@ -7,6 +7,7 @@ import type { ItemResult } from '../../../shared/items';
 import { fingerprint, keyHash } from '../../../shared/redact';
 import {
 	emptyMetrics,
+	predecessorsOf,
 	readDailyActivity,
 	requireUser,
 	type ActivityDay,
@@ -167,11 +168,14 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	const key = await requireUser(this, itemIndex);
 	const secret = (await gatewaySettings(this, itemIndex)).secrets[0];
+	// After a rotation the key's earlier days were spent by the key it replaced: count them as its own.
+	const predecessors = scope === 'key' ? predecessorsOf(key?.info.metadata) : [];
 	const result = await readDailyActivity(this, {
 		...range,
 		pageSize,
 		scope,
 		keyHash: key?.keyHash ?? keyHash(secret),
+		predecessors,
 		itemIndex,
 	});
 
@@ -219,6 +223,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const fileName = `spend-${range.startDate}-to-${range.endDate}.svg`;
 		const binary = await this.helpers.prepareBinaryData(Buffer.from(svg, 'utf8'), fileName, 'image/svg+xml');
 		items[0].binary = { [chartField]: binary };
+	}
+	if (predecessors.length) {
+		// Say whose days these are: the key and the key(s) it replaced in a rotation.
+		for (const item of items) item.json.includesReplacedKeys = predecessors;
 	}
 	if (result.scopeFellBackToUser) {
 		// Rare (older gateways): say so on every item rather than mislabel the numbers.
