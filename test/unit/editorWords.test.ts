@@ -4,7 +4,7 @@
  */
 import type { INodeProperties, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
-import { packageNodeTypes, PACKAGE } from '../harness/registry';
+import { packageCredentialTypes, packageNodeTypes, PACKAGE } from '../harness/registry';
 
 const descriptions = Object.entries(packageNodeTypes())
 	.filter(([type]) => type.startsWith(`${PACKAGE}.`))
@@ -34,5 +34,25 @@ describe('editor words', () => {
 			.map((p) => p.placeholder)
 			.filter((t): t is string => typeof t === 'string' && t.startsWith('Add '));
 		for (const text of adds) expect(text).toMatch(/^Add [a-z]/);
+	});
+});
+
+describe('the JLab LLM API credential dialog', () => {
+	const props = packageCredentialTypes().jlabLlmApi.properties;
+
+	it('says where to get a key and that the gateway answers only inside the lab network, in the dialog itself', () => {
+		const notice = props.find((p) => p.type === 'notice');
+		expect(notice?.displayName).toEqual(expect.stringContaining('Manage API Keys → log in with CILogon → Create New Key'));
+		expect(notice?.displayName).toMatch(/only once/);
+		expect(notice?.displayName).toMatch(/only inside the lab's network/);
+		// What a bare ENOTFOUND on save means, said before the user meets it.
+		expect(notice?.displayName).toMatch(/ENOTFOUND/);
+		// The notice comes first, above the fields.
+		expect(props[0]).toBe(notice);
+	});
+
+	it('shows hints under the Base URL and API Key fields (not only tooltips)', () => {
+		expect(props.find((p) => p.name === 'baseUrl')?.hint).toMatch(/lab's network.*ENOTFOUND/);
+		expect(props.find((p) => p.name === 'apiKey')?.hint).toMatch(/Manage API Keys → CILogon → Create New Key/);
 	});
 });
