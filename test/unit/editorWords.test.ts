@@ -56,3 +56,19 @@ describe('the JLab LLM API credential dialog', () => {
 		expect(props.find((p) => p.name === 'apiKey')?.hint).toMatch(/Manage API Keys → CILogon → Create New Key/);
 	});
 });
+
+describe('the Rotate Key notice says what stops working', () => {
+	const key = descriptions.find((d) => d.name === 'jlabLlmKey')!;
+	const shown = (name: string) => key.properties.find((p) => p.name === name && p.displayOptions?.show?.operation?.includes('rotate'));
+
+	it('in plain words: no jargon; the old key stops working and what outside n8n breaks', () => {
+		const notice = shown('rotateNotice')!.displayName;
+		expect(notice).not.toMatch(/\bmint|scope|credential:update/i);
+		expect(notice).toMatch(/old key stops working when the rotation ends, or when the Grace Period ends/);
+		expect(notice).toMatch(/outside n8n/);
+	});
+
+	it('the Grace Period field says under it what empty means and when to set it', () => {
+		expect(shown('gracePeriod')!.hint).toMatch(/Empty: the old key stops working when the rotation ends/);
+	});
+});
