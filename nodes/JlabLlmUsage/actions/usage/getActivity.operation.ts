@@ -18,6 +18,7 @@ import { addDays, clock, dateParameter, daysBetween, eachDate, utcDate } from '.
 import { money, usd } from '../../helpers/money';
 import { wholeNumber } from '../../helpers/params';
 import { renderSpendChart } from '../../helpers/spendChart';
+import { renderSpendChartPng } from '../../helpers/spendChartPng';
 
 /** Longest range one run reads: two years of days guards against a mistyped year. */
 export const MAX_RANGE_DAYS = 731;
@@ -72,7 +73,7 @@ const properties: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to attach a bar chart of daily spend (SVG image, one bar per day of the range) to the first item, as a file that can be mailed or saved',
+			'Whether to attach a bar chart of daily spend (one bar per day of the range) to the first item: an SVG image with titles, to mail or save, and the same chart as a PNG (field name + "Png") that n8n previews',
 	},
 	{
 		displayName: 'Put Chart in Field',
@@ -222,7 +223,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		});
 		const fileName = `spend-${range.startDate}-to-${range.endDate}.svg`;
 		const binary = await this.helpers.prepareBinaryData(Buffer.from(svg, 'utf8'), fileName, 'image/svg+xml');
-		items[0].binary = { [chartField]: binary };
+		// n8n's binary view previews PNG but not SVG: the same chart as a PNG beside it.
+		const png = await this.helpers.prepareBinaryData(renderSpendChartPng(chartDays), fileName.replace(/\.svg$/, '.png'), 'image/png');
+		items[0].binary = { [chartField]: binary, [`${chartField}Png`]: png };
 	}
 	if (predecessors.length) {
 		// Say whose days these are: the key and the key(s) it replaced in a rotation.
