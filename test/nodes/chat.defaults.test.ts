@@ -96,9 +96,11 @@ describe('an option added and left as it came sends nothing the user did not set
 	});
 
 	it('no option pre-fills an example: a tool, a schema or a seed', () => {
-		for (const name of ['tools', 'jsonSchema', 'jsonSchemaName', 'seed', 'toolName']) {
+		for (const name of ['jsonSchema', 'jsonSchemaName', 'seed', 'toolName']) {
 			expect([name, added(name)[name]]).toEqual([name, '']);
 		}
+		// Tools comes as an empty list (the JSON editor shows "[]" rather than a syntax error).
+		expect(added('tools').tools).toBe('[]');
 	});
 
 	it('JSON Schema chosen without a schema fails, naming the field, before any request', async () => {
@@ -153,9 +155,10 @@ describe('options show only where they apply', () => {
 	it('Tool Choice only with tools; Tool Name only with Specific Tool', () => {
 		expect(offered({})).not.toContain('toolChoice');
 		expect(offered({ tools: '' })).not.toContain('toolChoice');
+		expect(offered({ tools: '[]' })).not.toContain('toolChoice');
 		expect(offered({ tools: '[{"type": "function"}]' })).toContain('toolChoice');
-		expect(offered({ tools: '[]', toolChoice: 'auto' })).not.toContain('toolName');
-		expect(offered({ tools: '[]', toolChoice: 'function' })).toContain('toolName');
+		expect(offered({ tools: '[{}]', toolChoice: 'auto' })).not.toContain('toolName');
+		expect(offered({ tools: '[{}]', toolChoice: 'function' })).toContain('toolName');
 	});
 
 	it('options are named in n8n’s words, with one casing', () => {

@@ -267,7 +267,8 @@ const properties: INodeProperties[] = [
 					{ name: 'Specific Tool', value: 'function', description: 'The model must call the tool named in Tool Name' },
 				],
 				description: 'Whether and which tool the model must call (tool_choice)',
-				displayOptions: { show: { tools: [{ _cnd: { exists: true } }] } },
+				// Only once Tools holds something: "[]" (as the option comes) is no tools.
+				displayOptions: { show: { tools: [{ _cnd: { exists: true } }] }, hide: { tools: ['[]'] } },
 			},
 			{
 				displayName: 'Tool Name',
@@ -282,7 +283,8 @@ const properties: INodeProperties[] = [
 				displayName: 'Tools',
 				name: 'tools',
 				type: 'json',
-				default: '',
+				// An empty list, not an example tool: nothing is sent until the user adds one.
+				default: '[]',
 				placeholder:
 					'[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]',
 				description:
