@@ -31,6 +31,14 @@ export class JlabLlmApi implements ICredentialType {
 
 	properties: INodeProperties[] = [
 		{
+			// Shown at the top of the dialog, not only in tooltips: where a key comes from, and where the gateway answers.
+			displayName:
+				"Get a key on the lab's LLM landing page: Manage API Keys → log in with CILogon → Create New Key. The key is shown only once: paste it below. The gateway answers only inside the lab's network (on site or VPN); elsewhere saving fails with ENOTFOUND, which means the gateway's name is not found off the lab network, not that the key is wrong.",
+			name: 'keyNotice',
+			type: 'notice',
+			default: '',
+		},
+		{
 			displayName: 'Base URL',
 			name: 'baseUrl',
 			type: 'string',
@@ -39,6 +47,7 @@ export class JlabLlmApi implements ICredentialType {
 			placeholder: 'https://delphi.jlab.org/api',
 			description:
 				"The gateway root, including the lab's /api prefix. A trailing / or /v1 is ignored. Reachable only from the lab's internal network.",
+			hint: "Inside the lab's network only. ENOTFOUND on save: connect to the lab's network (VPN) and retry.",
 		},
 		{
 			displayName: 'API Key',
@@ -50,6 +59,7 @@ export class JlabLlmApi implements ICredentialType {
 			placeholder: 'sk-…',
 			description:
 				'Your LiteLLM virtual key from the Key Manager portal (LLM landing page → Manage API Keys, log in with CILogon). The portal shows a key only once, when it is created: paste it here and nowhere else.',
+			hint: 'LLM landing page → Manage API Keys → CILogon → Create New Key (shown once)',
 		},
 		{
 			displayName: 'Allow Unencrypted HTTP',

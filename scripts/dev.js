@@ -17,7 +17,8 @@ const HELP = `Usage: npm run dev -- [options]
   --help               show this help
 
 The first run installs n8n ${lib.CURRENT.n8n} and Node ${lib.CURRENT.node} into ${lib.CACHE_DIR}
-(~4 min, ~3 GB; set JLAB_LLM_CACHE to put it elsewhere). Later runs start in ~20 s.
+(~3 GB; 4 to 15 minutes, longer on a busy machine; set JLAB_LLM_CACHE to put it elsewhere).
+Later runs start in about a minute and keep your workflows (JLAB_LLM_DEV_DIR: another n8n folder).
 `;
 
 function parseArgs(argv) {
@@ -56,38 +57,49 @@ async function main() {
 
 	const version = o.oldest ? lib.OLDEST : lib.CURRENT;
 	// One n8n folder per n8n version, kept between runs so your own workflows survive a restart.
-	const userFolder = path.join(lib.CACHE_DIR, 'dev', `n8n-${version.n8n}`);
+	const userFolder = path.resolve(process.env.JLAB_LLM_DEV_DIR || path.join(lib.CACHE_DIR, 'dev'), `n8n-${version.n8n}`);
 	if (o.fresh) fs.rmSync(userFolder, { recursive: true, force: true });
 	fs.mkdirSync(userFolder, { recursive: true });
 
 	const seed = JSON.parse(fs.readFileSync(path.join(lib.ROOT, 'sandbox', 'seed.example.json'), 'utf8'));
 	const demoKey = seed.keys.find((k) => typeof k.key === 'string' && k.key_alias === 'jdoe-n8n') || seed.keys.find((k) => typeof k.key === 'string');
+	// The rotation example revokes the key it rotates: it gets a key of its own, never the demo key.
+	const rotationKey = seed.keys.find((k) => typeof k.key === 'string' && k.key_alias === 'jdoe-rotation-demo');
 	const { basePath, ...sandboxSeed } = seed;
 
 	console.log(`Starting n8n ${version.n8n} with ${lib.PACKAGE_NAME} from this checkout…`);
 	const started = Date.now();
 	let stack;
-	let stopping = false;
-	const stop = async (why) => {
-		if (stopping) return;
-		stopping = true;
-		console.log(`\n${why}: stopping n8n and the sandbox…`);
-		if (stack) await stack.stop();
-		process.exit(0);
-	};
+	let stopping;
+	// Ctrl-C at any moment, also while starting: stop what has started so far, and wait for it.
+	const stop = (why) =>
+		(stopping ??= (async () => {
+			console.log(`\n${why}: stopping n8n and the sandbox…`);
+			if (stack) await stack.stop();
+			process.exit(0);
+		})());
 	process.on('SIGINT', () => stop('Ctrl-C'));
 	process.on('SIGTERM', () => stop('SIGTERM'));
 
-	stack = await lib.startStack({
+	const starting = lib.startStack({
+		onStack: (s) => (stack = s),
 		version,
 		userFolder,
 		port: o.port,
 		sandboxPort: o.sandboxPort,
 		sandbox: sandboxSeed,
 		apiKey: demoKey.key,
+		rotationApiKey: rotationKey && rotationKey.key,
 		encryptionKey: 'jlab-llm-dev-encryption-key-0001',
 	});
-	if (stopping) return;
+	try {
+		await starting;
+	} catch (err) {
+		// A start cut short by Ctrl-C fails on its way: the stop in progress has the last word.
+		if (stopping) return await stopping;
+		throw err;
+	}
+	if (stopping) return await stopping;
 	const { sandbox, n8n } = stack;
 	const line = '─'.repeat(72);
 	console.log(`
@@ -99,8 +111,11 @@ ${line}
    password  ${lib.OWNER.password}
 
  Credential  "${lib.SANDBOX_CREDENTIAL.name}" → sandbox gateway ${sandbox.url}
-             (demo key "${demoKey.key_alias}", sk-…${demoKey.key.slice(-4)}; more keys in sandbox/seed.example.json)
- n8n API     "${lib.N8N_CREDENTIAL.name}" (used by key rotation to write the new key into the credential)
+             demo key "${demoKey.key_alias}" (sk-…${demoKey.key.slice(-4)}): use it for your own workflows
+${rotationKey ? ` Credential  "${lib.ROTATION_CREDENTIAL.name}" → the same gateway
+             key "${rotationKey.key_alias}" (sk-…${rotationKey.key.slice(-4)}): only for the rotation example, which
+             replaces it; the demo key above keeps working. More keys in sandbox/seed.example.json
+` : ''} n8n API     "${lib.N8N_CREDENTIAL.name}" (used by key rotation to write the new key into the credential)
  Workflows   ${stack.examples.length ? stack.examples.map((e) => e.workflow.name || e.file).join(', ') : '(examples/ is empty)'}
  n8n log     ${n8n.logFile}
  Sandbox log ${sandbox.origin}/__sandbox/requests
@@ -109,7 +124,8 @@ ${line}
 ${line}`);
 	// Keep running until Ctrl-C; if n8n dies on its own, say so and stop the rest.
 	await n8n.exitPromise;
-	if (!stopping) {
+	if (stopping) await stopping;
+	else {
 		console.error(`n8n stopped on its own (${n8n.exited}); last lines of its log:\n${n8n.tail(20)}`);
 		await stop('n8n exited');
 	}

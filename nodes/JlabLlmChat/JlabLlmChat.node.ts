@@ -14,7 +14,8 @@ export class JlabLlmChat implements INodeType {
 		icon: { light: 'file:jlabLlmChat.svg', dark: 'file:jlabLlmChat.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] + ": " + ($parameter["model"] && $parameter["model"].value || "") }}',
+		// n8n hands a resource locator to expressions as its value; older versions as the object.
+		subtitle: '={{ (typeof $parameter["model"] === "object" ? $parameter["model"].value : $parameter["model"]) || "no model chosen" }}',
 		description: "Ask a model on Jefferson Lab's LLM gateway; returns the reply with its cost",
 		defaults: { name: 'JLab LLM Chat' },
 		usableAsTool: true,
@@ -30,7 +31,7 @@ export class JlabLlmChat implements INodeType {
 				default: 'complete',
 				options: [
 					{
-						name: 'Complete',
+						name: 'Complete a Chat',
 						value: 'complete',
 						action: 'Complete a chat',
 						description: 'Send messages to a model and get its reply, usage and cost',

@@ -48,22 +48,22 @@ export class JlabLlmKey implements INodeType {
 				default: 'rotate',
 				options: [
 					{
-						name: 'Audit Workflows',
+						name: 'Audit Workflows for Keys',
 						value: 'auditWorkflows',
-						action: 'Audit workflows for raw keys',
+						action: 'Audit workflows for keys',
 						description:
 							'Find LiteLLM keys pasted into workflows (parameters, pinned and static data): one item per place, fingerprints only',
 					},
 					{
-						name: 'Block',
+						name: 'Block Key',
 						value: 'block',
-						action: 'Block a key',
+						action: 'Block key',
 						description: 'Make the gateway refuse a key until it is unblocked (admin)',
 					},
 					{
 						name: 'Create Key',
 						value: 'createKey',
-						action: 'Create a key',
+						action: 'Create key',
 						description: 'Mint a key for a bot or workflow and store it in a new n8n credential',
 					},
 					{
@@ -73,27 +73,27 @@ export class JlabLlmKey implements INodeType {
 						description: 'One item per key the credential may see, with fingerprints',
 					},
 					{
-						name: 'Revoke',
+						name: 'Revoke Key',
 						value: 'revoke',
-						action: 'Revoke the credential key',
+						action: 'Revoke key',
 						description: "Delete the key of this node's credential at the gateway",
 					},
 					{
-						name: 'Rotate',
+						name: 'Rotate Key',
 						value: 'rotate',
-						action: 'Rotate the credential key',
+						action: 'Rotate key',
 						description: "Replace the key of this node's credential and write the new key into it",
 					},
 					{
-						name: 'Unblock',
+						name: 'Unblock Key',
 						value: 'unblock',
-						action: 'Unblock a key',
+						action: 'Unblock key',
 						description: 'Let the gateway accept a blocked key again (admin)',
 					},
 					{
 						name: 'Update Key',
 						value: 'updateKey',
-						action: 'Update a key',
+						action: 'Update key',
 						description: "Change a key's models, budget, limits, expiry, alias or metadata",
 					},
 				],

@@ -9,8 +9,9 @@ import * as getActivity from './actions/usage/getActivity.operation';
 
 // Check Budget splits items over two outputs; the other operations have one. n8n evaluates this
 // expression against the node's parameters (as for its own Switch node).
+// Short names: the canvas cuts output labels after about ten characters ("Within Bud…").
 const OUTPUTS =
-	'={{ $parameter["operation"] === "checkBudget" ? [{ "type": "main", "displayName": "Within Budget" }, { "type": "main", "displayName": "Over Threshold" }] : [{ "type": "main" }] }}';
+	'={{ $parameter["operation"] === "checkBudget" ? [{ "type": "main", "displayName": "Within" }, { "type": "main", "displayName": "Over" }] : [{ "type": "main" }] }}';
 
 /** What the key is, may do, has spent and has left — read with the user's own key. */
 export class JlabLlmUsage implements INodeType {
@@ -40,14 +41,14 @@ export class JlabLlmUsage implements INodeType {
 					{
 						name: 'Check Budget',
 						value: 'checkBudget',
-						action: 'Check the budget',
+						action: 'Check budget',
 						description:
-							'Send each item to "Within Budget" or "Over Threshold" by the budget left, with a projected run-out date',
+							'Send each item to "Within" (budget) or "Over" (the threshold) by the budget left, with a projected run-out date',
 					},
 					{
 						name: 'Get Activity',
 						value: 'getActivity',
-						action: 'Get daily activity',
+						action: 'Get activity',
 						description: 'Spend, tokens and requests per day (or per day and model), with an optional spend chart',
 					},
 					{
@@ -66,7 +67,7 @@ export class JlabLlmUsage implements INodeType {
 			},
 			{
 				displayName:
-					'Items go to the first output, "Within Budget", or to the second, "Over Threshold". A key without a max budget is within budget. With "On Error: Continue", an item whose check failed goes to "Over Threshold", so a failed check never passes as fine.',
+					'Items go to the first output, "Within" (the budget), or to the second, "Over" (the threshold). A key without a max budget is within budget. With "On Error: Continue", an item whose check failed goes to "Over", so a failed check never passes as fine.',
 				name: 'checkBudgetNotice',
 				type: 'notice',
 				default: '',

@@ -77,7 +77,8 @@ export class LmChatJlabLlm implements INodeType {
 		icon: { light: 'file:lmChatJlabLlm.svg', dark: 'file:lmChatJlabLlm.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["model"] && $parameter["model"].value || "" }}',
+		// n8n hands a resource locator to expressions as its value; older versions as the object.
+		subtitle: '={{ (typeof $parameter["model"] === "object" ? $parameter["model"].value : $parameter["model"]) || "no model chosen" }}',
 		description: "A model on Jefferson Lab's LLM gateway, for the AI Agent, the Basic LLM Chain and other AI nodes",
 		defaults: { name: 'JLab LLM Chat Model' },
 		codex: {
@@ -98,7 +99,7 @@ export class LmChatJlabLlm implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Connect this model to an AI Agent, a Basic LLM Chain or another AI node. Needs n8n 2.16 or newer.',
+					'Connect this model to an AI Agent, a Basic LLM Chain or another AI node',
 				name: 'notice',
 				type: 'notice',
 				default: '',

@@ -89,9 +89,9 @@ export function readSampling(options: IDataObject): SamplingSettings {
 		reasoningEffort = v;
 	}
 	return {
-		temperature: numberIn(options, 'temperature', 'Temperature', 0, 2),
-		topP: numberIn(options, 'topP', 'Top P', 0, 1),
-		maxTokens: numberIn(options, 'maxTokens', 'Max Tokens', 1, 1_000_000, true),
+		temperature: numberIn(options, 'temperature', 'Output Randomness (Temperature)', 0, 2),
+		topP: numberIn(options, 'topP', 'Output Randomness (Top P)', 0, 1),
+		maxTokens: numberIn(options, 'maxTokens', 'Maximum Number of Tokens', 1, 1_000_000, true),
 		frequencyPenalty: numberIn(options, 'frequencyPenalty', 'Frequency Penalty', -2, 2),
 		presencePenalty: numberIn(options, 'presencePenalty', 'Presence Penalty', -2, 2),
 		reasoningEffort,
@@ -103,7 +103,8 @@ export function readSampling(options: IDataObject): SamplingSettings {
 	};
 }
 
-// The option fields, for the nodes' "Options" collections (each node sorts its own list).
+// The option fields, for the nodes' "Options" collections (each node sorts its own list by display name),
+// named as n8n's own OpenAI nodes name them.
 export const attributionOption: INodeProperties = {
 	displayName: 'Attribution',
 	name: 'attribution',
@@ -143,7 +144,7 @@ export const maxWaitOption: INodeProperties = {
 };
 
 export const maxTokensOption: INodeProperties = {
-	displayName: 'Max Tokens',
+	displayName: 'Maximum Number of Tokens',
 	name: 'maxTokens',
 	type: 'number',
 	typeOptions: { minValue: 1, numberPrecision: 0 },
@@ -185,7 +186,7 @@ export const tagsOption: INodeProperties = {
 };
 
 export const temperatureOption: INodeProperties = {
-	displayName: 'Temperature',
+	displayName: 'Output Randomness (Temperature)',
 	name: 'temperature',
 	type: 'number',
 	typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
@@ -203,7 +204,7 @@ export const timeoutOption: INodeProperties = {
 };
 
 export const topPOption: INodeProperties = {
-	displayName: 'Top P',
+	displayName: 'Output Randomness (Top P)',
 	name: 'topP',
 	type: 'number',
 	typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },

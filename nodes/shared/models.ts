@@ -38,12 +38,16 @@ export async function getModels(this: ILoadOptionsFunctions): Promise<INodePrope
 	return (await listModelIds(this)).map((id) => ({ name: id, value: id }));
 }
 
+/** The model the lab documents for its gateway. */
+export const DEFAULT_MODEL = 'openai/gpt-oss-120b';
+
 /** The model picker of every node that calls a model: the key's models (searchModels) or an ID. */
 export const modelProperty: INodeProperties = {
 	displayName: 'Model',
 	name: 'model',
 	type: 'resourceLocator',
-	default: { mode: 'list', value: '' },
+	// The lab's documented model, so that a new node's first run works.
+	default: { mode: 'list', value: DEFAULT_MODEL },
 	required: true,
 	description: 'The model to answer: every model this key may call, as the gateway lists it',
 	modes: [

@@ -60,9 +60,13 @@ function run(label, cmd, args, { cwd, env, logFile, log, countIn }) {
 		fs.writeSync(out, `\n$ ${cmd} ${args.join(' ')}   (cwd ${cwd})\n`);
 		const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', out, out] });
 		const tty = process.stdout.isTTY;
+		let lastCount = -1;
 		const tick = () => {
 			const n = countIn ? countPackages(countIn) : 0;
-			const extra = n > 0 ? `, ${n} packages unpacked` : countIn ? ', resolving packages' : '';
+			// npm is silent for minutes after the last package folder appears: say what it is doing then.
+			const phase = n === 0 ? 'resolving packages' : n > lastCount ? `unpacking, ${n} packages so far` : `${n} packages unpacked; writing their files and linking`;
+			lastCount = n;
+			const extra = countIn ? `, ${phase}` : '';
 			const line = `  … ${label}: ${fmt(Date.now() - started)}${extra}`;
 			if (tty) process.stdout.write(`\r${line}\x1b[K`);
 			else log(line);

@@ -15,6 +15,8 @@ const OWNER = { email: 'owner@example.com', firstName: 'JLab', lastName: 'Develo
 
 /** The credential every example workflow refers to. */
 const SANDBOX_CREDENTIAL = { id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)', type: 'jlabLlmApi' };
+/** `npm run dev` only: the rotation example's own credential and key, so rotating leaves the demo key working. */
+const ROTATION_CREDENTIAL = { id: 'jlabLlmSandboxRot01', name: 'JLab LLM (sandbox, rotation demo)', type: 'jlabLlmApi' };
 /** The n8n API credential the key-rotation examples write the new key through (this n8n itself). */
 const N8N_CREDENTIAL = { id: 'jlabLlmN8nLocal01', name: 'n8n API (local)', type: 'jlabLlmN8nApi' };
 const API_KEY_LABEL = 'jlab-llm-examples';
@@ -180,9 +182,14 @@ class N8nClient {
 
 	/** A public-API key with every scope the owner may grant; replaces earlier keys of the same label. */
 	async createApiKey(label = `jlab-llm-${Date.now()}`) {
-		const existing = await this.request('GET', '/rest/api-keys');
-		for (const k of Array.isArray(existing.body?.data) ? existing.body.data : []) {
-			if (k.label === label) await this.request('DELETE', `/rest/api-keys/${k.id}`);
+		// n8n 2.8 lists the keys as an array; later versions as { items, counts, … }. A key left by an
+		// earlier start (same label) must go, or n8n refuses the new one ("already an entry with this name").
+		const existing = await this.request('GET', '/rest/api-keys', undefined, { expect: 200 });
+		const data = existing.body?.data;
+		const keys = Array.isArray(data) ? data : Array.isArray(data?.items) ? data.items : undefined;
+		if (!keys) throw new Error(`GET /rest/api-keys: unexpected answer ${existing.text.slice(0, 200)}`);
+		for (const k of keys) {
+			if (k.label === label) await this.request('DELETE', `/rest/api-keys/${k.id}`, undefined, { expect: 200 });
 		}
 		const scopes = await this.request('GET', '/rest/api-keys/scopes');
 		const body = { label, expiresAt: null };
@@ -421,6 +428,24 @@ function rotatesKey(workflow) {
 	return (workflow.nodes || []).some((n) => n.type === `${PACKAGE_NAME}.jlabLlmKey` && (n.parameters?.operation ?? 'rotate') === 'rotate');
 }
 
+/** A copy of a rotating workflow whose JLab LLM nodes use the rotation demo's credential instead of the sandbox one. */
+function onRotationCredential(workflow) {
+	if (!rotatesKey(workflow)) return workflow;
+	const { id, name } = ROTATION_CREDENTIAL;
+	const nodes = workflow.nodes.map((n) =>
+		n.credentials?.jlabLlmApi?.id === SANDBOX_CREDENTIAL.id ? { ...n, credentials: { ...n.credentials, jlabLlmApi: { id, name } } } : n,
+	);
+	return { ...workflow, nodes };
+}
+
+/** Leftovers of an import or export that an interrupted start (Ctrl-C) could not remove: they may hold keys. */
+function removeStaleTransfers(userFolder) {
+	if (!fs.existsSync(userFolder)) return;
+	for (const e of fs.readdirSync(userFolder)) {
+		if (/^(import|export)-/.test(e)) fs.rmSync(path.join(userFolder, e), { recursive: true, force: true });
+	}
+}
+
 /**
  * Sandbox gateway + real n8n with the package installed, a "JLab LLM (sandbox)" credential and the
  * example workflows. Used by the e2e and browser suites and by `npm run dev`.
@@ -429,7 +454,10 @@ function rotatesKey(workflow) {
  *   tarball      a packed tarball to install (default: $JLAB_LLM_TARBALL, else build + pack now)
  *   sandbox      options for startSandbox ({ keys, users, … }); basePath is /api
  *   apiKey       the key stored in the sandbox credential (must be one of the sandbox's keys)
+ *   rotationApiKey  if set: a second credential (ROTATION_CREDENTIAL) with this key, used by the
+ *                examples that rotate, so that rotating never revokes the key of apiKey
  *   workflows    extra workflows to import besides examples/*.json
+ *   onStack      called at once with the (still starting) stack, whose stop() ends what has started so far
  *   userFolder, port, sandboxPort, logLevel, extraEnv, log, keepUserFolder
  *
  * The package goes where n8n's own installer puts it: <userFolder>/.n8n/nodes/node_modules/<name>,
@@ -444,6 +472,8 @@ async function startStack(o = {}) {
 	const spec = o.version || CURRENT;
 	const cleanups = [];
 	const stack = { spec, cleanups };
+	// The caller may need to stop a stack that is still starting (Ctrl-C in `npm run dev`).
+	if (o.onStack) o.onStack(stack);
 	stack.stop = async () => {
 		while (cleanups.length > 0) {
 			const fn = cleanups.pop();
@@ -477,18 +507,22 @@ async function startStack(o = {}) {
 		stack.client = inst.client;
 		if (!o.userFolder && !o.keepUserFolder) cleanups.push(() => fs.rmSync(inst.userFolder, { recursive: true, force: true }));
 
+		removeStaleTransfers(inst.userFolder);
 		const examples = loadExamples(o.examplesDir);
-		const workflows = [...examples.map((e) => e.workflow), ...(o.workflows || [])];
+		const onRotation = o.rotationApiKey ? onRotationCredential : (w) => w;
+		const workflows = [...examples.map((e) => onRotation(e.workflow)), ...(o.workflows || [])];
 		stack.examples = examples;
-		const credential = { ...SANDBOX_CREDENTIAL, data: { baseUrl: sandbox.url, apiKey: o.apiKey, allowHttp: false } };
+		const credentials = [];
+		if (o.apiKey) credentials.push({ ...SANDBOX_CREDENTIAL, data: { baseUrl: sandbox.url, apiKey: o.apiKey, allowHttp: false } });
+		if (o.rotationApiKey) credentials.push({ ...ROTATION_CREDENTIAL, data: { baseUrl: sandbox.url, apiKey: o.rotationApiKey, allowHttp: false } });
 
 		installIntoNodesFolder(inst.userFolder, pack.tarball);
 		log(`  ✓ ${pack.name}@${pack.version} unpacked into ${path.join(inst.userFolder, '.n8n', 'nodes', 'node_modules')}`);
 
 		// The CLI import works without a server and keeps the ids the workflows refer to.
 		const t0 = Date.now();
-		await importData(inst, { credentials: o.apiKey ? [credential] : [], workflows });
-		log(`  ✓ imported credential "${SANDBOX_CREDENTIAL.name}" and ${workflows.length} workflow(s) (${fmt(Date.now() - t0)})`);
+		await importData(inst, { credentials, workflows });
+		log(`  ✓ imported ${credentials.map((c) => `credential "${c.name}"`).join(', ') || 'no credential'} and ${workflows.length} workflow(s) (${fmt(Date.now() - t0)})`);
 
 		cleanups.push(() => inst.stop());
 		await inst.start();
@@ -543,6 +577,7 @@ module.exports = {
 	PACKAGE_NAME,
 	OWNER,
 	SANDBOX_CREDENTIAL,
+	ROTATION_CREDENTIAL,
 	N8N_CREDENTIAL,
 	EXAMPLES_DIR,
 	readCredentialData,

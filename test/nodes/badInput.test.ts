@@ -75,7 +75,7 @@ const CASES: Case[] = [
 	{ what: 'an empty message list', node: 'chat', params: { ...CHAT, inputMode: 'messages', messages: { values: [] } }, message: /^Messages: / },
 	{ what: 'an invalid JSON schema', node: 'chat', params: { ...CHAT, options: { responseFormat: 'json_schema', jsonSchema: '{"type": ' } }, message: /^JSON Schema: / },
 	{ what: 'a JSON schema that is a list', node: 'chat', params: { ...CHAT, options: { responseFormat: 'json_schema', jsonSchema: '[1, 2]' } }, message: /^JSON Schema: / },
-	{ what: 'temperature 5', node: 'chat', params: { ...CHAT, options: { temperature: 5 } }, message: /^Temperature: expected a number from 0 to 2/ },
+	{ what: 'temperature 5', node: 'chat', params: { ...CHAT, options: { temperature: 5 } }, message: /^Output Randomness \(Temperature\): expected a number from 0 to 2/ },
 	{ what: 'concurrency 1000', node: 'chat', params: { ...CHAT, options: { concurrency: 1000 } }, message: /^Concurrency: / },
 	{ what: 'an empty model', node: 'chat', params: { ...CHAT, model: { __rl: true, mode: 'id', value: '={{ $json.missing }}' } }, message: /^Model: pick a model from the list or enter its ID/ },
 	{ what: 'an unknown operation in old workflow JSON', node: 'chat', params: { ...CHAT, operation: 'summarize' }, message: /operation "summarize" is not known to JLab LLM Chat/ },

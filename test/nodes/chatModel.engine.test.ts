@@ -125,11 +125,11 @@ describe('JLab LLM Chat Model in the engine (sandbox gateway)', () => {
 		it('bad input fails before any request, naming the field, on the model node (n8n: "Error in sub-node")', async () => {
 			const cases: Array<[Parameters<typeof runModel>[1], RegExp]> = [
 				[{ apiKey: CANARY, parameters: { model: modelParam('', 'list') } }, /^Model: pick a model/],
-				[{ apiKey: CANARY, parameters: { options: { temperature: 7 } } }, /^Temperature: expected a number from 0 to 2, got 7$/],
+				[{ apiKey: CANARY, parameters: { options: { temperature: 7 } } }, /^Output Randomness \(Temperature\): expected a number from 0 to 2, got 7$/],
 				[{ apiKey: CANARY, parameters: { options: { maxRetries: 2.5 } } }, /^Max Retries: expected a whole number from 0 to 10/],
 				[{ apiKey: CANARY, parameters: { options: { reasoningEffort: 'extreme' } } }, /^Reasoning Effort: expected low, medium or high/],
-				[{ apiKey: CANARY, parameters: { options: { topP: 3 } } }, /^Top P: expected a number from 0 to 1, got 3$/],
-				[{ apiKey: CANARY, parameters: { options: { maxTokens: -1 } } }, /^Max Tokens: expected a whole number from 1 to /],
+				[{ apiKey: CANARY, parameters: { options: { topP: 3 } } }, /^Output Randomness \(Top P\): expected a number from 0 to 1, got 3$/],
+				[{ apiKey: CANARY, parameters: { options: { maxTokens: -1 } } }, /^Maximum Number of Tokens: expected a whole number from 1 to /],
 				[{ apiKey: CANARY, parameters: { options: { frequencyPenalty: 9 } } }, /^Frequency Penalty: expected a number from -2 to 2, got 9$/],
 				[{ apiKey: CANARY, parameters: { options: { timeout: 0 } } }, /^Timeout \(Seconds\): expected a number from 1 to 3600, got 0$/],
 				[{ apiKey: CANARY, parameters: { options: { tags: 42 } } }, /^Tags: expected comma-separated text/],

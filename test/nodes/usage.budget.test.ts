@@ -376,17 +376,17 @@ describe('Check Budget outputs', () => {
 		return NodeHelpers.getNodeOutputs(workflow, workflow.getNode('Usage')!, description);
 	};
 
-	it('are "Within Budget" and "Over Threshold" for Check Budget, one output otherwise (dynamic outputs expression)', () => {
+	it('are "Within" and "Over" for Check Budget (short enough for the canvas), one output otherwise (dynamic outputs expression)', () => {
 		expect(outputsOf({ operation: 'checkBudget' })).toEqual([
-			{ type: 'main', displayName: 'Within Budget' },
-			{ type: 'main', displayName: 'Over Threshold' },
+			{ type: 'main', displayName: 'Within' },
+			{ type: 'main', displayName: 'Over' },
 		]);
 		expect(outputsOf({ operation: 'getKeyInfo' })).toEqual([{ type: 'main' }]);
 		// The default operation (Get Key Info) when the parameter is absent.
 		expect(outputsOf({})).toEqual([{ type: 'main' }]);
 		expect(outputsOf({ operation: 'checkBudget' }, 'continueErrorOutput').map((o) => (o as { displayName?: string }).displayName)).toEqual([
-			'Within Budget',
-			'Over Threshold',
+			'Within',
+			'Over',
 			'Error',
 		]);
 	});

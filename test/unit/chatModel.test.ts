@@ -65,10 +65,10 @@ describe('options', () => {
 	});
 
 	it.each([
-		[{ temperature: 2.5 }, 'Temperature: expected a number from 0 to 2, got 2.5'],
-		[{ topP: -0.1 }, 'Top P: expected a number from 0 to 1, got -0.1'],
-		[{ maxTokens: 0 }, 'Max Tokens: expected a whole number from 1 to 1000000, got 0'],
-		[{ maxTokens: 10.5 }, 'Max Tokens: expected a whole number from 1 to 1000000, got 10.5'],
+		[{ temperature: 2.5 }, 'Output Randomness (Temperature): expected a number from 0 to 2, got 2.5'],
+		[{ topP: -0.1 }, 'Output Randomness (Top P): expected a number from 0 to 1, got -0.1'],
+		[{ maxTokens: 0 }, 'Maximum Number of Tokens: expected a whole number from 1 to 1000000, got 0'],
+		[{ maxTokens: 10.5 }, 'Maximum Number of Tokens: expected a whole number from 1 to 1000000, got 10.5'],
 		[{ frequencyPenalty: 'lots' }, 'Frequency Penalty: expected a number from -2 to 2, got "lots"'],
 		[{ presencePenalty: 3 }, 'Presence Penalty: expected a number from -2 to 2, got 3'],
 		[{ timeout: 0 }, 'Timeout (Seconds): expected a number from 1 to 3600, got 0'],

@@ -36,7 +36,7 @@ describe('shapeOutput', () => {
 		}
 		expect(caught).toBeInstanceOf(GatewayError);
 		expect((caught as GatewayError).errorClass).toBe('invalid_response');
-		expect((caught as GatewayError).message).toContain('cut off at Max Tokens');
+		expect((caught as GatewayError).message).toContain('cut off at Maximum Number of Tokens');
 		expect((caught as GatewayError).description).toMatch(/^invalid_response: The model answered/);
 	});
 

@@ -20,7 +20,7 @@ const operations: Record<UsageOperation, (this: IExecuteFunctions, itemIndex: nu
  * Runs the operation once per input item, in input order. An item may yield several items
  * (one per day, one per model); each carries pairedItem back to its input. A failure becomes
  * an error item under "Continue On Fail", otherwise the node error, redacted.
- * Check Budget has two outputs: 0 "Within Budget", 1 "Over Threshold" (one, as an AI Agent tool).
+ * Check Budget has two outputs: 0 "Within" (budget), 1 "Over" (threshold) (one, as an AI Agent tool).
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const operation = this.getNodeParameter('operation', 0) as UsageOperation;
@@ -32,7 +32,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const out = results.map((r) => r.item);
 	// An AI Agent reads only a tool's first output: as a tool, every verdict goes there.
 	if (operation !== 'checkBudget' || this.isToolExecution?.() === true) return [out];
-	// Error items go to "Over Threshold": a failed check never passes as fine.
+	// Error items go to "Over": a failed check never passes as fine.
 	const over = results.map((r) => r.failed || r.item.json.overThreshold === true);
 	return [out.filter((_, k) => !over[k]), out.filter((_, k) => over[k])];
 }

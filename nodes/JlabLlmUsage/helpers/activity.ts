@@ -33,6 +33,8 @@ export interface ActivityQuery {
 	scope: ActivityScope;
 	/** Full SHA-256 of the calling key (how LiteLLM names keys in breakdowns); for scope "key". */
 	keyHash: string;
+	/** Scope "key": first 12 hex of the keys this one replaced (its rotation lineage), counted as this key. */
+	predecessors?: string[];
 	itemIndex: number;
 }
 
@@ -99,6 +101,26 @@ function hasActivity(m: UsageMetrics): boolean {
 	return m.spendUsd !== 0 || m.totalTokens !== 0 || m.requests !== 0 || m.successfulRequests !== 0 || m.failedRequests !== 0;
 }
 
+/**
+ * The key's entries of a per-key breakdown: its own, and those of the keys it replaced in a rotation
+ * (the gateway keeps a day's spend under the hash of the key that spent it).
+ */
+function ownEntries(keys: IDataObject, query: ActivityQuery): UsageMetrics | undefined {
+	let sum: UsageMetrics | undefined;
+	for (const [hash, entry] of Object.entries(keys)) {
+		const mine = hash === query.keyHash || (query.predecessors ?? []).some((p) => hash.startsWith(p));
+		if (mine && isObject(entry)) sum = addMetrics(sum ?? emptyMetrics(), metricsOf(entry.metrics));
+	}
+	return sum;
+}
+
+/** The rotation lineage the Key node writes into a new key's metadata: the hash prefix of the key it replaced. */
+export function predecessorsOf(metadata: unknown): string[] {
+	const rotation = isObject(metadata) ? metadata.jlab_llm_rotation : undefined;
+	const from = isObject(rotation) ? rotation.rotated_from : undefined;
+	return typeof from === 'string' && /^[0-9a-f]{12}$/.test(from) ? [from] : [];
+}
+
 /** One result row of the gateway → the day as the scope sees it; `fellBack` when it had no per-key data. */
 function dayOf(row: IDataObject, query: ActivityQuery): { day: ActivityDay; fellBack: boolean } {
 	const breakdown = isObject(row.breakdown) ? row.breakdown : {};
@@ -110,7 +132,7 @@ function dayOf(row: IDataObject, query: ActivityQuery): { day: ActivityDay; fell
 	if (query.scope === 'key') {
 		const keys = breakdown.api_keys;
 		if (isObject(keys)) {
-			metrics = metricsOf(isObject(keys[query.keyHash]) ? (keys[query.keyHash] as IDataObject).metrics : undefined);
+			metrics = ownEntries(keys, query) ?? emptyMetrics();
 		} else {
 			fellBack = true;
 			metrics = metricsOf(row.metrics);
@@ -123,8 +145,7 @@ function dayOf(row: IDataObject, query: ActivityQuery): { day: ActivityDay; fell
 		if (!isObject(entry)) continue;
 		let m: UsageMetrics;
 		if (query.scope === 'key' && isObject(entry.api_key_breakdown)) {
-			const mine = entry.api_key_breakdown[query.keyHash];
-			m = metricsOf(isObject(mine) ? mine.metrics : undefined);
+			m = ownEntries(entry.api_key_breakdown, query) ?? emptyMetrics();
 		} else {
 			if (query.scope === 'key') fellBack = true;
 			m = metricsOf(entry.metrics);

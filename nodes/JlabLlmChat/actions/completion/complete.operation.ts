@@ -78,7 +78,7 @@ const properties: INodeProperties[] = [
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true, sortable: true },
 		default: { values: [{ role: 'user', content: '' }] },
-		placeholder: 'Add Message',
+		placeholder: 'Add message',
 		displayOptions: { show: { inputMode: ['messages'] } },
 		options: [
 			{
@@ -121,7 +121,7 @@ const properties: INodeProperties[] = [
 		displayName: 'Options',
 		name: 'options',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add option',
 		default: {},
 		options: [
 			attributionOption,
@@ -176,30 +176,37 @@ const properties: INodeProperties[] = [
 				displayName: 'JSON Schema',
 				name: 'jsonSchema',
 				type: 'json',
-				default: '{\n  "type": "object",\n  "properties": {\n    "summary": {"type": "string"}\n  },\n  "required": ["summary"],\n  "additionalProperties": false\n}',
-				description: 'Used when Response Format is JSON Schema: the schema the reply must follow',
+				default: '',
+				placeholder: '{"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}',
+				description: 'The schema the reply must follow, as a JSON schema object',
+				displayOptions: { show: { responseFormat: ['json_schema'] } },
 			},
 			{
 				displayName: 'JSON Schema Name',
 				name: 'jsonSchemaName',
 				type: 'string',
-				default: 'response',
-				description: 'Used when Response Format is JSON Schema: a name for the schema (letters, digits, _ or -)',
+				default: '',
+				placeholder: 'e.g. summary',
+				description: 'A name for the schema (letters, digits, _ or -). Empty: "response".',
+				displayOptions: { show: { responseFormat: ['json_schema'] } },
 			},
 			{
 				displayName: 'JSON Schema Strict',
 				name: 'jsonSchemaStrict',
 				type: 'boolean',
 				default: true,
-				description: 'Whether the model must follow the schema exactly (used when Response Format is JSON Schema)',
+				description: 'Whether the model must follow the schema exactly',
+				displayOptions: { show: { responseFormat: ['json_schema'] } },
 			},
 			{
 				...maxRetriesOption,
 				description:
 					'Retries after a rate limit, an unavailable gateway, a timeout or a model-server error. A wait the gateway asks for (429 with retry-after) costs no retry while other items get through. A used-up budget is never retried.',
 			},
-			maxTokensOption,
 			maxWaitOption,
+			maxTokensOption,
+			temperatureOption,
+			topPOption,
 			presencePenaltyOption,
 			{
 				...reasoningEffortOption,
@@ -225,10 +232,11 @@ const properties: INodeProperties[] = [
 			{
 				displayName: 'Seed',
 				name: 'seed',
-				type: 'number',
-				typeOptions: { numberPrecision: 0 },
-				default: 0,
-				description: 'A whole number that makes sampling repeatable where the model supports it',
+				// Text, so that adding the option sends nothing until a number is typed.
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. 42',
+				description: 'A whole number that makes sampling repeatable where the model supports it. Empty: none is sent.',
 			},
 			{
 				displayName: 'Simplify Output',
@@ -248,26 +256,42 @@ const properties: INodeProperties[] = [
 					'Text at which the model stops, comma-separated; a JSON array (e.g. ["\\n\\n", "END"]) for sequences with commas, spaces or line breaks',
 			},
 			tagsOption,
-			temperatureOption,
 			timeoutOption,
 			{
 				displayName: 'Tool Choice',
 				name: 'toolChoice',
-				type: 'string',
+				type: 'options',
 				default: 'auto',
-				description:
-					'Used with Tools: auto (the model decides), none, required (must call a tool), or the name of the tool it must call',
+				options: [
+					{ name: 'Auto', value: 'auto', description: 'The model decides whether to call a tool' },
+					{ name: 'None', value: 'none', description: 'The model answers without calling a tool' },
+					{ name: 'Required', value: 'required', description: 'The model must call one of the tools' },
+					{ name: 'Specific Tool', value: 'function', description: 'The model must call the tool named in Tool Name' },
+				],
+				description: 'Whether and which tool the model must call (tool_choice)',
+				// Only once Tools holds something: "[]" (as the option comes) is no tools.
+				displayOptions: { show: { tools: [{ _cnd: { exists: true } }] }, hide: { tools: ['[]'] } },
+			},
+			{
+				displayName: 'Tool Name',
+				name: 'toolName',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. get_weather',
+				description: 'The name of the tool the model must call, one of those in Tools',
+				displayOptions: { show: { toolChoice: ['function'] } },
 			},
 			{
 				displayName: 'Tools',
 				name: 'tools',
 				type: 'json',
-				default:
-					'[\n  {\n    "type": "function",\n    "function": {\n      "name": "get_weather",\n      "description": "Current weather in a city",\n      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}\n    }\n  }\n]',
+				// An empty list, not an example tool: nothing is sent until the user adds one.
+				default: '[]',
+				placeholder:
+					'[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]',
 				description:
 					'Functions the model may call, as an OpenAI "tools" JSON array. Calls come back in "toolCalls"; answer them with a tool message in Messages (JSON).',
 			},
-			topPOption,
 		],
 	},
 ];

@@ -66,18 +66,18 @@ function toolsOf(options: IDataObject): IDataObject[] | undefined {
 
 function toolChoiceOf(options: IDataObject, tools: IDataObject[] | undefined): unknown {
 	const field = 'Tool Choice';
-	if (!has(options, 'toolChoice')) return undefined;
+	// Without tools there is nothing to choose (n8n hides the option then): nothing is sent.
+	if (!has(options, 'toolChoice') || !tools) return undefined;
 	const choice = String(options.toolChoice).trim();
-	if (!tools) {
-		if (choice === 'auto') return undefined;
-		throw inputError(field, `"${choice}" needs tools: add them in the Tools option`);
-	}
 	if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
 	const names = tools.map((t) => (t.function as IDataObject).name as string);
-	if (!names.includes(choice)) {
-		throw inputError(field, `expected auto, none, required or the name of one of the tools (${names.join(', ')}), got "${choice}"`);
+	// "Specific Tool" names it in Tool Name; workflows saved before that wrote the name here.
+	const name = choice === 'function' ? String(options.toolName ?? '').trim() : choice;
+	if (!names.includes(name)) {
+		const got = name === '' ? 'nothing' : `"${name}"`;
+		throw inputError(choice === 'function' ? 'Tool Name' : field, `expected the name of one of the tools (${names.join(', ')}), got ${got}`);
 	}
-	return { type: 'function', function: { name: choice } };
+	return { type: 'function', function: { name } };
 }
 
 function responseFormatOf(options: IDataObject): { format: ResponseFormat; body?: IDataObject } {
@@ -89,7 +89,7 @@ function responseFormatOf(options: IDataObject): { format: ResponseFormat; body?
 		case 'json_object':
 			return { format, body: { type: 'json_object' } };
 		case 'json_schema': {
-			const name = has(options, 'jsonSchemaName') ? String(options.jsonSchemaName) : 'response';
+			const name = has(options, 'jsonSchemaName') ? String(options.jsonSchemaName).trim() : 'response';
 			if (!NAME.test(name)) {
 				throw inputError('JSON Schema Name', `expected letters, digits, _ or - (at most 64), got "${name}"`);
 			}

@@ -12,7 +12,7 @@ export const ROUTE = '/v1/chat/completions';
 /** A JSON format was asked for and the model answered something else. */
 export class ReplyNotJsonError extends GatewayError {
 	get description(): string {
-		return 'invalid_response: The model answered, but not with valid JSON although the Response Format asked for it. Raise Max Tokens if the reply was cut off (finish reason "length"), make the prompt ask for JSON, or use Response Format "JSON Schema".';
+		return 'invalid_response: The model answered, but not with valid JSON although the Response Format asked for it. Raise Maximum Number of Tokens if the reply was cut off (finish reason "length"), make the prompt ask for JSON, or use Response Format "JSON Schema".';
 	}
 }
 
@@ -74,7 +74,7 @@ function withoutFence(text: string): string {
 
 function parseJsonReply(text: string | null, finishReason: string | null, res: GatewayResponse<unknown>, secrets: string[]): unknown {
 	const details = { status: res.status, route: ROUTE, callId: callIdOf(res.headers, secrets) };
-	const cut = finishReason === 'length' ? ' The reply was cut off at Max Tokens (finish reason "length").' : '';
+	const cut = finishReason === 'length' ? ' The reply was cut off at Maximum Number of Tokens (finish reason "length").' : '';
 	if (text === null || text.trim() === '') {
 		throw new ReplyNotJsonError('invalid_response', `The model's reply is empty, not the JSON the Response Format asked for.${cut}`, details);
 	}

@@ -13,7 +13,7 @@ import { MIN_REGENERATE_GRACE_MS, type RequestedStrategy, type RotationReport, r
 const properties: INodeProperties[] = [
 	{
 		displayName:
-			'Replaces the key of this node\'s JLab LLM API credential and writes the new key straight into that credential through n8n\'s public API (the "JLab LLM N8N API" credential, scope credential:update). Order: mint the new key → verify it → write it into the credential → verify through the credential → revoke the old key. The output names the state reached, with fingerprints; never the key.',
+			"Gives this node's JLab LLM API credential a new key and saves it into the credential (through the JLab LLM N8N API credential, whose n8n API key must be allowed to update credentials). Workflows that use the credential keep working. The old key stops working when the rotation ends, or when the Grace Period ends: scripts and tools outside n8n that still use it will then fail. The output shows what happened, with key fingerprints, never a key.",
 		name: 'rotateNotice',
 		type: 'notice',
 		default: '',
@@ -51,6 +51,7 @@ const properties: INodeProperties[] = [
 		placeholder: 'e.g. 1h',
 		description:
 			'How long the old key keeps working once the credential holds the new one (e.g. 30m, 24h, 2d). Empty: Replace deletes the old key at once; Regenerate keeps it for 1h (Regenerate needs at least 1m, or the credential would hold a dead key for a moment).',
+		hint: 'Empty: the old key stops working when the rotation ends (Regenerate: 1 hour later). Set e.g. 24h if something outside n8n still uses it.',
 	},
 	{
 		displayName: 'New Key Expiry',

@@ -42,7 +42,7 @@ const properties: INodeProperties[] = [
 		default: 80,
 		typeOptions: { minValue: 0, maxValue: 100, numberPrecision: 2 },
 		displayOptions: { show: { thresholdType: ['percentUsed'] } },
-		description: 'Items go to "Over Threshold" when at least this percentage of the max budget is spent',
+		description: 'Items go to "Over" when at least this percentage of the max budget is spent',
 	},
 	{
 		displayName: 'USD Left',
@@ -51,7 +51,7 @@ const properties: INodeProperties[] = [
 		default: 1,
 		typeOptions: { minValue: 0, numberPrecision: 2 },
 		displayOptions: { show: { thresholdType: ['remainingUsd'] } },
-		description: 'Items go to "Over Threshold" when this many US dollars or fewer are left of the max budget',
+		description: 'Items go to "Over" when this many US dollars or fewer are left of the max budget',
 	},
 	{
 		displayName: 'Average Over Last (Days)',

@@ -7,6 +7,7 @@ import type { ItemResult } from '../../../shared/items';
 import { fingerprint, keyHash } from '../../../shared/redact';
 import {
 	emptyMetrics,
+	predecessorsOf,
 	readDailyActivity,
 	requireUser,
 	type ActivityDay,
@@ -17,6 +18,7 @@ import { addDays, clock, dateParameter, daysBetween, eachDate, utcDate } from '.
 import { money, usd } from '../../helpers/money';
 import { wholeNumber } from '../../helpers/params';
 import { renderSpendChart } from '../../helpers/spendChart';
+import { renderSpendChartPng } from '../../helpers/spendChartPng';
 
 /** Longest range one run reads: two years of days guards against a mistyped year. */
 export const MAX_RANGE_DAYS = 731;
@@ -71,7 +73,7 @@ const properties: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to attach a bar chart of daily spend (SVG image, one bar per day of the range) to the first item, as a file that can be mailed or saved',
+			'Whether to attach a bar chart of daily spend (one bar per day of the range) to the first item: an SVG image with titles, to mail or save, and the same chart as a PNG (field name + "Png") that n8n previews',
 	},
 	{
 		displayName: 'Put Chart in Field',
@@ -167,11 +169,14 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	const key = await requireUser(this, itemIndex);
 	const secret = (await gatewaySettings(this, itemIndex)).secrets[0];
+	// After a rotation the key's earlier days were spent by the key it replaced: count them as its own.
+	const predecessors = scope === 'key' ? predecessorsOf(key?.info.metadata) : [];
 	const result = await readDailyActivity(this, {
 		...range,
 		pageSize,
 		scope,
 		keyHash: key?.keyHash ?? keyHash(secret),
+		predecessors,
 		itemIndex,
 	});
 
@@ -218,7 +223,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		});
 		const fileName = `spend-${range.startDate}-to-${range.endDate}.svg`;
 		const binary = await this.helpers.prepareBinaryData(Buffer.from(svg, 'utf8'), fileName, 'image/svg+xml');
-		items[0].binary = { [chartField]: binary };
+		// n8n's binary view previews PNG but not SVG: the same chart as a PNG beside it.
+		const png = await this.helpers.prepareBinaryData(renderSpendChartPng(chartDays), fileName.replace(/\.svg$/, '.png'), 'image/png');
+		items[0].binary = { [chartField]: binary, [`${chartField}Png`]: png };
+	}
+	if (predecessors.length) {
+		// Say whose days these are: the key and the key(s) it replaced in a rotation.
+		for (const item of items) item.json.includesReplacedKeys = predecessors;
 	}
 	if (result.scopeFellBackToUser) {
 		// Rare (older gateways): say so on every item rather than mislabel the numbers.
