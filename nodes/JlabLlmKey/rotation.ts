@@ -139,7 +139,7 @@ export interface RotationReport {
 	oldKey: KeyFingerprint;
 	newKey: KeyFingerprint | null;
 	oldKeyRevoked: boolean;
-	/** When the old key stops working: now, the end of the grace period, or null (still valid, no end). */
+	/** When the old key stops working: the end of the grace period (or of gateway workers' caches); null once revoked, or when it has no end. */
 	oldKeyValidUntil: string | null;
 	newKeyExpires: string | null;
 	keyAlias: string | null;
@@ -587,13 +587,13 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		// The grace period retires the old key; check it was honoured (some LiteLLM releases drop it).
 		const old = await probe(oldKey, 0);
 		if (old.result === 'refused') {
-			report.oldKeyValidUntil = iso(Date.now());
+			report.oldKeyValidUntil = null;
 			report.oldKeyRevoked = true;
 			report.warnings.push('The gateway already refuses the old key: it did not keep it for the grace period.');
 		} else if (old.result === 'unknown') {
 			report.warnings.push(`Could not check that the old key still works during the grace period: ${old.error.message}`);
 		}
-		run.go('finish', `the old key stops working at ${report.oldKeyValidUntil}`);
+		run.go('finish', report.oldKeyRevoked ? 'the old key no longer works' : `the old key stops working at ${report.oldKeyValidUntil}`);
 		return run.done();
 	}
 
@@ -860,7 +860,8 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		}
 		if (old.result === 'unknown') report.warnings.push(`The gateway confirmed the deletion; the check that it refuses the old key could not run: ${old.error.message}`);
 		report.oldKeyRevoked = true;
-		report.oldKeyValidUntil = iso(Date.now());
+		// A revoked key has no "valid until": only cached copies on other workers give it one.
+		report.oldKeyValidUntil = null;
 		if (old.result === 'stale') {
 			// Deleted at the gateway, not yet everywhere: an upper bound, not a failure of the rotation.
 			report.warnings.push(`${notYetEffective(waited.waitedMs)} Old key ${report.oldKey.display} (${activeHash.slice(0, 12)}).`);

@@ -238,6 +238,8 @@ for (const scenario of [...SCENARIOS, ...MULTI_WORKER]) {
 				if (scenario.strategy === 'replace' && !scenario.params.gracePeriod) {
 					expect(await acceptedOverHttp(world, CANARY)).toBe(false);
 					expect(r.oldKeyRevoked).toBe(true);
+					// A revoked key shows no "valid until" date.
+					expect(r.oldKeyValidUntil).toBeNull();
 				} else {
 					// Regenerate, or replace with a grace period: the old key works until the grace period ends.
 					expect(await acceptedOverHttp(world, CANARY)).toBe(true);
