@@ -331,6 +331,8 @@ export function classifyResponse(
 	if (type === 'token_not_found_in_db') return make('invalid_key');
 	if (type !== undefined && /_model_access_denied$/.test(type)) return make('model_not_allowed');
 	if (type === 'no_db_connection') return make('gateway_unavailable');
+	// A 401 for the caller's team role, not for the key: LiteLLM's team-member permission check.
+	if (type === 'team_member_permission_error') return make('permission_denied', "the key's role in its team does not allow this (ask a team admin)");
 
 	if (!isJson) {
 		if (status === 429) return make('rate_limited');

@@ -23,6 +23,8 @@ const cases: Array<[string, number, unknown, Record<string, string>, string, str
 	['bad request, type null', 400, proxy('messages is empty', null, null, '400'), {}, '/v1/chat/completions', 'bad_request'],
 	['rate limit, v3 limiter, type "None"', 429, proxy('Rate limit exceeded for api_key: ab12. Limit type: requests. Current limit: 60, Remaining: 0.', 'None', 'None', '429'), { 'retry-after': '7', rate_limit_type: 'requests' }, '/v1/chat/completions', 'rate_limited'],
 	['rate limit, 2026 throttling_error', 429, proxy('Rate limit exceeded', 'throttling_error', null, '429'), { reset_at: '2099-01-01 00:00:00' }, '/v1/chat/completions', 'rate_limited'],
+	// A team member without the team's key permissions: a 401, but the key is fine (team_member_permission_checks.py).
+	['team member permission, 401', 401, proxy("Team member does not have permissions for endpoint: /key/generate. You only have access to the following endpoints: ['/key/info', '/key/health'] for team t1.", 'team_member_permission_error', null, '401'), {}, '/key/generate', 'permission_denied'],
 	['management 403 wrapped as internal_server_error', 403, proxy("You are not allowed to access this key's info. Your role=internal_user", 'internal_server_error', 'None', '403'), {}, '/key/info', 'permission_denied'],
 	['route restriction, {"detail": …}', 403, { detail: 'Virtual key is not allowed to call this route. Only allowed to call routes: [\'llm_api_routes\']. Tried to call route: /v1/model/info' }, {}, '/model/info', 'permission_denied'],
 	['route not exposed, {"detail":"Not Found"}', 404, { detail: 'Not Found' }, {}, '/key/info', 'permission_denied'],
