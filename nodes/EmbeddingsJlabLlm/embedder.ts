@@ -180,6 +180,7 @@ export class GatewayEmbeddings {
 				body,
 				timeoutMs: settings.timeoutMs,
 				maxRetries: settings.maxRetries,
+				maxWaitMs: settings.maxWaitMs,
 				itemIndex,
 				pacer: this.pacer,
 				// Many requests with one credential: n8n need not read and decrypt it for each one.

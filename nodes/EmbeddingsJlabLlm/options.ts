@@ -5,6 +5,7 @@ import {
 	attributionOption,
 	hasOption,
 	maxRetriesOption,
+	maxWaitOption,
 	numberIn,
 	readSampling,
 	tagsOption,
@@ -27,6 +28,7 @@ export interface EmbeddingSettings {
 	encodingFormat: EncodingFormat;
 	timeoutMs: number;
 	maxRetries: number;
+	maxWaitMs: number;
 	tags: string[];
 	attribution: boolean;
 }
@@ -35,7 +37,7 @@ export const optionsProperty: INodeProperties = {
 	displayName: 'Options',
 	name: 'options',
 	type: 'collection',
-	placeholder: 'Add Option',
+	placeholder: 'Add option',
 	default: {},
 	options: [
 		attributionOption,
@@ -76,13 +78,14 @@ export const optionsProperty: INodeProperties = {
 			description: 'How the gateway sends the vectors (encoding_format); the vector store gets numbers either way',
 		},
 		maxRetriesOption,
+		maxWaitOption,
 		tagsOption,
 		timeoutOption,
 	],
 };
 
 export function readEmbeddingOptions(options: IDataObject): EmbeddingSettings {
-	const { timeoutMs, maxRetries, tags, attribution } = readSampling(options);
+	const { timeoutMs, maxRetries, maxWaitMs, tags, attribution } = readSampling(options);
 	let encodingFormat: EncodingFormat = 'float';
 	if (hasOption(options, 'encodingFormat')) {
 		const v = options.encodingFormat;
@@ -96,6 +99,7 @@ export function readEmbeddingOptions(options: IDataObject): EmbeddingSettings {
 		encodingFormat,
 		timeoutMs,
 		maxRetries,
+		maxWaitMs,
 		tags,
 		attribution,
 	};

@@ -216,6 +216,14 @@ describe('JLab LLM Embeddings in the engine (sandbox gateway)', () => {
 			expect(r.embedRequests.map((q) => q.status)).toEqual([503, 200]);
 		});
 
+		it('a gateway asking for a wait longer than Max Wait (Seconds): rate_limited at once, naming the wait', async () => {
+			sandbox.injectFaults([{ route: '/v1/embeddings', kind: 'rate_limit', retryAfter: 200, times: 5 }]);
+			const r = await runEmbeddings(sandbox, { apiKey: CANARY, parameters: { options: { maxWait: 60 } } });
+			expect(r.items[0].description).toMatch(/^rate_limited: /);
+			expect(`${r.items[0].message} ${r.items[0].description}`).toContain('asked to wait 200 s, longer than Max Wait (Seconds) allows (60 s)');
+			expect(r.embedRequests).toHaveLength(1);
+		});
+
 		it('a web page instead of the API → invalid_response', async () => {
 			sandbox.injectFaults([{ route: '/v1/embeddings', times: 4, kind: 'html' }]);
 			const r = await runEmbeddings(sandbox, { apiKey: CANARY, parameters: { options: { maxRetries: 0 } } });
