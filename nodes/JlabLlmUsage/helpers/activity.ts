@@ -192,13 +192,14 @@ export async function readDailyActivity(ctx: GatewayContext, query: ActivityQuer
 			gatewayRequest.call(ctx, {
 				route: ROUTE,
 				// LiteLLM's api_key filter (the hash it stores) spares reading the user's other keys' rows;
-				// the per-key breakdown below still holds where a gateway ignores it.
+				// the per-key breakdown below still holds where a gateway ignores it. Not with replaced keys
+				// in the lineage: the filter takes one whole hash, and their rows are wanted too.
 				qs: {
 					start_date: query.startDate,
 					end_date: query.endDate,
 					page,
 					page_size: query.pageSize,
-					...(query.scope === 'key' && { api_key: query.keyHash }),
+					...(query.scope === 'key' && !query.predecessors?.length && { api_key: query.keyHash }),
 				},
 				itemIndex: query.itemIndex,
 			}),
