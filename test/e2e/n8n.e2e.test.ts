@@ -221,7 +221,10 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 		expect(of('HEADER')).toMatchObject({ live: true, keyAlias: 'e2e-planted-header', userId: 'e2e-user' });
 		expect(of('EXPRESSION')).toMatchObject({ live: true, keyAlias: 'e2e-planted-expression' });
 		expect(of('BEARER')).toMatchObject({ live: false });
-		expect(of('CODE')).toMatchObject({ live: false });
+		// A key in a Code node calls no host the audit can tell: reported, never presented to the gateway.
+		expect(of('CODE')).toMatchObject({ live: null });
+		expect(String(of('CODE')?.liveReason)).toContain('not sent');
+		expect(r.requests.filter((q) => q.keyHash === sha256(PLANTED.CODE))).toEqual([]);
 		for (const key of PLANTED_KEYS) expect(lib.leakedPieces(JSON.stringify(out), key)).toEqual([]);
 	},
 	'usage-daily-budget-check.json': (r) => {
