@@ -173,7 +173,13 @@ class N8nClient {
 		const login = () => this.request('POST', '/rest/login', { emailOrLdapLoginId: owner.email, email: owner.email, password: owner.password });
 		let res = await login();
 		if (res.status === 200) return res.body?.data;
-		res = await this.request('POST', '/rest/owner/setup', { email: owner.email, firstName: owner.firstName, lastName: owner.lastName, password: owner.password });
+		const setup = () => this.request('POST', '/rest/owner/setup', { email: owner.email, firstName: owner.firstName, lastName: owner.lastName, password: owner.password });
+		res = await setup();
+		// n8n 2.8 may answer /rest/settings a moment before it mounts the owner route ("Cannot POST"): wait for it.
+		for (let tries = 0; res.status === 404 && tries < 60; tries++) {
+			await sleep(500);
+			res = await setup();
+		}
 		if (res.status !== 200) throw new Error(`owner setup failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
 		res = await login();
 		if (res.status !== 200) throw new Error(`login failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
