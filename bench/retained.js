@@ -18,7 +18,7 @@ if (typeof global.gc !== 'function') {
 	process.stderr.write('run with node --expose-gc\n');
 	process.exit(2);
 }
-// n8n-core writes <N8N_USER_FOLDER>/.n8n/config; keep it out of $HOME (as test/setup-env.js does).
+// n8n-core writes <N8N_USER_FOLDER>/.n8n/config; keep it out of $HOME (as test/setup/n8n-user-folder.js does).
 if (!process.env.N8N_USER_FOLDER) {
 	const dir = path.join(os.tmpdir(), 'jlab-llm-bench-n8n');
 	fs.mkdirSync(dir, { recursive: true });

@@ -56,11 +56,11 @@ if wants e2e || wants browser || wants queue || wants chaos; then timed "install
 if wants compat; then timed "install: n8n 2.8.4 (cache)" node scripts/n8n/install.js --oldest; fi
 timed "build + npm pack" pack || { printf '%s\n' "${report[@]}"; exit 1; }
 
-if wants e2e; then timed "e2e (n8n 2.41.1)" npx jest -c jest.e2e.config.js --runInBand --ci --json --outputFile=.tmp/jest-e2e.json; fi
-if wants browser; then timed "browser (Chromium, n8n 2.41.1)" npx jest -c jest.browser.config.js --runInBand --ci --json --outputFile=.tmp/jest-browser.json; fi
-if wants compat; then timed "compat (n8n 2.8.4, Node $(node -p process.versions.node))" npx jest -c jest.compat.config.js --runInBand --ci --json --outputFile=.tmp/jest-compat.json; fi
-if wants chaos; then timed "chaos + leak hunt (n8n 2.41.1)" npx jest -c jest.chaos.config.js --runInBand --ci --json --outputFile=.tmp/jest-chaos.json; fi
-if wants queue; then timed "queue (main + 2 workers, n8n 2.41.1)" npx jest -c jest.queue.config.js --runInBand --ci --json --outputFile=.tmp/jest-queue.json; fi
+if wants e2e; then timed "e2e (n8n 2.41.1)" npx jest --selectProjects e2e --runInBand --ci --json --outputFile=.tmp/jest-e2e.json; fi
+if wants browser; then timed "browser (Chromium, n8n 2.41.1)" npx jest --selectProjects browser --runInBand --ci --json --outputFile=.tmp/jest-browser.json; fi
+if wants compat; then timed "compat (n8n 2.8.4, Node $(node -p process.versions.node))" npx jest --selectProjects compat --runInBand --ci --json --outputFile=.tmp/jest-compat.json; fi
+if wants chaos; then timed "chaos + leak hunt (n8n 2.41.1)" npx jest --selectProjects chaos --runInBand --ci --json --outputFile=.tmp/jest-chaos.json; fi
+if wants queue; then timed "queue (main + 2 workers, n8n 2.41.1)" npx jest --selectProjects queue --runInBand --ci --json --outputFile=.tmp/jest-queue.json; fi
 
 rm -f "$JLAB_LLM_TARBALL"
 echo

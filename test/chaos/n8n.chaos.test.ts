@@ -12,7 +12,7 @@
  * stored execution data, n8n's log, its SQLite files, and the sandbox's request log outside the
  * Authorization header.
  *
- *   npm run test:chaos   (= jest -c jest.chaos.config.js --runInBand)
+ *   npm run test:chaos   (= jest --selectProjects chaos --runInBand)
  */
 import crypto from 'crypto';
 import fs from 'fs';

@@ -6,7 +6,7 @@
  * - the credential test passes a valid key where the gateway hides /key/info (only /v1 exposed);
  * - a rotation whose n8n API credential names another n8n is refused before any key is minted.
  *
- *   JLAB_LLM_TARBALL=… npx jest -c jest.e2e.config.js --runInBand test/e2e/credentialAccess.e2e.test.ts
+ *   JLAB_LLM_TARBALL=… npx jest --selectProjects e2e --runInBand test/e2e/credentialAccess.e2e.test.ts
  */
 import crypto from 'crypto';
 import http from 'http';

@@ -6,7 +6,7 @@
  * records which worker ran each one, checks rotation across workers, and runs an RPM-limited chat
  * batch on both workers at once.
  *
- *   npm run test:queue   (= jest -c jest.queue.config.js --runInBand)
+ *   npm run test:queue   (= jest --selectProjects queue --runInBand)
  */
 import crypto from 'crypto';
 import fs from 'fs';

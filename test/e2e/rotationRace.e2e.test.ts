@@ -5,7 +5,7 @@
  * that a rotation is already in progress; the stored key is one the gateway accepts; and a later
  * rotation runs (the lock is gone).
  *
- *   npx jest -c jest.e2e.config.js --runInBand test/e2e/rotationRace.e2e.test.ts   (JLAB_LLM_TARBALL set)
+ *   npx jest --selectProjects e2e --runInBand test/e2e/rotationRace.e2e.test.ts   (JLAB_LLM_TARBALL set)
  */
 import crypto from 'crypto';
 
