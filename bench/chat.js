@@ -53,14 +53,25 @@ function workflow(count, options) {
 		id: 'bench-chat',
 		name: 'Chat benchmark',
 		nodes: [
-			{ id: '1', name: 'Items', type: 'test.items', typeVersion: 1, position: [0, 0], parameters: { items: JSON.stringify(items) } },
+			{
+				id: '1',
+				name: 'Items',
+				type: 'test.items',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: { items: JSON.stringify(items) },
+			},
 			{
 				id: '2',
 				name: 'Chat',
 				type: 'n8n-nodes-jlab-llm.jlabLlmChat',
 				typeVersion: 1,
 				position: [200, 0],
-				parameters: { model: { __rl: true, mode: 'id', value: MODEL }, prompt: '=Summarise item {{ $json.i }}', options },
+				parameters: {
+					model: { __rl: true, mode: 'id', value: MODEL },
+					prompt: '=Summarise item {{ $json.i }}',
+					options,
+				},
 				credentials: { jlabLlmApi: { id: 'bench', name: 'bench' } },
 				onError: 'continueRegularOutput',
 			},
@@ -82,7 +93,9 @@ async function runNode(sandbox, apiKey, count, options) {
 	return {
 		seconds,
 		items: out.length,
-		failed: error ? count : out.filter((o) => o.json.errorType !== undefined).length + (count - out.length),
+		failed: error
+			? count
+			: out.filter((o) => o.json.errorType !== undefined).length + (count - out.length),
 		refusals: chats.filter((q) => q.status === 429).length,
 		requests: chats.length,
 		maxInFlight: maxOverlap(chats),
@@ -96,10 +109,21 @@ async function fireAll(sandbox, apiKey, count) {
 	const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 	const one = (i) =>
 		new Promise((resolve) => {
-			const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: `Summarise item ${i}` }] });
+			const body = JSON.stringify({
+				model: MODEL,
+				messages: [{ role: 'user', content: `Summarise item ${i}` }],
+			});
 			const req = http.request(
 				url,
-				{ method: 'POST', agent, headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+				{
+					method: 'POST',
+					agent,
+					headers: {
+						authorization: `Bearer ${apiKey}`,
+						'content-type': 'application/json',
+						'content-length': Buffer.byteLength(body),
+					},
+				},
 				(res) => {
 					res.resume();
 					res.on('end', () => resolve(res.statusCode));
@@ -127,11 +151,24 @@ async function fireAll(sandbox, apiKey, count) {
 function median(list) {
 	const sorted = [...list].sort((a, b) => a.seconds - b.seconds);
 	const mid = sorted[Math.floor(sorted.length / 2)];
-	return { ...mid, range: `${sorted[0].seconds.toFixed(2)}–${sorted[sorted.length - 1].seconds.toFixed(2)}` };
+	return {
+		...mid,
+		range: `${sorted[0].seconds.toFixed(2)}–${sorted[sorted.length - 1].seconds.toFixed(2)}`,
+	};
 }
 
 function table(rows) {
-	const head = ['scenario', 'items', 'time (s)', `range of ${REPEAT} runs`, 'ratio', 'failed items', '429s', 'requests', 'max in flight'];
+	const head = [
+		'scenario',
+		'items',
+		'time (s)',
+		`range of ${REPEAT} runs`,
+		'ratio',
+		'failed items',
+		'429s',
+		'requests',
+		'max in flight',
+	];
 	const lines = rows.map((r) => [
 		r.name,
 		String(r.items),
@@ -181,23 +218,35 @@ async function main() {
 		const dflt = median(runs.dflt);
 		const seq = await runNode(sandbox, KEY, ITEMS, { concurrency: 1 });
 		const waitS = ((Math.ceil(RPM_ITEMS / 60) - 1) * WINDOW_MS) / 1000;
-		process.stdout.write(`${ITEMS} items at ${LATENCY_MS} ms latency done; the rate-limited run takes about ${waitS} s…\n`);
+		process.stdout.write(
+			`${ITEMS} items at ${LATENCY_MS} ms latency done; the rate-limited run takes about ${waitS} s…\n`,
+		);
 		const rpm = await runNode(sandbox, RPM_KEY, RPM_ITEMS, {});
 
 		const base = nodeAll.seconds;
 		const rows = [
-			{ name: `plain HTTP, all ${ITEMS} at once (no n8n)`, ...all, ratio: (all.seconds / base).toFixed(2) },
+			{
+				name: `plain HTTP, all ${ITEMS} at once (no n8n)`,
+				...all,
+				ratio: (all.seconds / base).toFixed(2),
+			},
 			{ name: `node, all ${ITEMS} at once (no slow start)`, ...nodeAll, ratio: '1.00 (base)' },
 			{ name: 'node, default settings', ...dflt, ratio: (dflt.seconds / base).toFixed(2) },
 			{ name: 'node, Concurrency 1', ...seq, ratio: (seq.seconds / base).toFixed(2) },
-			{ name: `node, Concurrency ${ITEMS} (adaptive)`, ...node200, ratio: (node200.seconds / base).toFixed(2) },
+			{
+				name: `node, Concurrency ${ITEMS} (adaptive)`,
+				...node200,
+				ratio: (node200.seconds / base).toFixed(2),
+			},
 			{
 				name: `node, default, key at 60 RPM (${WINDOW_MS / 1000} s window)`,
 				...rpm,
 				ratio: `${(rpm.seconds / (WINDOW_MS / 1000)).toFixed(2)} windows`,
 			},
 		];
-		process.stdout.write(`\nJLab LLM Chat benchmark (${os.cpus().length} CPUs, Node ${process.version}, sandbox latency ${LATENCY_MS} ms)\n\n`);
+		process.stdout.write(
+			`\nJLab LLM Chat benchmark (${os.cpus().length} CPUs, Node ${process.version}, sandbox latency ${LATENCY_MS} ms)\n\n`,
+		);
 		process.stdout.write(`${table(rows)}\n\n`);
 		process.stdout.write(
 			`time: the median of ${REPEAT} runs for the fast rows. ` +

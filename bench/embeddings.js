@@ -49,21 +49,38 @@ const RPM_KEY = 'sk-bench-embed-rpm-limited-0123456789abcd';
 const WORKLOADS = [
 	{ id: 1, title: `${TEXTS} texts, 200 ms latency`, latencyMs: 200 },
 	{ id: 2, title: `${TEXTS} texts, 0 ms latency`, latencyMs: 0 },
-	{ id: 3, title: `${TEXTS} texts, key limited to 60 requests per minute`, latencyMs: 200, rateLimited: true },
+	{
+		id: 3,
+		title: `${TEXTS} texts, key limited to 60 requests per minute`,
+		latencyMs: 200,
+		rateLimited: true,
+	},
 ].filter((w) => !ONLY || ONLY.includes(w.id));
-const VARIANTS = { a: '(a) JLab LLM Embeddings, defaults', b: '(b) Embeddings OpenAI 1.2 → sandbox' };
+const VARIANTS = {
+	a: '(a) JLab LLM Embeddings, defaults',
+	b: '(b) Embeddings OpenAI 1.2 → sandbox',
+};
 
 const CRED = {
 	jlab: { id: 'benchEmbJlab0001', name: 'Bench: JLab LLM', type: 'jlabLlmApi' },
 	jlabRpm: { id: 'benchEmbJlabRpm1', name: 'Bench: JLab LLM (60 RPM key)', type: 'jlabLlmApi' },
 	openai: { id: 'benchEmbOpenAi01', name: 'Bench: OpenAI → sandbox', type: 'openAiApi' },
-	openaiRpm: { id: 'benchEmbOpenAiR1', name: 'Bench: OpenAI → sandbox (60 RPM key)', type: 'openAiApi' },
+	openaiRpm: {
+		id: 'benchEmbOpenAiR1',
+		name: 'Bench: OpenAI → sandbox (60 RPM key)',
+		type: 'openAiApi',
+	},
 };
 const ref = (c) => ({ id: c.id, name: c.name });
 
 function credentials(gatewayUrl) {
 	const jlab = (key) => ({ baseUrl: gatewayUrl, apiKey: key, allowHttp: false });
-	const openai = (key) => ({ apiKey: key, organizationId: '', url: `${gatewayUrl}/v1`, header: false });
+	const openai = (key) => ({
+		apiKey: key,
+		organizationId: '',
+		url: `${gatewayUrl}/v1`,
+		header: false,
+	});
 	return [
 		{ ...CRED.jlab, data: jlab(KEY) },
 		{ ...CRED.jlabRpm, data: jlab(RPM_KEY) },
@@ -99,8 +116,22 @@ return Array.from({ length: ${TEXTS} }, (_, i) => ({ json: { text: 'Document ' +
 		id: `benchEmb${w.id}${variant}`.padEnd(16, '0'),
 		name: `Bench embeddings ${w.id}${variant}: ${w.title} — ${VARIANTS[variant]}`,
 		nodes: [
-			{ id: 'trigger', name: 'Manual Trigger', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-			{ id: 'texts', name: 'Texts', type: 'n8n-nodes-base.code', typeVersion: 2, position: [220, 0], parameters: { jsCode: texts } },
+			{
+				id: 'trigger',
+				name: 'Manual Trigger',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'texts',
+				name: 'Texts',
+				type: 'n8n-nodes-base.code',
+				typeVersion: 2,
+				position: [220, 0],
+				parameters: { jsCode: texts },
+			},
 			{
 				id: 'store',
 				name: 'Store',
@@ -130,7 +161,12 @@ return Array.from({ length: ${TEXTS} }, (_, i) => ({ json: { text: 'Document ' +
 			Loader: { ai_document: [[{ node: 'Store', type: 'ai_document', index: 0 }]] },
 			Embeddings: { ai_embedding: [[{ node: 'Store', type: 'ai_embedding', index: 0 }]] },
 		},
-		settings: { executionOrder: 'v1', saveManualExecutions: true, saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+		settings: {
+			executionOrder: 'v1',
+			saveManualExecutions: true,
+			saveDataSuccessExecution: 'all',
+			saveDataErrorExecution: 'all',
+		},
 	};
 }
 
@@ -142,7 +178,9 @@ const median = (xs) => {
 
 /** Wall time during which at least one embeddings request was in flight (from the sandbox's log). */
 function embeddingSeconds(requests) {
-	const spans = requests.map((q) => [q.time, q.time + (q.durationMs ?? 0)]).sort((x, y) => x[0] - y[0]);
+	const spans = requests
+		.map((q) => [q.time, q.time + (q.durationMs ?? 0)])
+		.sort((x, y) => x[0] - y[0]);
 	let total = 0;
 	let [start, end] = spans[0] ?? [0, 0];
 	for (const [s, e] of spans.slice(1)) {
@@ -158,18 +196,39 @@ async function runOnce(ctx, w, variant, round) {
 	const { client, sandbox } = ctx;
 	sandbox.clearRequests();
 	for (const hash of Object.keys(sandbox.store.rateLimits)) delete sandbox.store.rateLimits[hash];
-	const started = await client.request('POST', `/rest/workflows/${workflow(w, variant, '').id}/run`, { triggerToStartFrom: { name: 'Manual Trigger' } });
+	const started = await client.request(
+		'POST',
+		`/rest/workflows/${workflow(w, variant, '').id}/run`,
+		{ triggerToStartFrom: { name: 'Manual Trigger' } },
+	);
 	const executionId = started.body?.data?.executionId;
-	if (started.status !== 200 || !executionId) throw new Error(`starting ${w.id}${variant} failed: HTTP ${started.status} ${started.text.slice(0, 300)}`);
+	if (started.status !== 200 || !executionId)
+		throw new Error(
+			`starting ${w.id}${variant} failed: HTTP ${started.status} ${started.text.slice(0, 300)}`,
+		);
 	let execution;
 	for (const deadline = Date.now() + 15 * 60_000; ; ) {
-		const res = await client.request('GET', `/api/v1/executions/${executionId}`, undefined, { auth: 'apiKey' }).catch(() => undefined);
+		const res = await client
+			.request('GET', `/api/v1/executions/${executionId}`, undefined, { auth: 'apiKey' })
+			.catch(() => undefined);
 		execution = res?.body;
-		if (res?.status === 200 && execution?.stoppedAt && execution.status !== 'running' && execution.status !== 'new') break;
-		if (Date.now() > deadline) throw new Error(`execution ${executionId} did not finish in 15 minutes`);
+		if (
+			res?.status === 200 &&
+			execution?.stoppedAt &&
+			execution.status !== 'running' &&
+			execution.status !== 'new'
+		)
+			break;
+		if (Date.now() > deadline)
+			throw new Error(`execution ${executionId} did not finish in 15 minutes`);
 		await sleep(200);
 	}
-	const full = await client.request('GET', `/api/v1/executions/${executionId}?includeData=true`, undefined, { auth: 'apiKey', expect: 200 });
+	const full = await client.request(
+		'GET',
+		`/api/v1/executions/${executionId}?includeData=true`,
+		undefined,
+		{ auth: 'apiKey', expect: 200 },
+	);
 	const runData = full.body.data?.resultData?.runData ?? {};
 	const stored = (runData.Store?.[0]?.data?.main?.[0] ?? []).length;
 	const embeds = sandbox.requests.filter((q) => q.path === '/v1/embeddings');
@@ -185,7 +244,9 @@ async function runOnce(ctx, w, variant, round) {
 		refusals: embeds.filter((q) => q.status === 429).length,
 		embeddingSeconds: embeddingSeconds(embeds),
 	};
-	await client.request('DELETE', `/api/v1/executions/${executionId}`, undefined, { auth: 'apiKey' });
+	await client.request('DELETE', `/api/v1/executions/${executionId}`, undefined, {
+		auth: 'apiKey',
+	});
 	return result;
 }
 
@@ -196,9 +257,15 @@ async function main() {
 	const sandboxPort = await lib.freePort();
 	const gatewayUrl = `http://127.0.0.1:${sandboxPort}/api`;
 	const warmUp = { id: 0, title: 'warm-up', latencyMs: 0 };
-	const workflows = [...[warmUp, ...WORKLOADS].flatMap((w) => Object.keys(VARIANTS).map((v) => workflow(w, v, gatewayUrl)))];
+	const workflows = [
+		...[warmUp, ...WORKLOADS].flatMap((w) =>
+			Object.keys(VARIANTS).map((v) => workflow(w, v, gatewayUrl)),
+		),
+	];
 	const emptyExamples = fs.mkdtempSync(path.join(os.tmpdir(), 'jlab-llm-bench-emb-examples-'));
-	log(`JLab LLM Embeddings benchmark${QUICK ? ' (quick)' : ''}: starting the sandbox and n8n ${lib.CURRENT.n8n}…`);
+	log(
+		`JLab LLM Embeddings benchmark${QUICK ? ' (quick)' : ''}: starting the sandbox and n8n ${lib.CURRENT.n8n}…`,
+	);
 	const stack = await lib.startStack({
 		sandboxPort,
 		examplesDir: emptyExamples,
@@ -219,7 +286,8 @@ async function main() {
 	const results = [];
 	try {
 		await lib.importData(stack.n8n, { credentials: credentials(gatewayUrl) });
-		for (const v of Object.keys(VARIANTS)) await runOnce(ctx, warmUp, v, 0).catch((e) => log(`  warm-up ${v}: ${e.message}`));
+		for (const v of Object.keys(VARIANTS))
+			await runOnce(ctx, warmUp, v, 0).catch((e) => log(`  warm-up ${v}: ${e.message}`));
 		for (const w of WORKLOADS) {
 			stack.sandbox.setConfig({ latencyMs: w.latencyMs });
 			for (let round = 1; round <= RUNS; round++) {
@@ -237,7 +305,17 @@ async function main() {
 		await stack.stop();
 		fs.rmSync(emptyExamples, { recursive: true, force: true });
 	}
-	const head = ['workload', 'variant', 'median time', 'ratio (a)/(b)', 'embeddings in flight', 'rest of the run', 'failed texts per run', 'requests', '429s'];
+	const head = [
+		'workload',
+		'variant',
+		'median time',
+		'ratio (a)/(b)',
+		'embeddings in flight',
+		'rest of the run',
+		'failed texts per run',
+		'requests',
+		'429s',
+	];
 	const rows = [];
 	const verdicts = [];
 	for (const w of WORKLOADS) {
@@ -247,10 +325,28 @@ async function main() {
 			const rs = of(v);
 			const t = median(rs.map((r) => r.seconds));
 			const e = median(rs.map((r) => r.embeddingSeconds));
-			rows.push([`${w.id}. ${w.title}`, VARIANTS[v], `${t.toFixed(2)} s`, v === 'a' ? `${(a / b).toFixed(2)}` : '', `${e.toFixed(2)} s`, `${(t - e).toFixed(2)} s`, rs.map((r) => r.failed).join(', '), String(median(rs.map((r) => r.requests))), String(median(rs.map((r) => r.refusals)))]);
+			rows.push([
+				`${w.id}. ${w.title}`,
+				VARIANTS[v],
+				`${t.toFixed(2)} s`,
+				v === 'a' ? `${(a / b).toFixed(2)}` : '',
+				`${e.toFixed(2)} s`,
+				`${(t - e).toFixed(2)} s`,
+				rs.map((r) => r.failed).join(', '),
+				String(median(rs.map((r) => r.requests))),
+				String(median(rs.map((r) => r.refusals))),
+			]);
 		}
 		const failedA = Math.max(...of('a').map((r) => r.failed));
-		verdicts.push(`${w.id}. (a)/(b) = ${(a / b).toFixed(2)} [target ≤ 1.00]${w.rateLimited ? `, failed texts of (a) per run ${of('a').map((r) => r.failed).join(', ')} [target 0]` : ''}: ${a / b <= 1 && (!w.rateLimited || failedA === 0) ? 'holds' : 'DOES NOT HOLD'}`);
+		verdicts.push(
+			`${w.id}. (a)/(b) = ${(a / b).toFixed(2)} [target ≤ 1.00]${
+				w.rateLimited
+					? `, failed texts of (a) per run ${of('a')
+							.map((r) => r.failed)
+							.join(', ')} [target 0]`
+					: ''
+			}: ${a / b <= 1 && (!w.rateLimited || failedA === 0) ? 'holds' : 'DOES NOT HOLD'}`,
+		);
 	}
 	const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
 	const fmtRow = (cells) => `| ${cells.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
@@ -258,7 +354,9 @@ async function main() {
 		`\nJLab LLM Embeddings vs. n8n's Embeddings OpenAI, Simple Vector Store insert, in n8n ${lib.CURRENT.n8n}; ${os.cpus().length} cores; ` +
 			`median of ${RUNS} run${RUNS > 1 ? 's' : ''}${QUICK ? ' (--quick)' : ''}; vector store Embedding Batch Size ${STORE_BATCH ?? '200 (default)'}; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end\n\n`,
 	);
-	process.stdout.write(`${[fmtRow(head), fmtRow(widths.map((wd) => '-'.repeat(wd))), ...rows.map(fmtRow)].join('\n')}\n\n${verdicts.join('\n')}\n`);
+	process.stdout.write(
+		`${[fmtRow(head), fmtRow(widths.map((wd) => '-'.repeat(wd))), ...rows.map(fmtRow)].join('\n')}\n\n${verdicts.join('\n')}\n`,
+	);
 	process.stdout.write(`\nbench time ${lib.fmt(Date.now() - t0)}\n`);
 }
 

@@ -30,7 +30,10 @@ const { runWorkflow, shutdownHarness } = require('../test/harness');
 const { startSandbox } = require('../sandbox/server');
 
 const KEY = 'sk-bench-retained-0123456789abcdef012345';
-const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const counts = process.argv
+	.slice(2)
+	.map(Number)
+	.filter((n) => n > 0);
 
 function workflow(count) {
 	return {
@@ -51,7 +54,11 @@ function workflow(count) {
 				type: 'n8n-nodes-jlab-llm.jlabLlmChat',
 				typeVersion: 1,
 				position: [200, 0],
-				parameters: { model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' }, prompt: '=Summarise item {{ $json.i }}', options: {} },
+				parameters: {
+					model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' },
+					prompt: '=Summarise item {{ $json.i }}',
+					options: {},
+				},
 				credentials: { jlabLlmApi: { id: 'bench', name: 'bench' } },
 			},
 		],
@@ -67,7 +74,9 @@ async function measure(sandbox, count) {
 		global.gc();
 		peak = Math.max(peak, process.memoryUsage().heapUsed);
 	}, 250);
-	const result = await runWorkflow(workflow(count), [{ id: 'bench', name: 'bench', type: 'jlabLlmApi', data: { baseUrl: sandbox.url, apiKey: KEY } }]);
+	const result = await runWorkflow(workflow(count), [
+		{ id: 'bench', name: 'bench', type: 'jlabLlmApi', data: { baseUrl: sandbox.url, apiKey: KEY } },
+	]);
 	clearInterval(timer);
 	const out = result.output('Chat');
 	const outputJson = JSON.stringify(out.map((o) => o.json)).length;
@@ -76,7 +85,12 @@ async function measure(sandbox, count) {
 }
 
 async function main() {
-	const sandbox = await startSandbox({ port: 0, basePath: '/api', maxLogEntries: 1, keys: [{ key: KEY, key_alias: 'bench', user_id: 'bench' }] });
+	const sandbox = await startSandbox({
+		port: 0,
+		basePath: '/api',
+		maxLogEntries: 1,
+		keys: [{ key: KEY, key_alias: 'bench', user_id: 'bench' }],
+	});
 	try {
 		await measure(sandbox, 50); // warm-up: module loading and JIT
 		for (const count of counts.length ? counts : [1000, 5000]) {

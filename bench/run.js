@@ -62,10 +62,18 @@ const MODEL = 'openai/gpt-oss-120b';
 const KEY = 'sk-bench-unlimited-0123456789abcdef0123';
 const RPM_KEY = 'sk-bench-rpm-limited-0123456789abcdef01';
 
-const W2 = QUICK ? { items: 30, limit: 15, windowMs: 15_000 } : { items: 120, limit: 60, windowMs: 60_000 };
+const W2 = QUICK
+	? { items: 30, limit: 15, windowMs: 15_000 }
+	: { items: 120, limit: 60, windowMs: 60_000 };
 
 const WORKLOADS = [
-	{ id: 1, title: `${QUICK ? 50 : 200} items, 200 ms latency`, items: QUICK ? 50 : 200, latencyMs: 200, variants: ['a', 'b', 'c'] },
+	{
+		id: 1,
+		title: `${QUICK ? 50 : 200} items, 200 ms latency`,
+		items: QUICK ? 50 : 200,
+		latencyMs: 200,
+		variants: ['a', 'b', 'c'],
+	},
 	{
 		id: 2,
 		title: `${W2.items} items, key limited to ${W2.limit} requests per ${W2.windowMs / 1000} s window`,
@@ -109,14 +117,27 @@ const CRED = {
 	jlab: { id: 'benchJlabKey0001', name: 'Bench: JLab LLM', type: 'jlabLlmApi' },
 	jlabRpm: { id: 'benchJlabRpm0001', name: 'Bench: JLab LLM (60 RPM key)', type: 'jlabLlmApi' },
 	openai: { id: 'benchOpenAi00001', name: 'Bench: OpenAI → sandbox', type: 'openAiApi' },
-	openaiRpm: { id: 'benchOpenAiRpm01', name: 'Bench: OpenAI → sandbox (60 RPM key)', type: 'openAiApi' },
+	openaiRpm: {
+		id: 'benchOpenAiRpm01',
+		name: 'Bench: OpenAI → sandbox (60 RPM key)',
+		type: 'openAiApi',
+	},
 	header: { id: 'benchHeader00001', name: 'Bench: Header Auth', type: 'httpHeaderAuth' },
-	headerRpm: { id: 'benchHeaderRpm01', name: 'Bench: Header Auth (60 RPM key)', type: 'httpHeaderAuth' },
+	headerRpm: {
+		id: 'benchHeaderRpm01',
+		name: 'Bench: Header Auth (60 RPM key)',
+		type: 'httpHeaderAuth',
+	},
 };
 
 function credentials(gatewayUrl) {
 	const jlab = (key) => ({ baseUrl: gatewayUrl, apiKey: key, allowHttp: false });
-	const openai = (key) => ({ apiKey: key, organizationId: '', url: `${gatewayUrl}/v1`, header: false });
+	const openai = (key) => ({
+		apiKey: key,
+		organizationId: '',
+		url: `${gatewayUrl}/v1`,
+		header: false,
+	});
 	const header = (key) => ({ name: 'Authorization', value: `Bearer ${key}` });
 	return [
 		{ ...CRED.jlab, data: jlab(KEY) },
@@ -138,7 +159,11 @@ function modelNode(variant, limited, gatewayUrl) {
 			...base,
 			type: `${lib.PACKAGE_NAME}.jlabLlmChat`,
 			typeVersion: 1,
-			parameters: { model: { __rl: true, mode: 'id', value: MODEL }, prompt: '=Summarise item {{ $json.i }}', options: {} },
+			parameters: {
+				model: { __rl: true, mode: 'id', value: MODEL },
+				prompt: '=Summarise item {{ $json.i }}',
+				options: {},
+			},
 			credentials: { jlabLlmApi: ref(limited ? CRED.jlabRpm : CRED.jlab) },
 		};
 	}
@@ -157,7 +182,8 @@ function modelNode(variant, limited, gatewayUrl) {
 			credentials: { openAiApi: ref(limited ? CRED.openaiRpm : CRED.openai) },
 		};
 	}
-	const options = variant === 'c1' ? { batching: { batch: { batchSize: 1, batchInterval: 1000 } } } : {};
+	const options =
+		variant === 'c1' ? { batching: { batch: { batchSize: 1, batchInterval: 1000 } } } : {};
 	return {
 		...base,
 		type: 'n8n-nodes-base.httpRequest',
@@ -181,14 +207,23 @@ function workflow(w, variant, gatewayUrl) {
 		id: `bench${w.id}${variant}${String(w.items).padStart(6, '0')}`.slice(0, 16).padEnd(16, '0'),
 		name: `Bench ${w.id}${variant}: ${w.title} — ${VARIANT_NAMES[variant]}`,
 		nodes: [
-			{ id: 'trigger', name: 'Manual Trigger', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: 'trigger',
+				name: 'Manual Trigger',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
 			{
 				id: 'items',
 				name: 'Items',
 				type: 'n8n-nodes-base.code',
 				typeVersion: 2,
 				position: [220, 0],
-				parameters: { jsCode: `return Array.from({ length: ${w.items} }, (_, i) => ({ json: { i } }));` },
+				parameters: {
+					jsCode: `return Array.from({ length: ${w.items} }, (_, i) => ({ json: { i } }));`,
+				},
 			},
 			modelNode(variant, Boolean(w.rateLimited), gatewayUrl),
 		],
@@ -196,7 +231,12 @@ function workflow(w, variant, gatewayUrl) {
 			'Manual Trigger': { main: [[{ node: 'Items', type: 'main', index: 0 }]] },
 			Items: { main: [[{ node: 'Model', type: 'main', index: 0 }]] },
 		},
-		settings: { executionOrder: 'v1', saveManualExecutions: true, saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+		settings: {
+			executionOrder: 'v1',
+			saveManualExecutions: true,
+			saveDataSuccessExecution: 'all',
+			saveDataErrorExecution: 'all',
+		},
 	};
 }
 
@@ -220,7 +260,9 @@ class RssSampler {
 
 	read(field) {
 		try {
-			const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+			const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+				fs.readFileSync(`/proc/${this.pid}/status`, 'utf8'),
+			);
 			return m ? Number(m[1]) * 1024 : undefined;
 		} catch {
 			return undefined;
@@ -268,7 +310,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function modelItems(execution) {
 	const data = execution.data;
 	const runs = data?.resultData?.runData?.Model;
-	if (!Array.isArray(runs) || runs.length === 0) return { items: [], error: data?.resultData?.error?.message ?? 'the model node did not run' };
+	if (!Array.isArray(runs) || runs.length === 0)
+		return { items: [], error: data?.resultData?.error?.message ?? 'the model node did not run' };
 	const run = runs[runs.length - 1];
 	return { items: run.data?.main?.[0] ?? [], error: run.error?.message };
 }
@@ -280,34 +323,59 @@ async function runOnce(ctx, w, variant, round) {
 	for (const hash of Object.keys(sandbox.store.rateLimits)) delete sandbox.store.rateLimits[hash];
 	const sampler = new RssSampler(pid);
 	sampler.start();
-	const started = await client.request('POST', `/rest/workflows/${ctx.ids[`${w.id}${variant}`]}/run`, { triggerToStartFrom: { name: 'Manual Trigger' } });
+	const started = await client.request(
+		'POST',
+		`/rest/workflows/${ctx.ids[`${w.id}${variant}`]}/run`,
+		{ triggerToStartFrom: { name: 'Manual Trigger' } },
+	);
 	const executionId = started.body?.data?.executionId;
 	if (started.status !== 200 || !executionId) {
 		sampler.stop();
-		throw new Error(`starting workflow ${w.id}${variant} failed: HTTP ${started.status} ${started.text.slice(0, 300)}`);
+		throw new Error(
+			`starting workflow ${w.id}${variant} failed: HTTP ${started.status} ${started.text.slice(0, 300)}`,
+		);
 	}
 	const deadline = Date.now() + 20 * 60_000;
 	let execution;
 	for (let failures = 0; ; ) {
 		let res;
 		try {
-			res = await client.request('GET', `/api/v1/executions/${executionId}`, undefined, { auth: 'apiKey' });
+			res = await client.request('GET', `/api/v1/executions/${executionId}`, undefined, {
+				auth: 'apiKey',
+			});
 			failures = 0;
 		} catch (error) {
 			// A kept-alive connection the busy server closed meanwhile: ask again on a new one.
-			if (++failures > 10) throw new Error(`polling execution ${executionId}: ${error.message} (${error.cause?.message ?? 'no cause'})`);
+			if (++failures > 10)
+				throw new Error(
+					`polling execution ${executionId}: ${error.message} (${error.cause?.message ?? 'no cause'})`,
+				);
 			await sleep(200);
 			continue;
 		}
 		execution = res.body;
-		if (res.status === 200 && execution?.stoppedAt && execution.status !== 'running' && execution.status !== 'new') break;
-		if (Date.now() > deadline) throw new Error(`execution ${executionId} did not finish in 20 minutes`);
+		if (
+			res.status === 200 &&
+			execution?.stoppedAt &&
+			execution.status !== 'running' &&
+			execution.status !== 'new'
+		)
+			break;
+		if (Date.now() > deadline)
+			throw new Error(`execution ${executionId} did not finish in 20 minutes`);
 		await sleep(200);
 	}
 	const memory = sampler.stop();
-	const full = await client.request('GET', `/api/v1/executions/${executionId}?includeData=true`, undefined, { auth: 'apiKey', expect: 200 });
+	const full = await client.request(
+		'GET',
+		`/api/v1/executions/${executionId}?includeData=true`,
+		undefined,
+		{ auth: 'apiKey', expect: 200 },
+	);
 	const { items, error } = modelItems(full.body);
-	const erroredItems = items.filter((it) => it.json && (it.json.error !== undefined || it.json.errorType !== undefined)).length;
+	const erroredItems = items.filter(
+		(it) => it.json && (it.json.error !== undefined || it.json.errorType !== undefined),
+	).length;
 	// The issue's last line: whether each item says what its call cost, as a number.
 	const costed = items.filter((it) => typeof it.json?.costUsd === 'number').length;
 	const chats = sandbox.requests.filter((q) => q.path === '/v1/chat/completions');
@@ -320,7 +388,8 @@ async function runOnce(ctx, w, variant, round) {
 		seconds: (Date.parse(execution.stoppedAt) - Date.parse(execution.startedAt)) / 1000,
 		items: items.length,
 		costed,
-		failed: error && items.length === 0 ? w.items : erroredItems + Math.max(0, w.items - items.length),
+		failed:
+			error && items.length === 0 ? w.items : erroredItems + Math.max(0, w.items - items.length),
 		nodeError: error,
 		requests: chats.length,
 		refusals: chats.filter((q) => q.status === 429).length,
@@ -328,7 +397,9 @@ async function runOnce(ctx, w, variant, round) {
 		...memory,
 	};
 	// Stored executions of thousands of items are large: keep the DB (and n8n's memory) small.
-	await client.request('DELETE', `/api/v1/executions/${executionId}`, undefined, { auth: 'apiKey' });
+	await client.request('DELETE', `/api/v1/executions/${executionId}`, undefined, {
+		auth: 'apiKey',
+	});
 	return result;
 }
 
@@ -372,7 +443,17 @@ function summarize(results) {
 }
 
 function table(rows) {
-	const head = ['workload', 'variant', 'median time', 'ratio to (a)', 'ms per item (n8n CPU)', 'failed items per run', '429s', 'max in flight', 'peak RSS (rise)'];
+	const head = [
+		'workload',
+		'variant',
+		'median time',
+		'ratio to (a)',
+		'ms per item (n8n CPU)',
+		'failed items per run',
+		'429s',
+		'max in flight',
+		'peak RSS (rise)',
+	];
 	const lines = rows.map((r) => [
 		`${r.workload.id}. ${r.workload.title}`,
 		VARIANT_NAMES[r.variant],
@@ -386,7 +467,9 @@ function table(rows) {
 	]);
 	const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
 	const fmtRow = (cells) => `| ${cells.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
-	return [fmtRow(head), fmtRow(widths.map((wd) => '-'.repeat(wd))), ...lines.map(fmtRow)].join('\n');
+	return [fmtRow(head), fmtRow(widths.map((wd) => '-'.repeat(wd))), ...lines.map(fmtRow)].join(
+		'\n',
+	);
 }
 
 function verdicts(rows) {
@@ -397,7 +480,9 @@ function verdicts(rows) {
 	if (a1 && b1 && c1) {
 		const vsC = a1.seconds / c1.seconds;
 		const vsB = b1.seconds / a1.seconds;
-		out.push(`1. (a) ${a1.seconds.toFixed(2)} s = ${vsC.toFixed(2)}× (c) [target ≤ 1.5×], (b) is ${vsB.toFixed(1)}× slower [target ≥ 25×]: ${yes(vsC <= 1.5 && vsB >= 25)}`);
+		out.push(
+			`1. (a) ${a1.seconds.toFixed(2)} s = ${vsC.toFixed(2)}× (c) [target ≤ 1.5×], (b) is ${vsB.toFixed(1)}× slower [target ≥ 25×]: ${yes(vsC <= 1.5 && vsB >= 25)}`,
+		);
 	}
 	const a2 = get(2, 'a');
 	if (a2) {
@@ -408,7 +493,9 @@ function verdicts(rows) {
 		const byHand = get(2, 'c1');
 		out.push(
 			`2. (a) ${a2.seconds.toFixed(2)} s = ${ratio.toFixed(2)}× the window bound of ${bound} s [target ≤ 1.25×], failed items per run ${a2.failed.join(', ')} [target 0]: ${yes(ratio <= 1.25 && failed === 0)}` +
-				(byHand ? ` ((c) throttled by hand: ${byHand.seconds.toFixed(2)} s, ${(byHand.seconds / a2.seconds).toFixed(2)}× (a))` : ''),
+				(byHand
+					? ` ((c) throttled by hand: ${byHand.seconds.toFixed(2)} s, ${(byHand.seconds / a2.seconds).toFixed(2)}× (a))`
+					: ''),
 		);
 	}
 	const [a3, c3] = [get(3, 'a'), get(3, 'c')];
@@ -421,16 +508,25 @@ function verdicts(rows) {
 	const [a4, c4] = [get(4, 'a'), get(4, 'c')];
 	if (a4) {
 		// Two fresh-process sizes give the growth per item without n8n's fixed cost of a run.
-		const slope = (small, big) => (big.growth - small.growth) / (big.workload.items - small.workload.items) / 1024;
+		const slope = (small, big) =>
+			(big.growth - small.growth) / (big.workload.items - small.workload.items) / 1024;
 		const describe = (name, small, big) =>
 			`${name} +${mb(big.growth)} MB at ${big.workload.items} items` +
-			(small ? `, +${mb(small.growth)} MB at ${small.workload.items}: ${slope(small, big).toFixed(1)} kB per extra item` : '');
-		out.push(`4. peak RSS rise of a fresh n8n over the run: ${describe('(a)', a3, a4)}` + (c4 ? `; ${describe('(c)', c3, c4)}` : ''));
+			(small
+				? `, +${mb(small.growth)} MB at ${small.workload.items}: ${slope(small, big).toFixed(1)} kB per extra item`
+				: '');
+		out.push(
+			`4. peak RSS rise of a fresh n8n over the run: ${describe('(a)', a3, a4)}` +
+				(c4 ? `; ${describe('(c)', c3, c4)}` : ''),
+		);
 	}
 	const costs = rows
 		.filter((r) => r.workload.id === 1)
 		.map((r) => `${VARIANT_NAMES[r.variant].split(' ')[0]} ${r.costed} of ${r.workload.items}`);
-	if (costs.length) out.push(`cost per call in the output (items with a numeric costUsd, workload 1): ${costs.join(', ')}`);
+	if (costs.length)
+		out.push(
+			`cost per call in the output (items with a numeric costUsd, workload 1): ${costs.join(', ')}`,
+		);
 	return out;
 }
 
@@ -442,7 +538,8 @@ async function startN8n(ctx) {
 	await ctx.client.createApiKey(`jlab-llm-bench-${Date.now()}`);
 	ctx.pid = ctx.stack.n8n.child.pid;
 	const cmdline = fs.readFileSync(`/proc/${ctx.pid}/cmdline`, 'utf8').split('\0').join(' ');
-	if (!/node/.test(cmdline) || !/n8n/.test(cmdline)) throw new Error(`PID ${ctx.pid} is not n8n's node process: ${cmdline}`);
+	if (!/node/.test(cmdline) || !/n8n/.test(cmdline))
+		throw new Error(`PID ${ctx.pid} is not n8n's node process: ${cmdline}`);
 }
 
 /**
@@ -456,7 +553,19 @@ async function benchTarball(log, cleanups) {
 	if (!tarball) {
 		const src = fs.mkdtempSync(path.join(os.tmpdir(), 'jlab-llm-bench-src-'));
 		cleanups.push(() => fs.rmSync(src, { recursive: true, force: true }));
-		for (const entry of ['package.json', '.npmrc', 'tsconfig.json', 'gulpfile.js', 'index.js', 'LICENSE', 'README.md', 'CHANGELOG.md', 'scripts/clean.js', 'nodes', 'credentials']) {
+		for (const entry of [
+			'package.json',
+			'.npmrc',
+			'tsconfig.json',
+			'gulpfile.js',
+			'index.js',
+			'LICENSE',
+			'README.md',
+			'CHANGELOG.md',
+			'scripts/clean.js',
+			'nodes',
+			'credentials',
+		]) {
 			const from = path.join(lib.ROOT, entry);
 			if (fs.existsSync(from)) fs.cpSync(from, path.join(src, entry), { recursive: true });
 		}
@@ -466,13 +575,21 @@ async function benchTarball(log, cleanups) {
 		tarball = pack.tarball;
 	}
 	const listed = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
-	const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
+	const manifest = JSON.parse(
+		execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+	);
 	const present = (f) => listed.includes(`package/${f}`);
-	const missing = [...(manifest.n8n?.nodes ?? []), ...(manifest.n8n?.credentials ?? [])].filter((f) => !present(f));
+	const missing = [...(manifest.n8n?.nodes ?? []), ...(manifest.n8n?.credentials ?? [])].filter(
+		(f) => !present(f),
+	);
 	if (missing.length === 0) return tarball;
-	const needed = missing.filter((f) => /JlabLlmChat\.node\.js$|JlabLlmApi\.credentials\.js$/.test(f));
+	const needed = missing.filter((f) =>
+		/JlabLlmChat\.node\.js$|JlabLlmApi\.credentials\.js$/.test(f),
+	);
 	if (needed.length > 0) throw new Error(`the packed package lacks ${needed.join(', ')}`);
-	log(`  ! package.json lists files the build does not have (work in progress?): ${missing.join(', ')}; benchmarking without them`);
+	log(
+		`  ! package.json lists files the build does not have (work in progress?): ${missing.join(', ')}; benchmarking without them`,
+	);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jlab-llm-bench-pack-'));
 	cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
 	execFileSync('tar', ['-xzf', tarball, '-C', dir]);
@@ -492,14 +609,23 @@ async function main() {
 	const gatewayUrl = `http://127.0.0.1:${sandboxPort}/api`;
 	const workflows = [];
 	const ids = {};
-	const warmUp = { id: 0, title: 'warm-up, 200 items, 0 ms latency', items: QUICK ? 50 : 200, latencyMs: 0, variants: ['a', 'b', 'c'] };
+	const warmUp = {
+		id: 0,
+		title: 'warm-up, 200 items, 0 ms latency',
+		items: QUICK ? 50 : 200,
+		latencyMs: 0,
+		variants: ['a', 'b', 'c'],
+	};
 	for (const v of warmUp.variants) {
 		const wf = workflow(warmUp, v, gatewayUrl);
 		ids[`0${v}`] = wf.id;
 		workflows.push(wf);
 	}
 	for (const w of WORKLOADS) {
-		w.variants = w.variants.filter((v) => !ONLY_VARIANTS || ONLY_VARIANTS.includes(v) || (v === 'c1' && ONLY_VARIANTS.includes('c')));
+		w.variants = w.variants.filter(
+			(v) =>
+				!ONLY_VARIANTS || ONLY_VARIANTS.includes(v) || (v === 'c1' && ONLY_VARIANTS.includes('c')),
+		);
 		for (const v of w.variants) {
 			const wf = workflow(w, v, gatewayUrl);
 			ids[`${w.id}${v}`] = wf.id;
@@ -507,7 +633,9 @@ async function main() {
 		}
 	}
 	const emptyExamples = fs.mkdtempSync(path.join(os.tmpdir(), 'jlab-llm-bench-examples-'));
-	log(`JLab LLM benchmark${QUICK ? ' (quick)' : ''}: starting the sandbox and n8n ${lib.CURRENT.n8n}…`);
+	log(
+		`JLab LLM benchmark${QUICK ? ' (quick)' : ''}: starting the sandbox and n8n ${lib.CURRENT.n8n}…`,
+	);
 	const packCleanups = [];
 	const tarball = await benchTarball(log, packCleanups);
 	const stack = await lib.startStack({
@@ -517,7 +645,11 @@ async function main() {
 		workflows,
 		logLevel: 'warn',
 		log: (l) => log(l),
-		extraEnv: CPU_PROF ? { NODE_OPTIONS: `--max-old-space-size=2048 --cpu-prof --cpu-prof-dir=${path.resolve(CPU_PROF)}` } : {},
+		extraEnv: CPU_PROF
+			? {
+					NODE_OPTIONS: `--max-old-space-size=2048 --cpu-prof --cpu-prof-dir=${path.resolve(CPU_PROF)}`,
+				}
+			: {},
 		sandbox: {
 			latencyMs: 0,
 			rateLimitWindowMs: W2.windowMs,
@@ -537,7 +669,8 @@ async function main() {
 		// Warm-up, not measured: loads every node type and JITs the paths once (again after a restart).
 		const warm = async () => {
 			stack.sandbox.setConfig({ latencyMs: 0 });
-			for (const v of warmUp.variants) await runOnce(ctx, warmUp, v, 0).catch((e) => log(`  warm-up ${v}: ${e.message}`));
+			for (const v of warmUp.variants)
+				await runOnce(ctx, warmUp, v, 0).catch((e) => log(`  warm-up ${v}: ${e.message}`));
 		};
 		await warm();
 		for (const w of WORKLOADS) {
@@ -578,14 +711,20 @@ async function main() {
 		log('  … measuring what the Chat node retains, in-process');
 		const sizes = QUICK ? ['200', '1000'] : ['1000', '5000'];
 		try {
-			retained = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'retained.js'), ...sizes], { encoding: 'utf8', cwd: lib.ROOT });
+			retained = execFileSync(
+				process.execPath,
+				['--expose-gc', path.join(__dirname, 'retained.js'), ...sizes],
+				{ encoding: 'utf8', cwd: lib.ROOT },
+			);
 		} catch (error) {
 			retained = `  (failed: ${error.message.split('\n')[0]})\n`;
 		}
 	}
 
 	const rows = summarize(results);
-	const cpu = (/model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8')) || [])[1] || os.cpus()[0]?.model;
+	const cpu =
+		(/model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8')) || [])[1] ||
+		os.cpus()[0]?.model;
 	const pkg = stack.pack;
 	process.stdout.write(
 		`\nJLab LLM Chat vs. n8n's built-in ways, in n8n ${lib.CURRENT.n8n} (Node ${lib.CURRENT.node}), ${pkg.name}@${pkg.version}, ` +
@@ -594,11 +733,16 @@ async function main() {
 			`load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end\n\n`,
 	);
 	process.stdout.write(`${table(rows)}\n\n`);
-	if (QUICK) process.stdout.write('Targets (they are set for the full sizes; --quick is a smoke check):\n');
+	if (QUICK)
+		process.stdout.write('Targets (they are set for the full sizes; --quick is a smoke check):\n');
 	for (const line of verdicts(rows)) process.stdout.write(`${line}\n`);
-	if (retained) process.stdout.write(`\nWhat the Chat node keeps (in-process run, heap sampled after forced collections):\n${retained}`);
+	if (retained)
+		process.stdout.write(
+			`\nWhat the Chat node keeps (in-process run, heap sampled after forced collections):\n${retained}`,
+		);
 	process.stdout.write(`\nbench time ${lib.fmt(Date.now() - t0)}\n`);
-	if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ quick: QUICK, runs: RUNS, results }, null, 2));
+	if (JSON_OUT)
+		fs.writeFileSync(JSON_OUT, JSON.stringify({ quick: QUICK, runs: RUNS, results }, null, 2));
 }
 
 main().then(

@@ -34,13 +34,19 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 	// Interleaved so machine noise hits both columns alike.
 	for (let i = 0; i < RUNS; i++) {
 		bare.push(await time(['-e', '0']));
-		sandbox.push(await time([CLI, '--port', '0', '--key', 'sk-bench-startup-0000000000'], (out) => out.includes('control routes:')));
+		sandbox.push(
+			await time([CLI, '--port', '0', '--key', 'sk-bench-startup-0000000000'], (out) =>
+				out.includes('control routes:'),
+			),
+		);
 	}
 	const b = median(bare);
 	const s = median(sandbox);
 	console.log(`runs: ${RUNS}, Node ${process.versions.node}`);
 	console.log(`node -e 0 (process start only)   median ${b.toFixed(0)} ms`);
-	console.log(`npm run sandbox → banner          median ${s.toFixed(0)} ms  (${(s / b).toFixed(2)}× a bare node start)`);
+	console.log(
+		`npm run sandbox → banner          median ${s.toFixed(0)} ms  (${(s / b).toFixed(2)}× a bare node start)`,
+	);
 	console.log(`target: under 1000 ms → ${s < 1000 ? 'holds' : 'MISSED'}`);
 })().catch((e) => {
 	console.error(e);

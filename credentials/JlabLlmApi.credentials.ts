@@ -25,7 +25,13 @@ export class JlabLlmApi implements ICredentialType {
 	// Whoever may only use a shared credential must not read its key through another node
 	// (HTTP Request echoes headers back). n8n replaces this list with the full type names of
 	// the nodes that declare the credential, their AI-tool variants included.
-	supportedNodes = ['jlabLlmChat', 'jlabLlmUsage', 'jlabLlmKey', 'lmChatJlabLlm', 'embeddingsJlabLlm'];
+	supportedNodes = [
+		'jlabLlmChat',
+		'jlabLlmUsage',
+		'jlabLlmKey',
+		'lmChatJlabLlm',
+		'embeddingsJlabLlm',
+	];
 
 	restrictToSupportedNodes = true as const;
 
@@ -79,12 +85,23 @@ export class JlabLlmApi implements ICredentialType {
 	 * an expression: n8n 2.x evaluates a credential's expressions in an isolated VM for every
 	 * request (about 0.7 ms each), which was a fifth of the Chat node's cost per item in a batch.
 	 */
-	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
 		assertKeyTarget(
-			{ credential: 'JLab LLM API', urlField: 'Base URL', baseUrl: credentials.baseUrl, allowHttp: credentials.allowHttp === true },
+			{
+				credential: 'JLab LLM API',
+				urlField: 'Base URL',
+				baseUrl: credentials.baseUrl,
+				allowHttp: credentials.allowHttp === true,
+			},
 			requestOptions,
 		);
-		requestOptions.headers = { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${String(credentials.apiKey ?? '')}` };
+		requestOptions.headers = {
+			...(requestOptions.headers ?? {}),
+			Authorization: `Bearer ${String(credentials.apiKey ?? '')}`,
+		};
 		return requestOptions;
 	}
 
@@ -142,7 +159,7 @@ export class JlabLlmApi implements ICredentialType {
 					key: 'error.type',
 					value: 'budget_exceeded',
 					message:
-						"budget_exceeded: The key is valid but its budget is used up; the gateway refuses requests until the budget resets or an admin raises it.",
+						'budget_exceeded: The key is valid but its budget is used up; the gateway refuses requests until the budget resets or an admin raises it.',
 				},
 			},
 			{

@@ -69,12 +69,23 @@ export class JlabLlmN8nApi implements ICredentialType {
 	];
 
 	/** `X-N8N-API-KEY` only towards the credential's own n8n Base URL, over https:// unless local or allowed. */
-	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
 		assertKeyTarget(
-			{ credential: 'JLab LLM N8N API', urlField: 'n8n Base URL', baseUrl: credentials.baseUrl, allowHttp: credentials.allowHttp === true },
+			{
+				credential: 'JLab LLM N8N API',
+				urlField: 'n8n Base URL',
+				baseUrl: credentials.baseUrl,
+				allowHttp: credentials.allowHttp === true,
+			},
 			requestOptions,
 		);
-		requestOptions.headers = { ...(requestOptions.headers ?? {}), 'X-N8N-API-KEY': String(credentials.apiKey ?? '') };
+		requestOptions.headers = {
+			...(requestOptions.headers ?? {}),
+			'X-N8N-API-KEY': String(credentials.apiKey ?? ''),
+		};
 		return requestOptions;
 	}
 

@@ -42,7 +42,22 @@ function fail(msg) {
 
 function parseArgs(argv) {
 	const opts = { port: 4000, keys: [] };
-	const takesValue = new Set(['--port', '--base-path', '--latency', '--profile', '--seed', '--key', '--budget', '--rpm', '--tpm', '--master-key', '--host', '--hidden-routes', '--workers', '--key-cache-ttl-ms']);
+	const takesValue = new Set([
+		'--port',
+		'--base-path',
+		'--latency',
+		'--profile',
+		'--seed',
+		'--key',
+		'--budget',
+		'--rpm',
+		'--tpm',
+		'--master-key',
+		'--host',
+		'--hidden-routes',
+		'--workers',
+		'--key-cache-ttl-ms',
+	]);
 	for (let i = 0; i < argv.length; i++) {
 		let arg = argv[i];
 		let value;
@@ -78,7 +93,8 @@ function parseArgs(argv) {
 				opts.latencyMs = value;
 				break;
 			case '--profile':
-				if (!PROFILES[value]) fail(`unknown profile ${value}; use ${Object.keys(PROFILES).join(', ')}`);
+				if (!PROFILES[value])
+					fail(`unknown profile ${value}; use ${Object.keys(PROFILES).join(', ')}`);
 				opts.profile = value;
 				break;
 			case '--enterprise':
@@ -96,7 +112,8 @@ function parseArgs(argv) {
 				break;
 			case '--budget': {
 				const b = Number(value);
-				if (!Number.isFinite(b) || b < 0) fail(`--budget expects a non-negative number, got ${value}`);
+				if (!Number.isFinite(b) || b < 0)
+					fail(`--budget expects a non-negative number, got ${value}`);
 				opts.budget = b;
 				break;
 			}
@@ -141,7 +158,8 @@ function loadSeed(file) {
 	} catch (e) {
 		fail(`cannot read seed file ${full}: ${e.message}`);
 	}
-	if (!data || typeof data !== 'object' || Array.isArray(data)) fail('the seed file must hold a JSON object');
+	if (!data || typeof data !== 'object' || Array.isArray(data))
+		fail('the seed file must hold a JSON object');
 	return data;
 }
 
@@ -188,7 +206,8 @@ async function main() {
 		embeddingModels: seed.embeddingModels ?? true,
 		prices: seed.prices,
 	};
-	for (const k of Object.keys(sandboxOptions)) if (sandboxOptions[k] === undefined) delete sandboxOptions[k];
+	for (const k of Object.keys(sandboxOptions))
+		if (sandboxOptions[k] === undefined) delete sandboxOptions[k];
 
 	let sandbox;
 	try {

@@ -106,7 +106,10 @@ const DEFAULT_MODELS = [
 const DEFAULT_PRICES = {
 	'openai/gpt-oss-120b': { input_cost_per_token: 0.15e-6, output_cost_per_token: 0.6e-6 },
 	'openai/gpt-oss-20b': { input_cost_per_token: 0.05e-6, output_cost_per_token: 0.2e-6 },
-	'meta-llama/Llama-3.3-70B-Instruct': { input_cost_per_token: 0.23e-6, output_cost_per_token: 0.4e-6 },
+	'meta-llama/Llama-3.3-70B-Instruct': {
+		input_cost_per_token: 0.23e-6,
+		output_cost_per_token: 0.4e-6,
+	},
 	'Qwen/Qwen2.5-VL-72B-Instruct': { input_cost_per_token: 0.25e-6, output_cost_per_token: 0.75e-6 },
 };
 
@@ -115,7 +118,8 @@ const ENTERPRISE_REGENERATE_MESSAGE =
 	'If you have a license please set `LITELLM_LICENSE` in your env. Get a 7 day trial key here: https://www.litellm.ai/#trial. ' +
 	'\nPricing: https://www.litellm.ai/#pricing';
 
-const NO_USER_ID_MESSAGE = "You are not authorized to access this endpoint. No 'user_id' is associated with your API key.";
+const NO_USER_ID_MESSAGE =
+	"You are not authorized to access this endpoint. No 'user_id' is associated with your API key.";
 
 /** key_type → allowed_routes (handle_key_type, §4.9). */
 const KEY_TYPE_ROUTES = {
@@ -125,7 +129,17 @@ const KEY_TYPE_ROUTES = {
 	management: ['management_routes'],
 };
 
-const FAULT_KINDS = ['status', 'rate_limit', 'reset', 'delay', 'hang', 'html', 'not_json', 'midstream', 'upstream'];
+const FAULT_KINDS = [
+	'status',
+	'rate_limit',
+	'reset',
+	'delay',
+	'hang',
+	'html',
+	'not_json',
+	'midstream',
+	'upstream',
+];
 const ROLES = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'];
 const PROXY_ADMIN_USER_ID = 'default_user_id';
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -175,7 +189,9 @@ function wrappedHttpError(status, detail) {
 
 /** A FastAPI/pydantic 422. */
 function validationError(loc, msg, input, type = 'value_error') {
-	return new HttpError(422, { detail: [{ type, loc, msg, input: input === undefined ? null : input }] });
+	return new HttpError(422, {
+		detail: [{ type, loc, msg, input: input === undefined ? null : input }],
+	});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,11 +219,46 @@ const ROUTES = [
 	{ method: 'GET', path: '/model_group/info', handler: 'modelGroupInfo', cats: INFO, mgmt: true },
 	{ method: 'GET', path: '/key/info', handler: 'keyInfo', cats: KEY_INFO, mgmt: true },
 	{ method: 'GET', path: '/key/list', handler: 'keyList', cats: KEY_INFO, mgmt: true },
-	{ method: 'POST', path: '/key/generate', handler: 'keyGenerate', cats: KEY_MGMT, mgmt: true, bodyModel: true },
-	{ method: 'POST', path: '/key/update', handler: 'keyUpdate', cats: KEY_MGMT, mgmt: true, bodyModel: true },
-	{ method: 'POST', path: '/key/delete', handler: 'keyDelete', cats: KEY_MGMT, mgmt: true, bodyModel: true },
-	{ method: 'POST', path: '/key/block', handler: 'keyBlock', cats: KEY_MGMT, mgmt: true, bodyModel: true },
-	{ method: 'POST', path: '/key/unblock', handler: 'keyUnblock', cats: KEY_MGMT, mgmt: true, bodyModel: true },
+	{
+		method: 'POST',
+		path: '/key/generate',
+		handler: 'keyGenerate',
+		cats: KEY_MGMT,
+		mgmt: true,
+		bodyModel: true,
+	},
+	{
+		method: 'POST',
+		path: '/key/update',
+		handler: 'keyUpdate',
+		cats: KEY_MGMT,
+		mgmt: true,
+		bodyModel: true,
+	},
+	{
+		method: 'POST',
+		path: '/key/delete',
+		handler: 'keyDelete',
+		cats: KEY_MGMT,
+		mgmt: true,
+		bodyModel: true,
+	},
+	{
+		method: 'POST',
+		path: '/key/block',
+		handler: 'keyBlock',
+		cats: KEY_MGMT,
+		mgmt: true,
+		bodyModel: true,
+	},
+	{
+		method: 'POST',
+		path: '/key/unblock',
+		handler: 'keyUnblock',
+		cats: KEY_MGMT,
+		mgmt: true,
+		bodyModel: true,
+	},
 	{ method: 'POST', path: '/key/regenerate', handler: 'keyRegenerate', cats: KEY_MGMT, mgmt: true },
 	{
 		method: 'POST',
@@ -217,10 +268,34 @@ const ROUTES = [
 		cats: KEY_MGMT,
 		mgmt: true,
 	},
-	{ method: 'GET', path: '/user/info', handler: 'userInfo', cats: ['info_routes', 'management_routes'], mgmt: true },
-	{ method: 'GET', path: '/team/info', handler: 'teamInfo', cats: ['info_routes', 'management_routes'], mgmt: true },
-	{ method: 'GET', path: '/user/daily/activity', handler: 'dailyActivity', cats: ['spend_tracking_routes'], mgmt: true },
-	{ method: 'GET', path: '/spend/logs', handler: 'spendLogs', cats: ['spend_tracking_routes'], mgmt: true },
+	{
+		method: 'GET',
+		path: '/user/info',
+		handler: 'userInfo',
+		cats: ['info_routes', 'management_routes'],
+		mgmt: true,
+	},
+	{
+		method: 'GET',
+		path: '/team/info',
+		handler: 'teamInfo',
+		cats: ['info_routes', 'management_routes'],
+		mgmt: true,
+	},
+	{
+		method: 'GET',
+		path: '/user/daily/activity',
+		handler: 'dailyActivity',
+		cats: ['spend_tracking_routes'],
+		mgmt: true,
+	},
+	{
+		method: 'GET',
+		path: '/spend/logs',
+		handler: 'spendLogs',
+		cats: ['spend_tracking_routes'],
+		mgmt: true,
+	},
 ];
 
 function matchRoute(path) {
@@ -258,14 +333,17 @@ function parseLatency(v) {
 		if (!m) throw new Error(`latencyMs: expected ms or "min-max", got ${v}`);
 		return { min: +m[1], max: m[2] === undefined ? +m[1] : +m[2] };
 	}
-	if (isObj(v) && typeof v.min === 'number') return { min: v.min, max: typeof v.max === 'number' ? v.max : v.min };
+	if (isObj(v) && typeof v.min === 'number')
+		return { min: v.min, max: typeof v.max === 'number' ? v.max : v.min };
 	throw new Error('latencyMs: expected a number or {min, max}');
 }
 
 function normaliseModels(models, embeddingModels) {
 	const byId = new Map([...DEFAULT_MODELS, ...E.EMBEDDING_MODELS].map((m) => [m.id, m]));
 	// Embedding models only when asked for (embeddingModels: true), so the default list stays as it was.
-	return (models || (embeddingModels ? [...DEFAULT_MODELS, ...E.EMBEDDING_MODELS] : DEFAULT_MODELS)).map((m) => {
+	return (
+		models || (embeddingModels ? [...DEFAULT_MODELS, ...E.EMBEDDING_MODELS] : DEFAULT_MODELS)
+	).map((m) => {
 		const base = typeof m === 'string' ? byId.get(m) || { id: m } : m;
 		const id = base.id || base.model_name;
 		if (!id) throw new Error('model entries need an id');
@@ -305,7 +383,8 @@ async function startSandbox(options = {}) {
 	if (options.host !== undefined && options.host !== '127.0.0.1') {
 		throw new Error(`The sandbox binds to 127.0.0.1 only (got host=${options.host}).`);
 	}
-	if (options.masterKey != null && !String(options.masterKey).startsWith('sk-')) throw new Error('masterKey must start with sk-');
+	if (options.masterKey != null && !String(options.masterKey).startsWith('sk-'))
+		throw new Error('masterKey must start with sk-');
 	const basePath = normaliseBasePath(options.basePath);
 	const clock = typeof options.now === 'function' ? options.now : Date.now;
 	const idSeed = options.seed ?? 'jlab-sandbox';
@@ -340,7 +419,8 @@ async function startSandbox(options = {}) {
 		for (const [k, v] of Object.entries(partial)) {
 			switch (k) {
 				case 'profile':
-					if (!PROFILES[v]) throw new Error(`unknown profile ${v}; use ${Object.keys(PROFILES).join(', ')}`);
+					if (!PROFILES[v])
+						throw new Error(`unknown profile ${v}; use ${Object.keys(PROFILES).join(', ')}`);
 					cfg.profile = v;
 					break;
 				case 'latencyMs':
@@ -350,8 +430,12 @@ async function startSandbox(options = {}) {
 					if (v && (!isObj(v) || typeof v.rate !== 'number' || v.rate < 0 || v.rate > 1)) {
 						throw new Error('chaos: expected { rate: 0..1, kinds?: [...], seed?, routes? }');
 					}
-					if (v && v.kinds) for (const kind of v.kinds) if (!FAULT_KINDS.includes(kind)) throw new Error(`chaos: unknown fault kind ${kind}`);
-					cfg.chaos = v ? { kinds: ['status', 'rate_limit', 'reset', 'delay', 'upstream'], ...v } : null;
+					if (v && v.kinds)
+						for (const kind of v.kinds)
+							if (!FAULT_KINDS.includes(kind)) throw new Error(`chaos: unknown fault kind ${kind}`);
+					cfg.chaos = v
+						? { kinds: ['status', 'rate_limit', 'reset', 'delay', 'upstream'], ...v }
+						: null;
 					chaosPrng = v ? U.makePrng(v.seed ?? 1) : null;
 					break;
 				case 'enterprise':
@@ -361,7 +445,8 @@ async function startSandbox(options = {}) {
 					cfg[k] = Boolean(v);
 					break;
 				case 'hiddenRoutes':
-					if (v !== 'json' && v !== 'html') throw new Error("hiddenRoutes: expected 'json' or 'html'");
+					if (v !== 'json' && v !== 'html')
+						throw new Error("hiddenRoutes: expected 'json' or 'html'");
 					cfg.hiddenRoutes = v;
 					break;
 				case 'rateLimitWindowMs':
@@ -395,7 +480,9 @@ async function startSandbox(options = {}) {
 		...(options.exposeManagement !== undefined && { exposeManagement: options.exposeManagement }),
 		...(options.hiddenRoutes !== undefined && { hiddenRoutes: options.hiddenRoutes }),
 		...(options.oneKeyPerUser !== undefined && { oneKeyPerUser: options.oneKeyPerUser }),
-		...(options.rateLimitWindowMs !== undefined && { rateLimitWindowMs: options.rateLimitWindowMs }),
+		...(options.rateLimitWindowMs !== undefined && {
+			rateLimitWindowMs: options.rateLimitWindowMs,
+		}),
 		...(options.chunkDelayMs !== undefined && { chunkDelayMs: options.chunkDelayMs }),
 		...(options.keyCacheTtlMs !== undefined && { keyCacheTtlMs: options.keyCacheTtlMs }),
 		...(options.workers !== undefined && { workers: options.workers }),
@@ -420,7 +507,13 @@ async function startSandbox(options = {}) {
 		rateLimits: Object.create(null),
 		masterKeyHash: options.masterKey ? U.hashKey(options.masterKey) : null,
 	};
-	const keyRules = makeKeyRules({ store, profileName: () => cfg.profile, isTeamMember, proxyError, wrappedHttpError });
+	const keyRules = makeKeyRules({
+		store,
+		profileName: () => cfg.profile,
+		isTeamMember,
+		proxyError,
+		wrappedHttpError,
+	});
 
 	function addUser(seed) {
 		if (!isObj(seed) || !seed.user_id) throw new Error('user seeds need a user_id');
@@ -448,7 +541,10 @@ async function startSandbox(options = {}) {
 		};
 		store.users[user.user_id] = user;
 		for (const team of Object.values(store.teams)) {
-			if (team.members_with_roles.some((m) => m.user_id === user.user_id) && !user.teams.includes(team.team_id)) {
+			if (
+				team.members_with_roles.some((m) => m.user_id === user.user_id) &&
+				!user.teams.includes(team.team_id)
+			) {
 				user.teams.push(team.team_id);
 			}
 		}
@@ -458,7 +554,10 @@ async function startSandbox(options = {}) {
 	function addTeam(seed) {
 		if (!isObj(seed) || !seed.team_id) throw new Error('team seeds need a team_id');
 		const members = [
-			...(seed.members_with_roles || []).map((m) => ({ user_id: m.user_id, role: m.role || 'user' })),
+			...(seed.members_with_roles || []).map((m) => ({
+				user_id: m.user_id,
+				role: m.role || 'user',
+			})),
 			...(seed.members || []).map((id) => ({ user_id: id, role: 'user' })),
 		];
 		const t = U.pyIso(now());
@@ -518,19 +617,29 @@ async function startSandbox(options = {}) {
 		set('organization_id', (v) => v);
 		set('budget_id', (v) => v);
 		set('soft_budget', num);
-		if (f.key_type !== undefined && f.key_type !== null) row.allowed_routes = [...KEY_TYPE_ROUTES[f.key_type]];
+		if (f.key_type !== undefined && f.key_type !== null)
+			row.allowed_routes = [...KEY_TYPE_ROUTES[f.key_type]];
 		if (f.expires !== undefined) row.expires = U.normIso(f.expires);
 		if (f.duration !== undefined) {
-			row.expires = f.duration === null || f.duration === '-1' || f.duration === -1 ? null : U.pyIso(t + U.parseDuration(f.duration));
+			row.expires =
+				f.duration === null || f.duration === '-1' || f.duration === -1
+					? null
+					: U.pyIso(t + U.parseDuration(f.duration));
 		}
 		if (f.budget_reset_at !== undefined) row.budget_reset_at = U.normIso(f.budget_reset_at);
 		else if (f.budget_duration !== undefined) {
-			row.budget_reset_at = f.budget_duration ? U.pyIso(t + U.parseDuration(f.budget_duration)) : null;
+			row.budget_reset_at = f.budget_duration
+				? U.pyIso(t + U.parseDuration(f.budget_duration))
+				: null;
 		}
 		if (f.auto_rotate !== undefined) row.auto_rotate = Boolean(f.auto_rotate);
 		if (f.rotation_interval !== undefined) row.rotation_interval = f.rotation_interval;
 		if (f.key_rotation_at !== undefined) row.key_rotation_at = U.normIso(f.key_rotation_at);
-		else if ((f.auto_rotate !== undefined || f.rotation_interval !== undefined) && row.auto_rotate && row.rotation_interval) {
+		else if (
+			(f.auto_rotate !== undefined || f.rotation_interval !== undefined) &&
+			row.auto_rotate &&
+			row.rotation_interval
+		) {
 			row.key_rotation_at = U.pyIso(t + U.parseDuration(row.rotation_interval));
 		}
 		if (!row.auto_rotate && f.auto_rotate !== undefined) row.key_rotation_at = null;
@@ -581,7 +690,8 @@ async function startSandbox(options = {}) {
 		};
 		applyKeyFields(row, fields, t);
 		if (fields.created_at !== undefined) row.created_at = U.normIso(fields.created_at);
-		if (fields.last_rotation_at !== undefined) row.last_rotation_at = U.normIso(fields.last_rotation_at);
+		if (fields.last_rotation_at !== undefined)
+			row.last_rotation_at = U.normIso(fields.last_rotation_at);
 		if (fields.rotation_count !== undefined) row.rotation_count = Number(fields.rotation_count);
 		return row;
 	}
@@ -592,7 +702,8 @@ async function startSandbox(options = {}) {
 		let hash;
 		let name;
 		if (seed.key !== undefined) {
-			if (typeof seed.key !== 'string' || !seed.key.startsWith('sk-')) throw new Error('seeded keys must start with sk-');
+			if (typeof seed.key !== 'string' || !seed.key.startsWith('sk-'))
+				throw new Error('seeded keys must start with sk-');
 			hash = U.hashKey(seed.key);
 			name = U.keyName(seed.key);
 		} else if (typeof seed.token === 'string' && /^[0-9a-f]{64}$/.test(seed.token)) {
@@ -601,7 +712,8 @@ async function startSandbox(options = {}) {
 		} else {
 			throw new Error('key seeds need `key` (sk-…) or `token` (sha256 hex)');
 		}
-		if (seed.key_type !== undefined && !KEY_TYPE_ROUTES[seed.key_type]) throw new Error(`unknown key_type ${seed.key_type}`);
+		if (seed.key_type !== undefined && !KEY_TYPE_ROUTES[seed.key_type])
+			throw new Error(`unknown key_type ${seed.key_type}`);
 		if (store.keys[hash]) throw new Error(`key ${name} already seeded`);
 		const fields = { ...seed };
 		delete fields.key;
@@ -625,7 +737,8 @@ async function startSandbox(options = {}) {
 	}
 
 	function addActivity(a) {
-		if (!isObj(a) || !/^\d{4}-\d{2}-\d{2}$/.test(String(a.date))) throw new Error('activity rows need date YYYY-MM-DD');
+		if (!isObj(a) || !/^\d{4}-\d{2}-\d{2}$/.test(String(a.date)))
+			throw new Error('activity rows need date YYYY-MM-DD');
 		let apiKey = a.api_key ?? null;
 		if (apiKey && apiKey.startsWith('sk-')) apiKey = U.hashKey(apiKey);
 		if (!apiKey && a.key_alias) {
@@ -671,10 +784,13 @@ async function startSandbox(options = {}) {
 		return new Promise((resolve) => {
 			if (closed) return resolve(false);
 			const entry = { resolve };
-			entry.timer = setTimeout(() => {
-				timers.delete(entry);
-				resolve(true);
-			}, Math.max(0, ms));
+			entry.timer = setTimeout(
+				() => {
+					timers.delete(entry);
+					resolve(true);
+				},
+				Math.max(0, ms),
+			);
 			timers.add(entry);
 		});
 	}
@@ -682,7 +798,8 @@ async function startSandbox(options = {}) {
 	function injectFaults(list) {
 		const arr = Array.isArray(list) ? list : [list];
 		for (const f of arr) {
-			if (!isObj(f) || !FAULT_KINDS.includes(f.kind)) throw new Error(`unknown fault kind ${f && f.kind}; use ${FAULT_KINDS.join(', ')}`);
+			if (!isObj(f) || !FAULT_KINDS.includes(f.kind))
+				throw new Error(`unknown fault kind ${f && f.kind}; use ${FAULT_KINDS.join(', ')}`);
 			faults.push({ times: 1, ...f });
 		}
 		return faults.length;
@@ -708,10 +825,22 @@ async function startSandbox(options = {}) {
 			return f;
 		}
 		const c = cfg.chaos;
-		if (c && chaosPrng && c.rate > 0 && c.kinds.length && (!c.routes || c.routes.some((r) => routeMatches(r, path)))) {
+		if (
+			c &&
+			chaosPrng &&
+			c.rate > 0 &&
+			c.kinds.length &&
+			(!c.routes || c.routes.some((r) => routeMatches(r, path)))
+		) {
 			if (chaosPrng() < c.rate) {
 				const kind = c.kinds[Math.floor(chaosPrng() * c.kinds.length)];
-				return { kind, chaos: true, status: kind === 'status' ? 503 : undefined, ms: 250, ...(c.options || {}) };
+				return {
+					kind,
+					chaos: true,
+					status: kind === 'status' ? 503 : undefined,
+					ms: 250,
+					...(c.options || {}),
+				};
 			}
 		}
 		return null;
@@ -743,13 +872,18 @@ async function startSandbox(options = {}) {
 	}
 
 	function sendJson(res, status, body, headers) {
-		sendRaw(res, status, 'application/json', JSON.stringify(body), { ...baseHeaders(), ...(headers || {}) });
+		sendRaw(res, status, 'application/json', JSON.stringify(body), {
+			...baseHeaders(),
+			...(headers || {}),
+		});
 	}
 
 	function sendError(res, err) {
 		if (err instanceof HttpError) return sendJson(res, err.status, err.body, err.headers);
 		// An unexpected bug in the sandbox: answer as LiteLLM's newest catch-all does.
-		return sendJson(res, 500, { error: { message: 'Internal server error', type: 'internal_server_error' } });
+		return sendJson(res, 500, {
+			error: { message: 'Internal server error', type: 'internal_server_error' },
+		});
 	}
 
 	function readBody(req) {
@@ -783,13 +917,18 @@ async function startSandbox(options = {}) {
 	/** Where LiteLLM reads the key: Authorization, then x-litellm-api-key, API-Key, x-api-key, x-goog-api-key. */
 	function extractKey(headers) {
 		const strip = (v) => {
-			for (const p of ['Bearer ', 'bearer ', 'Basic ']) if (v.startsWith(p)) return { key: v.slice(p.length).trim() };
+			for (const p of ['Bearer ', 'bearer ', 'Basic '])
+				if (v.startsWith(p)) return { key: v.slice(p.length).trim() };
 			return { malformed: true, value: v };
 		};
-		if (headers.authorization !== undefined) return { ...strip(String(headers.authorization)), source: 'authorization' };
+		if (headers.authorization !== undefined)
+			return { ...strip(String(headers.authorization)), source: 'authorization' };
 		if (headers['x-litellm-api-key'] !== undefined) {
 			const v = String(headers['x-litellm-api-key']);
-			return { key: v.startsWith('Bearer ') || v.startsWith('bearer ') ? v.slice(7).trim() : v.trim(), source: 'x-litellm-api-key' };
+			return {
+				key: v.startsWith('Bearer ') || v.startsWith('bearer ') ? v.slice(7).trim() : v.trim(),
+				source: 'x-litellm-api-key',
+			};
 		}
 		for (const h of ['api-key', 'x-api-key', 'x-goog-api-key']) {
 			if (headers[h] !== undefined) return { key: String(headers[h]).trim(), source: h };
@@ -797,7 +936,8 @@ async function startSandbox(options = {}) {
 		return null;
 	}
 
-	const authErr = (message, param = 'None', status = 401) => proxyError(status, message, 'auth_error', param);
+	const authErr = (message, param = 'None', status = 401) =>
+		proxyError(status, message, 'auth_error', param);
 
 	function shownKey(key) {
 		return cfg.echoKeyInErrors ? key : U.keyName(key);
@@ -815,17 +955,22 @@ async function startSandbox(options = {}) {
 
 	function authenticate(req, route, path) {
 		const found = extractKey(req.headers);
-		if (!found || (found.key !== undefined && found.key === '')) throw authErr('Authentication Error, No api key passed in.');
+		if (!found || (found.key !== undefined && found.key === ''))
+			throw authErr('Authentication Error, No api key passed in.');
 		if (found.malformed) {
-			let msg = 'Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.';
-			if (profile().malformedEchoesValue) msg += ` Passed in: ${cfg.echoKeyInErrors ? found.value : U.keyName(found.value).replace(/^sk-/, '')}`;
+			let msg =
+				'Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.';
+			if (profile().malformedEchoesValue)
+				msg += ` Passed in: ${cfg.echoKeyInErrors ? found.value : U.keyName(found.value).replace(/^sk-/, '')}`;
 			throw authErr(msg);
 		}
 		const key = found.key;
 		const presentedHash = U.hashKey(key);
 		if (!key.startsWith('sk-')) {
 			const shown = cfg.echoKeyInErrors ? key : '...' + key.slice(-4);
-			throw authErr(`Authentication Error, LiteLLM Virtual Key expected. Received=${shown}, expected to start with 'sk-'.`);
+			throw authErr(
+				`Authentication Error, LiteLLM Virtual Key expected. Received=${shown}, expected to start with 'sk-'.`,
+			);
 		}
 		if (store.masterKeyHash && presentedHash === store.masterKeyHash) {
 			return {
@@ -860,7 +1005,9 @@ async function startSandbox(options = {}) {
 			);
 		}
 		if (row.blocked === true) {
-			throw authErr("Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.");
+			throw authErr(
+				"Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.",
+			);
 		}
 		const exp = U.toMs(row.expires);
 		if (exp !== null && exp < now()) {
@@ -874,7 +1021,9 @@ async function startSandbox(options = {}) {
 		}
 		const team = row.team_id ? store.teams[row.team_id] || null : null;
 		if (team && team.blocked) {
-			throw authErr(`Authentication Error, Team=${team.team_id} is blocked. Update via \`/team/unblock\` if you're an admin.`);
+			throw authErr(
+				`Authentication Error, Team=${team.team_id} is blocked. Update via \`/team/unblock\` if you're an admin.`,
+			);
 		}
 		const user = row.user_id ? store.users[row.user_id] || null : null;
 		const role = user ? user.user_role : null;
@@ -924,7 +1073,11 @@ async function startSandbox(options = {}) {
 		resetBudgetIfDue(row);
 		resetBudgetIfDue(team);
 		resetBudgetIfDue(user);
-		if (row.max_budget !== null && row.spend >= row.max_budget && (route.llm || profile().keyBudgetOnAllRoutes)) {
+		if (
+			row.max_budget !== null &&
+			row.spend >= row.max_budget &&
+			(route.llm || profile().keyBudgetOnAllRoutes)
+		) {
 			throw budgetError(
 				`Budget has been exceeded! Key=${U.pyStr(row.key_alias)} (sk-...${ctx.keyLast4}) Current cost: ${U.pyFloat(row.spend)}, Max budget: ${U.pyFloat(row.max_budget)}`,
 			);
@@ -955,7 +1108,9 @@ async function startSandbox(options = {}) {
 
 	function isTeamMember(userId, team, adminOnly = false) {
 		if (!userId || !team) return false;
-		return team.members_with_roles.some((m) => m.user_id === userId && (!adminOnly || m.role === 'admin'));
+		return team.members_with_roles.some(
+			(m) => m.user_id === userId && (!adminOnly || m.role === 'admin'),
+		);
 	}
 
 	/** Models a key may call: key list, else team list, else everything (§2.1). */
@@ -965,7 +1120,11 @@ async function startSandbox(options = {}) {
 		const teamModels = ctx.team && ctx.team.models.length ? ctx.team.models : null;
 		const expand = (list) =>
 			list.flatMap((m) =>
-				m === 'all-proxy-models' || m === '*' ? all : m === 'all-team-models' ? teamModels || all : [m],
+				m === 'all-proxy-models' || m === '*'
+					? all
+					: m === 'all-team-models'
+						? teamModels || all
+						: [m],
 			);
 		if (ctx.row.models && ctx.row.models.length) return [...new Set(expand(ctx.row.models))];
 		if (teamModels) return [...new Set(expand(teamModels))];
@@ -1018,7 +1177,11 @@ async function startSandbox(options = {}) {
 			`Rate limit exceeded for api_key: ${hash}. Limit type: ${type}. Current limit: ${limit}, Remaining: ${remaining}. Limit resets at: ${U.utcSeconds(resetMs)} UTC`,
 			profile().throttleType,
 			'None',
-			{ 'retry-after': String(retryAfter), rate_limit_type: headerType || type, reset_at: U.pyIso(resetMs) },
+			{
+				'retry-after': String(retryAfter),
+				rate_limit_type: headerType || type,
+				reset_at: U.pyIso(resetMs),
+			},
 		);
 	}
 
@@ -1029,7 +1192,14 @@ async function startSandbox(options = {}) {
 		const s = rateState(row.token);
 		const resetAt = s.windowStart + cfg.rateLimitWindowMs;
 		if (row.max_parallel_requests !== null && s.inFlight >= row.max_parallel_requests) {
-			throw rateLimitError(row.token, 'max_parallel_requests', row.max_parallel_requests, 0, now() + 1000, profile().parallelLimitType);
+			throw rateLimitError(
+				row.token,
+				'max_parallel_requests',
+				row.max_parallel_requests,
+				0,
+				now() + 1000,
+				profile().parallelLimitType,
+			);
 		}
 		if (row.rpm_limit !== null && s.requests >= row.rpm_limit) {
 			throw rateLimitError(row.token, 'requests', row.rpm_limit, 0, resetAt);
@@ -1047,7 +1217,8 @@ async function startSandbox(options = {}) {
 		const row = ctx.row;
 		const h = {};
 		const v3 = profile().keyRateHeaders;
-		const name = (kind, type) => (v3 ? `x-ratelimit-api_key-${kind}-${type}` : `x-ratelimit-${kind}-${type}`);
+		const name = (kind, type) =>
+			v3 ? `x-ratelimit-api_key-${kind}-${type}` : `x-ratelimit-${kind}-${type}`;
 		if (row.rpm_limit !== null) {
 			h[name('remaining', 'requests')] = String(Math.max(0, row.rpm_limit - s.requests));
 			h[name('limit', 'requests')] = String(row.rpm_limit);
@@ -1057,17 +1228,26 @@ async function startSandbox(options = {}) {
 			h[name('limit', 'tokens')] = String(row.tpm_limit);
 		}
 		if (v3 && row.max_parallel_requests !== null) {
-			h['x-ratelimit-api_key-remaining-max_parallel_requests'] = String(Math.max(0, row.max_parallel_requests - s.inFlight));
+			h['x-ratelimit-api_key-remaining-max_parallel_requests'] = String(
+				Math.max(0, row.max_parallel_requests - s.inFlight),
+			);
 			h['x-ratelimit-api_key-limit-max_parallel_requests'] = String(row.max_parallel_requests);
 		}
 		return h;
 	}
 
 	// ---- billing -----------------------------------------------------------------------------
-	function recordCall(ctx, { model, usage, requestId, callId, startMs, status, body, errorInfo, callType = 'acompletion' }) {
+	function recordCall(
+		ctx,
+		{ model, usage, requestId, callId, startMs, status, body, errorInfo, callType = 'acompletion' },
+	) {
 		const t = now();
 		const price = priceOf(model);
-		const cost = status === 'success' ? usage.prompt_tokens * price.input_cost_per_token + usage.completion_tokens * price.output_cost_per_token : 0;
+		const cost =
+			status === 'success'
+				? usage.prompt_tokens * price.input_cost_per_token +
+					usage.completion_tokens * price.output_cost_per_token
+				: 0;
 		const row = ctx.row;
 		if (row) {
 			row.spend += cost;
@@ -1106,12 +1286,14 @@ async function startSandbox(options = {}) {
 				user_api_key_alias: row ? row.key_alias : null,
 				user_api_key_team_id: team ? team.team_id : null,
 				user_api_key_user_id: ctx.user_id ?? null,
-				spend_logs_metadata: body && isObj(body.metadata) ? body.metadata.spend_logs_metadata ?? null : null,
+				spend_logs_metadata:
+					body && isObj(body.metadata) ? (body.metadata.spend_logs_metadata ?? null) : null,
 				...(errorInfo && { error_information: errorInfo }),
 			},
 			cache_hit: 'False',
 			cache_key: 'Cache OFF',
-			request_tags: body && isObj(body.metadata) && Array.isArray(body.metadata.tags) ? body.metadata.tags : [],
+			request_tags:
+				body && isObj(body.metadata) && Array.isArray(body.metadata.tags) ? body.metadata.tags : [],
 			messages: {},
 			response: {},
 		});
@@ -1160,7 +1342,12 @@ async function startSandbox(options = {}) {
 			case 'status': {
 				const status = fault.status || 503;
 				const payload = fault.body || {
-					error: { message: fault.message || STATUS_TEXT[status] || 'Error', type: null, param: null, code: String(status) },
+					error: {
+						message: fault.message || STATUS_TEXT[status] || 'Error',
+						type: null,
+						param: null,
+						code: String(status),
+					},
 				};
 				sendJson(res, status, payload, fault.headers);
 				return true;
@@ -1177,7 +1364,12 @@ async function startSandbox(options = {}) {
 					`Rate limit exceeded for api_key: ${hash}. Limit type: ${type}. Current limit: ${limit}, Remaining: 0. Limit resets at: ${U.utcSeconds(resetMs)} UTC`,
 					profile().throttleType,
 					'None',
-					{ 'retry-after': String(retryAfter), rate_limit_type: type, reset_at: U.pyIso(resetMs), ...(fault.headers || {}) },
+					{
+						'retry-after': String(retryAfter),
+						rate_limit_type: type,
+						reset_at: U.pyIso(resetMs),
+						...(fault.headers || {}),
+					},
 				);
 				sendError(res, err);
 				return true;
@@ -1191,14 +1383,21 @@ async function startSandbox(options = {}) {
 			case 'hang':
 				return true;
 			case 'html':
-				sendRaw(res, fault.status || 200, 'text/html; charset=utf-8', fault.body || htmlPage(fault.title || 'Jefferson Lab'), fault.headers);
+				sendRaw(
+					res,
+					fault.status || 200,
+					'text/html; charset=utf-8',
+					fault.body || htmlPage(fault.title || 'Jefferson Lab'),
+					fault.headers,
+				);
 				return true;
 			case 'not_json':
 				sendRaw(
 					res,
 					fault.status || 200,
 					'text/plain; charset=utf-8',
-					fault.body || 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+					fault.body ||
+						'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
 					fault.headers,
 				);
 				return true;
@@ -1235,7 +1434,8 @@ async function startSandbox(options = {}) {
 	function forgetKey(ctx, hash) {
 		if (!workerPool || !ctx.worker) return;
 		workerPool.forget(ctx.worker, hash);
-		for (const [old, dep] of Object.entries(store.deprecatedKeys)) if (dep.active_token_id === hash) workerPool.forget(ctx.worker, old);
+		for (const [old, dep] of Object.entries(store.deprecatedKeys))
+			if (dep.active_token_id === hash) workerPool.forget(ctx.worker, old);
 	}
 
 	function copyToDeleted(row, ctx) {
@@ -1251,23 +1451,46 @@ async function startSandbox(options = {}) {
 	/** Validate types of /key/generate|update|regenerate fields (pydantic's 422s). */
 	function validateKeyFields(b) {
 		for (const k of ['max_budget', 'soft_budget', 'spend']) {
-			if (b[k] !== undefined && b[k] !== null && (typeof b[k] !== 'number' || !Number.isFinite(b[k]))) {
+			if (
+				b[k] !== undefined &&
+				b[k] !== null &&
+				(typeof b[k] !== 'number' || !Number.isFinite(b[k]))
+			) {
 				throw validationError(['body', k], 'Input should be a valid number', b[k], 'float_parsing');
 			}
 		}
 		if (typeof b.max_budget === 'number' && b.max_budget < 0) {
-			throw validationError(['body', 'max_budget'], 'Input should be greater than or equal to 0', b.max_budget, 'greater_than_equal');
+			throw validationError(
+				['body', 'max_budget'],
+				'Input should be greater than or equal to 0',
+				b.max_budget,
+				'greater_than_equal',
+			);
 		}
 		for (const k of ['tpm_limit', 'rpm_limit', 'max_parallel_requests']) {
 			if (b[k] !== undefined && b[k] !== null && !Number.isInteger(b[k])) {
 				throw validationError(['body', k], 'Input should be a valid integer', b[k], 'int_parsing');
 			}
 		}
-		if (b.models !== undefined && b.models !== null && (!Array.isArray(b.models) || b.models.some((m) => typeof m !== 'string'))) {
-			throw validationError(['body', 'models'], 'Input should be a valid list of strings', b.models, 'list_type');
+		if (
+			b.models !== undefined &&
+			b.models !== null &&
+			(!Array.isArray(b.models) || b.models.some((m) => typeof m !== 'string'))
+		) {
+			throw validationError(
+				['body', 'models'],
+				'Input should be a valid list of strings',
+				b.models,
+				'list_type',
+			);
 		}
 		if (b.metadata !== undefined && b.metadata !== null && !isObj(b.metadata)) {
-			throw validationError(['body', 'metadata'], 'Input should be a valid dictionary', b.metadata, 'dict_type');
+			throw validationError(
+				['body', 'metadata'],
+				'Input should be a valid dictionary',
+				b.metadata,
+				'dict_type',
+			);
 		}
 		if (b.key_type !== undefined && b.key_type !== null && !KEY_TYPE_ROUTES[b.key_type]) {
 			throw validationError(
@@ -1278,7 +1501,12 @@ async function startSandbox(options = {}) {
 			);
 		}
 		for (const k of ['duration', 'budget_duration', 'rotation_interval']) {
-			if (b[k] === undefined || b[k] === null || (k === 'duration' && (b[k] === '-1' || b[k] === -1))) continue;
+			if (
+				b[k] === undefined ||
+				b[k] === null ||
+				(k === 'duration' && (b[k] === '-1' || b[k] === -1))
+			)
+				continue;
 			try {
 				U.parseDuration(b[k]);
 			} catch (e) {
@@ -1286,13 +1514,20 @@ async function startSandbox(options = {}) {
 			}
 		}
 		if (b.auto_rotate === true && !b.rotation_interval) {
-			throw proxyError(400, 'rotation_interval is required when auto_rotate is True', 'bad_request_error', 'rotation_interval');
+			throw proxyError(
+				400,
+				'rotation_interval is required when auto_rotate is True',
+				'bad_request_error',
+				'rotation_interval',
+			);
 		}
 	}
 
 	function checkAliasUnique(alias, exceptHash) {
 		if (alias === undefined || alias === null) return;
-		const clash = Object.values(store.keys).find((r) => r.key_alias === alias && r.token !== exceptHash);
+		const clash = Object.values(store.keys).find(
+			(r) => r.key_alias === alias && r.token !== exceptHash,
+		);
 		if (clash) {
 			throw proxyError(
 				400,
@@ -1312,9 +1547,30 @@ async function startSandbox(options = {}) {
 	}
 
 	const GENERATE_FIELDS = [
-		'key_alias', 'duration', 'models', 'aliases', 'max_budget', 'budget_duration', 'soft_budget', 'user_id', 'team_id',
-		'metadata', 'tpm_limit', 'rpm_limit', 'max_parallel_requests', 'blocked', 'allowed_routes', 'allowed_cache_controls',
-		'permissions', 'model_max_budget', 'organization_id', 'budget_id', 'key_type', 'auto_rotate', 'rotation_interval', 'spend',
+		'key_alias',
+		'duration',
+		'models',
+		'aliases',
+		'max_budget',
+		'budget_duration',
+		'soft_budget',
+		'user_id',
+		'team_id',
+		'metadata',
+		'tpm_limit',
+		'rpm_limit',
+		'max_parallel_requests',
+		'blocked',
+		'allowed_routes',
+		'allowed_cache_controls',
+		'permissions',
+		'model_max_budget',
+		'organization_id',
+		'budget_id',
+		'key_type',
+		'auto_rotate',
+		'rotation_interval',
+		'spend',
 	];
 	const pick = (b, fields) => {
 		const out = {};
@@ -1341,7 +1597,12 @@ async function startSandbox(options = {}) {
 		},
 
 		listModels(ctx) {
-			const data = accessibleModels(ctx).map((id) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'openai' }));
+			const data = accessibleModels(ctx).map((id) => ({
+				id,
+				object: 'model',
+				created: MODELS_CREATED,
+				owned_by: 'openai',
+			}));
 			return { body: { data, object: 'list' } };
 		},
 
@@ -1411,20 +1672,32 @@ async function startSandbox(options = {}) {
 		keyInfo(ctx, req) {
 			const q = req.query.key;
 			if (q === undefined) {
-				if (ctx.isMaster) throw proxyError(404, 'Key not found in database', 'not_found_error', 'key');
+				if (ctx.isMaster)
+					throw proxyError(404, 'Key not found in database', 'not_found_error', 'key');
 				// info_key_fn reads the database: a key that a worker's cache still authenticates may be gone there.
-				if (!store.keys[ctx.hash]) throw proxyError(404, 'Key not found in database', 'not_found_error', 'key');
+				if (!store.keys[ctx.hash])
+					throw proxyError(404, 'Key not found in database', 'not_found_error', 'key');
 				return { body: { key: ctx.hash, info: keyInfoRow(store.keys[ctx.hash]) } };
 			}
 			const hash = resolveKeyRef(String(q));
 			const target = hash && store.keys[hash];
-			if (!target) throw proxyError(404, notFoundKey('Key not found in database', String(q)), 'not_found_error', 'key');
+			if (!target)
+				throw proxyError(
+					404,
+					notFoundKey('Key not found in database', String(q)),
+					'not_found_error',
+					'key',
+				);
 			const allowed =
 				ctx.viewAll ||
 				(ctx.row && ctx.row.token === target.token) ||
 				(ctx.user_id && target.user_id === ctx.user_id) ||
 				(target.team_id && isTeamMember(ctx.user_id, store.teams[target.team_id]));
-			if (!allowed) throw wrappedHttpError(403, `You are not allowed to access this key's info. Your role=${U.pyStr(ctx.role)}`);
+			if (!allowed)
+				throw wrappedHttpError(
+					403,
+					`You are not allowed to access this key's info. Your role=${U.pyStr(ctx.role)}`,
+				);
 			return { body: { key: q, info: keyInfoRow(target) } };
 		},
 
@@ -1433,7 +1706,9 @@ async function startSandbox(options = {}) {
 			const b = isObj(req.body) ? req.body : {};
 			validateKeyFields(b);
 			if (!ctx.admin && b.user_id != null && b.user_id !== ctx.user_id) {
-				throw wrappedHttpError(403, { error: `User can only create keys for themselves. Got user_id=${b.user_id}, Your ID=${ctx.user_id}` });
+				throw wrappedHttpError(403, {
+					error: `User can only create keys for themselves. Got user_id=${b.user_id}, Your ID=${ctx.user_id}`,
+				});
 			}
 			const owner = keyRules.ownerOfNewKey(ctx, b);
 			const userId = owner.user_id;
@@ -1441,7 +1716,12 @@ async function startSandbox(options = {}) {
 				if (b.team_id) {
 					const team = store.teams[b.team_id];
 					if (!isTeamMember(ctx.user_id, team)) {
-						throw proxyError(400, `User=${ctx.user_id} not assigned to team=${b.team_id}`, 'bad_request_error', 'team_id');
+						throw proxyError(
+							400,
+							`User=${ctx.user_id} not assigned to team=${b.team_id}`,
+							'bad_request_error',
+							'team_id',
+						);
 					}
 				}
 			}
@@ -1490,8 +1770,10 @@ async function startSandbox(options = {}) {
 		},
 
 		keyRegenerate(ctx, req, params) {
-			if (!ctx.admin && ctx.role !== 'internal_user' && ctx.role !== null) throw onlyAdminError(ctx, req.routeName);
-			if (!cfg.enterprise) throw proxyError(500, ENTERPRISE_REGENERATE_MESSAGE, 'internal_server_error', 'None');
+			if (!ctx.admin && ctx.role !== 'internal_user' && ctx.role !== null)
+				throw onlyAdminError(ctx, req.routeName);
+			if (!cfg.enterprise)
+				throw proxyError(500, ENTERPRISE_REGENERATE_MESSAGE, 'internal_server_error', 'None');
 			const b = isObj(req.body) ? req.body : {};
 			const passed = b.key ?? params[0];
 			const hash = resolveKeyRef(passed);
@@ -1500,8 +1782,10 @@ async function startSandbox(options = {}) {
 			const permitted =
 				ctx.admin ||
 				(ctx.role === 'internal_user' &&
-					((ctx.user_id && row.user_id === ctx.user_id) || (row.team_id && isTeamMember(ctx.user_id, store.teams[row.team_id], true))));
-			if (!permitted) throw wrappedHttpError(403, { error: 'You are not authorized to regenerate this key' });
+					((ctx.user_id && row.user_id === ctx.user_id) ||
+						(row.team_id && isTeamMember(ctx.user_id, store.teams[row.team_id], true))));
+			if (!permitted)
+				throw wrappedHttpError(403, { error: 'You are not authorized to regenerate this key' });
 			validateKeyFields(b);
 			let plaintext;
 			if (b.new_key !== undefined && b.new_key !== null) {
@@ -1525,7 +1809,12 @@ async function startSandbox(options = {}) {
 				try {
 					graceMs = U.parseDuration(b.grace_period);
 				} catch (e) {
-					throw proxyError(400, `Invalid grace_period=${b.grace_period}. ${e.message}`, 'bad_request_error', 'grace_period');
+					throw proxyError(
+						400,
+						`Invalid grace_period=${b.grace_period}. ${e.message}`,
+						'bad_request_error',
+						'grace_period',
+					);
 				}
 			}
 			if (b.key_alias !== undefined) checkAliasUnique(b.key_alias, row.token);
@@ -1546,11 +1835,13 @@ async function startSandbox(options = {}) {
 			row.key_name = U.keyName(plaintext);
 			row.rotation_count = (row.rotation_count || 0) + 1;
 			row.last_rotation_at = U.pyIso(t);
-			if (row.auto_rotate && row.rotation_interval) row.key_rotation_at = U.pyIso(t + U.parseDuration(row.rotation_interval));
+			if (row.auto_rotate && row.rotation_interval)
+				row.key_rotation_at = U.pyIso(t + U.parseDuration(row.rotation_interval));
 			row.updated_at = U.pyIso(t);
 			row.updated_by = ctx.user_id ?? null;
 			store.keys[newHash] = row;
-			for (const dep of Object.values(store.deprecatedKeys)) if (dep.active_token_id === oldHash) dep.active_token_id = newHash;
+			for (const dep of Object.values(store.deprecatedKeys))
+				if (dep.active_token_id === oldHash) dep.active_token_id = newHash;
 			if (graceMs > 0) {
 				store.deprecatedKeys[oldHash] = {
 					token: oldHash,
@@ -1573,14 +1864,27 @@ async function startSandbox(options = {}) {
 		keyUpdate(ctx, req) {
 			requireKeyWriter(ctx, '/key/update');
 			const b = isObj(req.body) ? req.body : {};
-			if (typeof b.key !== 'string' || !b.key) throw validationError(['body', 'key'], 'Field required', b, 'missing');
+			if (typeof b.key !== 'string' || !b.key)
+				throw validationError(['body', 'key'], 'Field required', b, 'missing');
 			validateKeyFields(b);
 			const hash = resolveKeyRef(b.key);
 			const row = store.keys[hash];
-			if (!row) throw proxyError(404, notFoundKey(`Team not found, passed team_id=${U.pyStr(b.team_id)}`, b.key), 'auth_error', 'None', {});
+			if (!row)
+				throw proxyError(
+					404,
+					notFoundKey(`Team not found, passed team_id=${U.pyStr(b.team_id)}`, b.key),
+					'auth_error',
+					'None',
+					{},
+				);
 			if (!ctx.admin) {
 				if (!keyRules.mayUpdate(ctx, row)) {
-					throw proxyError(403, `User=${ctx.user_id} is not allowed to update key=${row.key_name}`, 'auth_error', 'None');
+					throw proxyError(
+						403,
+						`User=${ctx.user_id} is not allowed to update key=${row.key_name}`,
+						'auth_error',
+						'None',
+					);
 				}
 				if (b.user_id !== undefined && b.user_id !== row.user_id) {
 					throw proxyError(
@@ -1609,7 +1913,12 @@ async function startSandbox(options = {}) {
 			const keys = Array.isArray(b.keys) ? b.keys : null;
 			const aliases = Array.isArray(b.key_aliases) ? b.key_aliases : null;
 			if (!keys && !aliases) {
-				throw validationError(['body'], 'Value error, Must specify either keys or key_aliases', b, 'value_error');
+				throw validationError(
+					['body'],
+					'Value error, Must specify either keys or key_aliases',
+					b,
+					'value_error',
+				);
 			}
 			const rows = [];
 			for (const k of keys || []) {
@@ -1617,14 +1926,19 @@ async function startSandbox(options = {}) {
 				if (r && !rows.includes(r)) rows.push(r);
 			}
 			for (const a of aliases || []) {
-				for (const r of Object.values(store.keys)) if (r.key_alias === a && !rows.includes(r)) rows.push(r);
+				for (const r of Object.values(store.keys))
+					if (r.key_alias === a && !rows.includes(r)) rows.push(r);
 			}
-			if (!rows.length) throw wrappedHttpError(404, { error: notFoundKey('No keys found', (keys || []).join(', ')) });
+			if (!rows.length)
+				throw wrappedHttpError(404, {
+					error: notFoundKey('No keys found', (keys || []).join(', ')),
+				});
 			if (!ctx.admin) {
 				for (const r of rows) {
 					const own = ctx.user_id && r.user_id === ctx.user_id;
 					const teamAdmin = r.team_id && isTeamMember(ctx.user_id, store.teams[r.team_id], true);
-					if (!own && !teamAdmin) throw wrappedHttpError(403, { error: 'You are not authorized to delete this key' });
+					if (!own && !teamAdmin)
+						throw wrappedHttpError(403, { error: 'You are not authorized to delete this key' });
 				}
 			}
 			for (const r of rows) {
@@ -1632,7 +1946,8 @@ async function startSandbox(options = {}) {
 				forgetKey(ctx, r.token);
 				delete store.keys[r.token];
 				delete store.rateLimits[r.token];
-				for (const [old, dep] of Object.entries(store.deprecatedKeys)) if (dep.active_token_id === r.token) delete store.deprecatedKeys[old];
+				for (const [old, dep] of Object.entries(store.deprecatedKeys))
+					if (dep.active_token_id === r.token) delete store.deprecatedKeys[old];
 			}
 			return { body: { deleted_keys: keys || aliases } };
 		},
@@ -1650,24 +1965,55 @@ async function startSandbox(options = {}) {
 			const page = q.page === undefined ? 1 : Number(q.page);
 			const size = q.size === undefined ? 10 : Number(q.size);
 			if (!Number.isInteger(page) || page < 1) {
-				throw new HttpError(422, { detail: [{ type: 'greater_than_equal', loc: ['query', 'page'], msg: 'Input should be greater than or equal to 1', input: q.page, ctx: { ge: 1 } }] });
+				throw new HttpError(422, {
+					detail: [
+						{
+							type: 'greater_than_equal',
+							loc: ['query', 'page'],
+							msg: 'Input should be greater than or equal to 1',
+							input: q.page,
+							ctx: { ge: 1 },
+						},
+					],
+				});
 			}
 			if (!Number.isInteger(size) || size < 1 || size > 100) {
-				throw new HttpError(422, { detail: [{ type: size > 100 ? 'less_than_equal' : 'greater_than_equal', loc: ['query', 'size'], msg: size > 100 ? 'Input should be less than or equal to 100' : 'Input should be greater than or equal to 1', input: q.size, ctx: size > 100 ? { le: 100 } : { ge: 1 } }] });
+				throw new HttpError(422, {
+					detail: [
+						{
+							type: size > 100 ? 'less_than_equal' : 'greater_than_equal',
+							loc: ['query', 'size'],
+							msg:
+								size > 100
+									? 'Input should be less than or equal to 100'
+									: 'Input should be greater than or equal to 1',
+							input: q.size,
+							ctx: size > 100 ? { le: 100 } : { ge: 1 },
+						},
+					],
+				});
 			}
 			let userFilter = q.user_id;
 			let teamScope = null;
 			if (!ctx.viewAll) {
-				if (userFilter && userFilter !== ctx.user_id) throw wrappedHttpError(403, { error: "You are not authorized to check another user's keys" });
+				if (userFilter && userFilter !== ctx.user_id)
+					throw wrappedHttpError(403, {
+						error: "You are not authorized to check another user's keys",
+					});
 				if (q.team_id && !isTeamMember(ctx.user_id, store.teams[q.team_id])) {
-					throw wrappedHttpError(403, { error: "You are not authorized to check this team's keys" });
+					throw wrappedHttpError(403, {
+						error: "You are not authorized to check this team's keys",
+					});
 				}
 				userFilter = ctx.user_id;
 				if (truthy(q.include_team_keys)) teamScope = (ctx.user && ctx.user.teams) || [];
 			}
 			const source = q.status === 'deleted' ? store.deletedKeys : Object.values(store.keys);
 			let rows = source.filter((r) => {
-				const mine = !userFilter || r.user_id === userFilter || (teamScope && r.team_id && teamScope.includes(r.team_id));
+				const mine =
+					!userFilter ||
+					r.user_id === userFilter ||
+					(teamScope && r.team_id && teamScope.includes(r.team_id));
 				return (
 					mine &&
 					(!q.team_id || r.team_id === q.team_id) &&
@@ -1676,7 +2022,16 @@ async function startSandbox(options = {}) {
 					(!q.organization_id || r.organization_id === q.organization_id)
 				);
 			});
-			const sortBy = ['spend', 'max_budget', 'created_at', 'updated_at', 'token', 'key_alias'].includes(q.sort_by) ? q.sort_by : 'created_at';
+			const sortBy = [
+				'spend',
+				'max_budget',
+				'created_at',
+				'updated_at',
+				'token',
+				'key_alias',
+			].includes(q.sort_by)
+				? q.sort_by
+				: 'created_at';
 			const dir = q.sort_order === 'asc' ? 1 : -1;
 			rows = rows
 				.map((r, i) => ({ r, i }))
@@ -1705,14 +2060,27 @@ async function startSandbox(options = {}) {
 			let uid = req.query.user_id;
 			if (!ctx.viewAll) {
 				if (uid && uid !== ctx.user_id) {
-					throw proxyError(403, `key not allowed to access this user's info. user_id=${uid}, key's user_id=${U.pyStr(ctx.user_id)}`, 'auth_error', 'None');
+					throw proxyError(
+						403,
+						`key not allowed to access this user's info. user_id=${uid}, key's user_id=${U.pyStr(ctx.user_id)}`,
+						'auth_error',
+						'None',
+					);
 				}
 				uid = ctx.user_id;
 			}
-			const keyRow = (r) => ({ ...fullRow(r), team_alias: r.team_id && store.teams[r.team_id] ? store.teams[r.team_id].team_alias : null });
+			const keyRow = (r) => ({
+				...fullRow(r),
+				team_alias: r.team_id && store.teams[r.team_id] ? store.teams[r.team_id].team_alias : null,
+			});
 			if (!uid && ctx.viewAll) {
 				return {
-					body: { user_id: null, user_info: null, keys: Object.values(store.keys).map(keyRow), teams: Object.values(store.teams).map(U.clone) },
+					body: {
+						user_id: null,
+						user_info: null,
+						keys: Object.values(store.keys).map(keyRow),
+						teams: Object.values(store.teams).map(U.clone),
+					},
 				};
 			}
 			const user = uid ? store.users[uid] : null;
@@ -1721,8 +2089,12 @@ async function startSandbox(options = {}) {
 				body: {
 					user_id: uid,
 					user_info: U.clone(user),
-					keys: Object.values(store.keys).filter((r) => r.user_id === uid).map(keyRow),
-					teams: Object.values(store.teams).filter((t) => isTeamMember(uid, t)).map(U.clone),
+					keys: Object.values(store.keys)
+						.filter((r) => r.user_id === uid)
+						.map(keyRow),
+					teams: Object.values(store.teams)
+						.filter((t) => isTeamMember(uid, t))
+						.map(U.clone),
 				},
 			};
 		},
@@ -1732,13 +2104,19 @@ async function startSandbox(options = {}) {
 			if (!teamId) throw wrappedHttpError(400, { error: 'Missing team_id in request' });
 			const team = store.teams[teamId];
 			if (!team) throw wrappedHttpError(404, { error: `Team not found, passed team_id=${teamId}` });
-			const allowed = ctx.viewAll || (ctx.row && ctx.row.team_id === teamId) || isTeamMember(ctx.user_id, team);
-			if (!allowed) throw wrappedHttpError(403, { error: `User=${U.pyStr(ctx.user_id)} not authorized to access this team=${teamId}` });
+			const allowed =
+				ctx.viewAll || (ctx.row && ctx.row.team_id === teamId) || isTeamMember(ctx.user_id, team);
+			if (!allowed)
+				throw wrappedHttpError(403, {
+					error: `User=${U.pyStr(ctx.user_id)} not authorized to access this team=${teamId}`,
+				});
 			return {
 				body: {
 					team_id: teamId,
 					team_info: U.clone(team),
-					keys: Object.values(store.keys).filter((r) => r.team_id === teamId).map(fullRow),
+					keys: Object.values(store.keys)
+						.filter((r) => r.team_id === teamId)
+						.map(fullRow),
 					team_memberships: [],
 				},
 			};
@@ -1746,7 +2124,8 @@ async function startSandbox(options = {}) {
 
 		dailyActivity(ctx, req) {
 			const q = req.query;
-			if (!q.start_date || !q.end_date) throw detailError(400, { error: 'Please provide start_date and end_date' });
+			if (!q.start_date || !q.end_date)
+				throw detailError(400, { error: 'Please provide start_date and end_date' });
 			const dateRe = /^\d{4}-\d{2}-\d{2}$/;
 			if (!dateRe.test(q.start_date) || !dateRe.test(q.end_date)) {
 				throw detailError(400, { error: 'Invalid date format. Use YYYY-MM-DD' });
@@ -1755,10 +2134,33 @@ async function startSandbox(options = {}) {
 			const page = q.page === undefined ? 1 : Number(q.page);
 			const pageSize = q.page_size === undefined ? 50 : Number(q.page_size);
 			if (!Number.isInteger(page) || page < 1) {
-				throw new HttpError(422, { detail: [{ type: 'greater_than_equal', loc: ['query', 'page'], msg: 'Input should be greater than or equal to 1', input: q.page, ctx: { ge: 1 } }] });
+				throw new HttpError(422, {
+					detail: [
+						{
+							type: 'greater_than_equal',
+							loc: ['query', 'page'],
+							msg: 'Input should be greater than or equal to 1',
+							input: q.page,
+							ctx: { ge: 1 },
+						},
+					],
+				});
 			}
 			if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-				throw new HttpError(422, { detail: [{ type: pageSize > 1000 ? 'less_than_equal' : 'greater_than_equal', loc: ['query', 'page_size'], msg: pageSize > 1000 ? 'Input should be less than or equal to 1000' : 'Input should be greater than or equal to 1', input: q.page_size, ctx: pageSize > 1000 ? { le: 1000 } : { ge: 1 } }] });
+				throw new HttpError(422, {
+					detail: [
+						{
+							type: pageSize > 1000 ? 'less_than_equal' : 'greater_than_equal',
+							loc: ['query', 'page_size'],
+							msg:
+								pageSize > 1000
+									? 'Input should be less than or equal to 1000'
+									: 'Input should be greater than or equal to 1',
+							input: q.page_size,
+							ctx: pageSize > 1000 ? { le: 1000 } : { ge: 1 },
+						},
+					],
+				});
 			}
 			const userId = ctx.viewAll ? q.user_id || null : ctx.user_id;
 			let apiKey = q.api_key || null;
@@ -1795,7 +2197,10 @@ async function startSandbox(options = {}) {
 			};
 			const keyMeta = (a) => {
 				const r = a.api_key ? store.keys[a.api_key] : null;
-				return { key_alias: r ? r.key_alias : a.key_alias ?? null, team_id: r ? r.team_id : a.team_id ?? null };
+				return {
+					key_alias: r ? r.key_alias : (a.key_alias ?? null),
+					team_id: r ? r.team_id : (a.team_id ?? null),
+				};
 			};
 			const byDate = new Map();
 			const totals = emptyMetrics();
@@ -1806,17 +2211,27 @@ async function startSandbox(options = {}) {
 					d = {
 						date: a.date,
 						metrics: emptyMetrics(),
-						breakdown: { models: {}, model_groups: {}, mcp_servers: {}, providers: {}, endpoints: {}, api_keys: {}, entities: {} },
+						breakdown: {
+							models: {},
+							model_groups: {},
+							mcp_servers: {},
+							providers: {},
+							endpoints: {},
+							api_keys: {},
+							entities: {},
+						},
 					};
 					byDate.set(a.date, d);
 				}
 				addTo(d.metrics, a);
 				const keyId = a.api_key || 'unknown';
 				const bucket = (obj, name) => {
-					if (!obj[name]) obj[name] = { metrics: emptyMetrics(), metadata: {}, api_key_breakdown: {} };
+					if (!obj[name])
+						obj[name] = { metrics: emptyMetrics(), metadata: {}, api_key_breakdown: {} };
 					const e = obj[name];
 					addTo(e.metrics, a);
-					if (!e.api_key_breakdown[keyId]) e.api_key_breakdown[keyId] = { metrics: emptyMetrics(), metadata: keyMeta(a) };
+					if (!e.api_key_breakdown[keyId])
+						e.api_key_breakdown[keyId] = { metrics: emptyMetrics(), metadata: keyMeta(a) };
 					addTo(e.api_key_breakdown[keyId].metrics, a);
 				};
 				// litellm/proxy/management_endpoints/common_daily_activity.py, update_breakdown_metrics:
@@ -1824,10 +2239,13 @@ async function startSandbox(options = {}) {
 				bucket(d.breakdown.models, a.model);
 				bucket(d.breakdown.model_groups, a.model_group || a.model);
 				bucket(d.breakdown.providers, 'hosted_vllm');
-				if (!d.breakdown.api_keys[keyId]) d.breakdown.api_keys[keyId] = { metrics: emptyMetrics(), metadata: keyMeta(a) };
+				if (!d.breakdown.api_keys[keyId])
+					d.breakdown.api_keys[keyId] = { metrics: emptyMetrics(), metadata: keyMeta(a) };
 				addTo(d.breakdown.api_keys[keyId].metrics, a);
 			}
-			const dates = [...byDate.values()].sort((x, y) => (x.date < y.date ? -1 : x.date > y.date ? 1 : 0));
+			const dates = [...byDate.values()].sort((x, y) =>
+				x.date < y.date ? -1 : x.date > y.date ? 1 : 0,
+			);
 			const totalPages = Math.ceil(dates.length / pageSize);
 			return {
 				body: {
@@ -1851,7 +2269,12 @@ async function startSandbox(options = {}) {
 		},
 
 		spendLogs(ctx, req) {
-			if (!ctx.isMaster && !ctx.viewAll && ctx.role !== 'internal_user' && ctx.role !== 'internal_user_viewer') {
+			if (
+				!ctx.isMaster &&
+				!ctx.viewAll &&
+				ctx.role !== 'internal_user' &&
+				ctx.role !== 'internal_user_viewer'
+			) {
 				throw onlyAdminError(ctx, '/spend/logs');
 			}
 			const q = req.query;
@@ -1859,12 +2282,16 @@ async function startSandbox(options = {}) {
 			if (apiKey && apiKey.startsWith('sk-')) apiKey = U.hashKey(apiKey);
 			const userId = ctx.viewAll ? q.user_id || null : ctx.user_id;
 			let rows = store.spendLogs.filter(
-				(r) => (!apiKey || r.api_key === apiKey) && (!userId || r.user === userId) && (!q.request_id || r.request_id === q.request_id),
+				(r) =>
+					(!apiKey || r.api_key === apiKey) &&
+					(!userId || r.user === userId) &&
+					(!q.request_id || r.request_id === q.request_id),
 			);
 			if (!q.start_date || !q.end_date) return { body: rows.map(U.clone) };
 			const start = Date.parse(q.start_date + 'T00:00:00Z');
 			const end = Date.parse(q.end_date + 'T00:00:00Z');
-			if (Number.isNaN(start) || Number.isNaN(end)) throw detailError(400, { error: 'Invalid date format. Use YYYY-MM-DD' });
+			if (Number.isNaN(start) || Number.isNaN(end))
+				throw detailError(400, { error: 'Invalid date format. Use YYYY-MM-DD' });
 			rows = rows.filter((r) => {
 				const d = r.startTime.slice(0, 10);
 				return d >= q.start_date && d <= q.end_date;
@@ -1887,8 +2314,23 @@ async function startSandbox(options = {}) {
 	};
 
 	function supportedParams(m) {
-		if (m.mode === 'embedding') return ['encoding_format', 'user', ...(m.supports_dimensions ? ['dimensions'] : [])];
-		const p = ['temperature', 'top_p', 'n', 'stream', 'stream_options', 'stop', 'max_tokens', 'max_completion_tokens', 'presence_penalty', 'frequency_penalty', 'seed', 'response_format', 'user'];
+		if (m.mode === 'embedding')
+			return ['encoding_format', 'user', ...(m.supports_dimensions ? ['dimensions'] : [])];
+		const p = [
+			'temperature',
+			'top_p',
+			'n',
+			'stream',
+			'stream_options',
+			'stop',
+			'max_tokens',
+			'max_completion_tokens',
+			'presence_penalty',
+			'frequency_penalty',
+			'seed',
+			'response_format',
+			'user',
+		];
 		if (m.supports_function_calling) p.push('tools', 'tool_choice', 'parallel_tool_calls');
 		if (m.supports_reasoning) p.push('reasoning_effort');
 		return p;
@@ -1915,7 +2357,12 @@ async function startSandbox(options = {}) {
 	async function chat(ctx, req, res, started, midstreamFault) {
 		const body = req.body;
 		if (req.bodyInvalid || !isObj(body)) {
-			throw proxyError(400, 'Invalid JSON payload: the request body must be a JSON object.', 'bad_request_error', 'None');
+			throw proxyError(
+				400,
+				'Invalid JSON payload: the request body must be a JSON object.',
+				'bad_request_error',
+				'None',
+			);
 		}
 		const modelName = body.model;
 		checkModelAccess(ctx, modelName);
@@ -1940,17 +2387,32 @@ async function startSandbox(options = {}) {
 				startMs,
 				status: 'failure',
 				body,
-				errorInfo: { error_code: String(err.status), error_message: err.body && err.body.error ? err.body.error.message : '' },
+				errorInfo: {
+					error_code: String(err.status),
+					error_message: err.body && err.body.error ? err.body.error.message : '',
+				},
 			});
 			return err;
 		};
 		if (!Array.isArray(body.messages) || body.messages.length === 0) {
 			throw fail(
-				proxyError(400, 'litellm.BadRequestError: messages is a required parameter and must be a non-empty list.', 'bad_request_error', 'messages'),
+				proxyError(
+					400,
+					'litellm.BadRequestError: messages is a required parameter and must be a non-empty list.',
+					'bad_request_error',
+					'messages',
+				),
 			);
 		}
 		if (!body.messages.every((m) => isObj(m) && typeof m.role === 'string')) {
-			throw fail(proxyError(400, 'litellm.BadRequestError: every message needs a role.', 'bad_request_error', 'messages'));
+			throw fail(
+				proxyError(
+					400,
+					'litellm.BadRequestError: every message needs a role.',
+					'bad_request_error',
+					'messages',
+				),
+			);
 		}
 		if (!model) {
 			throw fail(
@@ -1964,7 +2426,14 @@ async function startSandbox(options = {}) {
 		}
 		if (model.mode === 'embedding') {
 			// vLLM serves an embedding model without a chat template: the call fails upstream.
-			throw fail(proxyError(400, `litellm.BadRequestError: Hosted_vllmException - ${model.id} is an embedding model: it does not support the Chat Completions API. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`, null, null));
+			throw fail(
+				proxyError(
+					400,
+					`litellm.BadRequestError: Hosted_vllmException - ${model.id} is an embedding model: it does not support the Chat Completions API. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`,
+					null,
+					null,
+				),
+			);
 		}
 		const images = body.messages.reduce((n, m) => n + R.imageCount(m), 0);
 		if (images && !model.supports_vision) {
@@ -1997,16 +2466,25 @@ async function startSandbox(options = {}) {
 			const waited = await latency();
 			if (closed || res.destroyed) return;
 			let toolSeq = 0;
-			const reply = R.buildReply(model, body, () => 'call_' + U.hashKey(`${requestId}:${toolSeq++}`).slice(0, 24));
+			const reply = R.buildReply(
+				model,
+				body,
+				() => 'call_' + U.hashKey(`${requestId}:${toolSeq++}`).slice(0, 24),
+			);
 			const headers = {
 				'x-litellm-call-id': callId,
 				'x-litellm-model-id': deploymentId(model.id),
 				...(profile().modelGroupHeader && { 'x-litellm-model-group': model.id }),
 				'x-litellm-key-spend': U.pyFloat(spendBefore),
 				// get_custom_headers (proxy/common_request_processing.py) drops the value "None": no budget, no header.
-				...(ctx.row && ctx.row.max_budget !== null && { 'x-litellm-key-max-budget': U.pyFloat(ctx.row.max_budget) }),
-				...(ctx.row && ctx.row.tpm_limit !== null && { 'x-litellm-key-tpm-limit': String(ctx.row.tpm_limit) }),
-				...(ctx.row && ctx.row.rpm_limit !== null && { 'x-litellm-key-rpm-limit': String(ctx.row.rpm_limit) }),
+				...(ctx.row &&
+					ctx.row.max_budget !== null && {
+						'x-litellm-key-max-budget': U.pyFloat(ctx.row.max_budget),
+					}),
+				...(ctx.row &&
+					ctx.row.tpm_limit !== null && { 'x-litellm-key-tpm-limit': String(ctx.row.tpm_limit) }),
+				...(ctx.row &&
+					ctx.row.rpm_limit !== null && { 'x-litellm-key-rpm-limit': String(ctx.row.rpm_limit) }),
 				'x-litellm-attempted-retries': '0',
 				'x-litellm-attempted-fallbacks': '0',
 			};
@@ -2017,11 +2495,35 @@ async function startSandbox(options = {}) {
 					'x-litellm-response-duration-ms': durationMs.toFixed(3),
 					'x-litellm-overhead-duration-ms': overhead(durationMs, waited),
 				});
-				const ok = await streamReply(res, headers, { requestId, created, modelName, reply, body, midstreamFault });
-				if (ok) recordCall(ctx, { model: model.id, usage: reply.usage, requestId, callId, startMs, status: 'success', body });
+				const ok = await streamReply(res, headers, {
+					requestId,
+					created,
+					modelName,
+					reply,
+					body,
+					midstreamFault,
+				});
+				if (ok)
+					recordCall(ctx, {
+						model: model.id,
+						usage: reply.usage,
+						requestId,
+						callId,
+						startMs,
+						status: 'success',
+						body,
+					});
 				return;
 			}
-			const cost = recordCall(ctx, { model: model.id, usage: reply.usage, requestId, callId, startMs, status: 'success', body });
+			const cost = recordCall(ctx, {
+				model: model.id,
+				usage: reply.usage,
+				requestId,
+				callId,
+				startMs,
+				status: 'success',
+				body,
+			});
 			const durationMs = performance.now() - started;
 			Object.assign(headers, rateHeaders(ctx, rate), {
 				'x-litellm-response-cost': U.pyFloat(cost),
@@ -2053,7 +2555,8 @@ async function startSandbox(options = {}) {
 			completion_tokens: usage.completion_tokens,
 			prompt_tokens: usage.prompt_tokens,
 			total_tokens: usage.total_tokens,
-			completion_tokens_details: usage.reasoning_tokens === null ? null : { reasoning_tokens: usage.reasoning_tokens },
+			completion_tokens_details:
+				usage.reasoning_tokens === null ? null : { reasoning_tokens: usage.reasoning_tokens },
 			prompt_tokens_details: null,
 		};
 	}
@@ -2088,7 +2591,11 @@ async function startSandbox(options = {}) {
 	}
 
 	/** SSE writer (§3.4). Returns true when the stream completed (so the call is billed). */
-	async function streamReply(res, headers, { requestId, created, modelName, reply, body, midstreamFault }) {
+	async function streamReply(
+		res,
+		headers,
+		{ requestId, created, modelName, reply, body, midstreamFault },
+	) {
 		if (res.destroyed) return false;
 		res.writeHead(200, {
 			...cleanHeaders({ ...baseHeaders(), ...headers }),
@@ -2114,10 +2621,21 @@ async function startSandbox(options = {}) {
 				first = false;
 				events.push(chunk([{ index: c.index, delta: out, finish_reason: null, logprobs: null }]));
 			};
-			if (c.reasoning !== null) for (const p of pieces(c.reasoning)) delta({ content: null, reasoning_content: p });
+			if (c.reasoning !== null)
+				for (const p of pieces(c.reasoning)) delta({ content: null, reasoning_content: p });
 			if (c.toolCalls) {
 				c.toolCalls.forEach((tc, i) => {
-					delta({ content: null, tool_calls: [{ index: i, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: '' } }] });
+					delta({
+						content: null,
+						tool_calls: [
+							{
+								index: i,
+								id: tc.id,
+								type: 'function',
+								function: { name: tc.function.name, arguments: '' },
+							},
+						],
+					});
 					const args = tc.function.arguments;
 					for (let at = 0; at < args.length; at += 16) {
 						delta({ tool_calls: [{ index: i, function: { arguments: args.slice(at, at + 16) } }] });
@@ -2128,7 +2646,9 @@ async function startSandbox(options = {}) {
 				if (!parts.length) delta({ content: '' });
 				for (const p of parts) delta({ content: p });
 			}
-			events.push(chunk([{ index: c.index, delta: {}, finish_reason: c.finishReason, logprobs: null }]));
+			events.push(
+				chunk([{ index: c.index, delta: {}, finish_reason: c.finishReason, logprobs: null }]),
+			);
 		}
 		if (includeUsage) events.push(chunk([], { usage: usageBody(reply.usage) }));
 		let written = 0;
@@ -2159,10 +2679,30 @@ async function startSandbox(options = {}) {
 	}
 
 	// ---- the gateway request pipeline ----------------------------------------------------------
-	const LLM_ONLY_PATHS = new Set(['/v1/models', '/models', '/v1/chat/completions', '/chat/completions', '/v1/embeddings', '/embeddings']);
+	const LLM_ONLY_PATHS = new Set([
+		'/v1/models',
+		'/models',
+		'/v1/chat/completions',
+		'/chat/completions',
+		'/v1/embeddings',
+		'/embeddings',
+	]);
 	const embeddings = E.createEmbeddingsHandler({
-		proxyError, U, isObj, ids, now, profile, modelById, deploymentId, checkModelAccess, admitRate, rateHeaders,
-		recordCall, latency, sendJson, isClosed: () => closed,
+		proxyError,
+		U,
+		isObj,
+		ids,
+		now,
+		profile,
+		modelById,
+		deploymentId,
+		checkModelAccess,
+		admitRate,
+		rateHeaders,
+		recordCall,
+		latency,
+		sendJson,
+		isClosed: () => closed,
 	});
 
 	async function handleGateway(req, res, url) {
@@ -2173,7 +2713,8 @@ async function startSandbox(options = {}) {
 		let path = url.pathname;
 		let inBase = true;
 		if (basePath) {
-			if (path === basePath || path.startsWith(basePath + '/')) path = path.slice(basePath.length) || '/';
+			if (path === basePath || path.startsWith(basePath + '/'))
+				path = path.slice(basePath.length) || '/';
 			else inBase = false;
 		}
 		const headersCopy = { ...req.headers };
@@ -2225,10 +2766,15 @@ async function startSandbox(options = {}) {
 
 		const matches = matchRoute(path);
 		const visible = matches.filter(
-			(m) => cfg.exposeManagement || m.route.public || LLM_ONLY_PATHS.has(path) || path.startsWith('/health/'),
+			(m) =>
+				cfg.exposeManagement ||
+				m.route.public ||
+				LLM_ONLY_PATHS.has(path) ||
+				path.startsWith('/health/'),
 		);
 		if (!visible.length) {
-			if (cfg.hiddenRoutes === 'html') return sendRaw(res, 404, 'text/html; charset=utf-8', proxyNotFoundPage());
+			if (cfg.hiddenRoutes === 'html')
+				return sendRaw(res, 404, 'text/html; charset=utf-8', proxyNotFoundPage());
 			return sendJson(res, 404, { detail: 'Not Found' });
 		}
 		const match = visible.find((m) => m.route.method === req.method);
@@ -2248,8 +2794,19 @@ async function startSandbox(options = {}) {
 					parsed.body === null
 						? { type: 'missing', loc: ['body'], msg: 'Field required', input: null }
 						: parsed.invalid
-							? { type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }
-							: { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: parsed.body },
+							? {
+									type: 'json_invalid',
+									loc: ['body', 0],
+									msg: 'JSON decode error',
+									input: {},
+									ctx: { error: 'Expecting value' },
+								}
+							: {
+									type: 'model_attributes_type',
+									loc: ['body'],
+									msg: 'Input should be a valid dictionary or object to extract fields from',
+									input: parsed.body,
+								},
 				],
 			});
 		}
@@ -2281,7 +2838,8 @@ async function startSandbox(options = {}) {
 
 	// ---- control routes (/__sandbox/*, not part of LiteLLM) -----------------------------------
 	async function handleControl(req, res, url) {
-		const send = (status, body) => sendRaw(res, status, 'application/json', JSON.stringify(body), {});
+		const send = (status, body) =>
+			sendRaw(res, status, 'application/json', JSON.stringify(body), {});
 		let body = null;
 		try {
 			const raw = await readBody(req);
@@ -2297,7 +2855,8 @@ async function startSandbox(options = {}) {
 				return send(200, { cleared: true });
 			}
 			if (p === '/__sandbox/faults' && req.method === 'GET') return send(200, faults);
-			if (p === '/__sandbox/faults' && req.method === 'POST') return send(200, { queued: injectFaults(body || []) });
+			if (p === '/__sandbox/faults' && req.method === 'POST')
+				return send(200, { queued: injectFaults(body || []) });
 			if (p === '/__sandbox/faults' && req.method === 'DELETE') {
 				clearFaults();
 				return send(200, { cleared: true });
@@ -2310,7 +2869,8 @@ async function startSandbox(options = {}) {
 			}
 			if (p === '/__sandbox/users' && req.method === 'POST') return send(200, addUser(body || {}));
 			if (p === '/__sandbox/teams' && req.method === 'POST') return send(200, addTeam(body || {}));
-			if (p === '/__sandbox/config' && req.method === 'POST') return send(200, setConfig(body || {}));
+			if (p === '/__sandbox/config' && req.method === 'POST')
+				return send(200, setConfig(body || {}));
 			if (p === '/__sandbox/config' && req.method === 'GET') return send(200, { ...cfg });
 			if (p === '/__sandbox/stats' && req.method === 'GET') return send(200, statsSnapshot());
 			return send(404, { error: 'unknown sandbox control route' });
@@ -2320,7 +2880,12 @@ async function startSandbox(options = {}) {
 	}
 
 	function statsSnapshot() {
-		return { requests: stats.requests, inFlight: stats.inFlight, maxInFlight: stats.maxInFlight, byStatus: { ...stats.byStatus } };
+		return {
+			requests: stats.requests,
+			inFlight: stats.inFlight,
+			maxInFlight: stats.maxInFlight,
+			byStatus: { ...stats.byStatus },
+		};
 	}
 
 	// ---- the server ----------------------------------------------------------------------------
@@ -2332,7 +2897,10 @@ async function startSandbox(options = {}) {
 			res.writeHead(400).end();
 			return;
 		}
-		const handler = url.pathname === '/__sandbox' || url.pathname.startsWith('/__sandbox/') ? handleControl : handleGateway;
+		const handler =
+			url.pathname === '/__sandbox' || url.pathname.startsWith('/__sandbox/')
+				? handleControl
+				: handleGateway;
 		handler(req, res, url).catch((e) => {
 			process.emitWarning(`sandbox error: ${e && e.stack}`);
 			if (!res.headersSent && !res.destroyed) sendError(res, e);

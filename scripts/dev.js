@@ -52,19 +52,32 @@ async function portIsFree(port) {
 async function main() {
 	const o = parseArgs(process.argv.slice(2));
 	if (o.help) return void process.stdout.write(HELP);
-	if (!(await portIsFree(o.port))) throw new Error(`port ${o.port} is in use; pick another with: npm run dev -- --port 5679`);
-	if (o.sandboxPort && !(await portIsFree(o.sandboxPort))) throw new Error(`port ${o.sandboxPort} is in use; pick another with: npm run dev -- --sandbox-port 0`);
+	if (!(await portIsFree(o.port)))
+		throw new Error(`port ${o.port} is in use; pick another with: npm run dev -- --port 5679`);
+	if (o.sandboxPort && !(await portIsFree(o.sandboxPort)))
+		throw new Error(
+			`port ${o.sandboxPort} is in use; pick another with: npm run dev -- --sandbox-port 0`,
+		);
 
 	const version = o.oldest ? lib.OLDEST : lib.CURRENT;
 	// One n8n folder per n8n version, kept between runs so your own workflows survive a restart.
-	const userFolder = path.resolve(process.env.JLAB_LLM_DEV_DIR || path.join(lib.CACHE_DIR, 'dev'), `n8n-${version.n8n}`);
+	const userFolder = path.resolve(
+		process.env.JLAB_LLM_DEV_DIR || path.join(lib.CACHE_DIR, 'dev'),
+		`n8n-${version.n8n}`,
+	);
 	if (o.fresh) fs.rmSync(userFolder, { recursive: true, force: true });
 	fs.mkdirSync(userFolder, { recursive: true });
 
-	const seed = JSON.parse(fs.readFileSync(path.join(lib.ROOT, 'sandbox', 'seed.example.json'), 'utf8'));
-	const demoKey = seed.keys.find((k) => typeof k.key === 'string' && k.key_alias === 'jdoe-n8n') || seed.keys.find((k) => typeof k.key === 'string');
+	const seed = JSON.parse(
+		fs.readFileSync(path.join(lib.ROOT, 'sandbox', 'seed.example.json'), 'utf8'),
+	);
+	const demoKey =
+		seed.keys.find((k) => typeof k.key === 'string' && k.key_alias === 'jdoe-n8n') ||
+		seed.keys.find((k) => typeof k.key === 'string');
 	// The rotation example revokes the key it rotates: it gets a key of its own, never the demo key.
-	const rotationKey = seed.keys.find((k) => typeof k.key === 'string' && k.key_alias === 'jdoe-rotation-demo');
+	const rotationKey = seed.keys.find(
+		(k) => typeof k.key === 'string' && k.key_alias === 'jdoe-rotation-demo',
+	);
 	const { basePath, ...sandboxSeed } = seed;
 
 	console.log(`Starting n8n ${version.n8n} with ${lib.PACKAGE_NAME} from this checkout…`);
@@ -112,10 +125,14 @@ ${line}
 
  Credential  "${lib.SANDBOX_CREDENTIAL.name}" → sandbox gateway ${sandbox.url}
              demo key "${demoKey.key_alias}" (sk-…${demoKey.key.slice(-4)}): use it for your own workflows
-${rotationKey ? ` Credential  "${lib.ROTATION_CREDENTIAL.name}" → the same gateway
+${
+	rotationKey
+		? ` Credential  "${lib.ROTATION_CREDENTIAL.name}" → the same gateway
              key "${rotationKey.key_alias}" (sk-…${rotationKey.key.slice(-4)}): only for the rotation example, which
              replaces it; the demo key above keeps working. More keys in sandbox/seed.example.json
-` : ''} n8n API     "${lib.N8N_CREDENTIAL.name}" (used by key rotation to write the new key into the credential)
+`
+		: ''
+} n8n API     "${lib.N8N_CREDENTIAL.name}" (used by key rotation to write the new key into the credential)
  Workflows   ${stack.examples.length ? stack.examples.map((e) => e.workflow.name || e.file).join(', ') : '(examples/ is empty)'}
  n8n log     ${n8n.logFile}
  Sandbox log ${sandbox.origin}/__sandbox/requests
@@ -126,7 +143,9 @@ ${line}`);
 	await n8n.exitPromise;
 	if (stopping) await stopping;
 	else {
-		console.error(`n8n stopped on its own (${n8n.exited}); last lines of its log:\n${n8n.tail(20)}`);
+		console.error(
+			`n8n stopped on its own (${n8n.exited}); last lines of its log:\n${n8n.tail(20)}`,
+		);
 		await stop('n8n exited');
 	}
 }

@@ -86,7 +86,10 @@ if (!fs.existsSync(path.join(root, 'dist'))) {
 const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jlab-llm-pack-'));
 try {
 	const packed = JSON.parse(
-		execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: root, encoding: 'utf8' }),
+		execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], {
+			cwd: root,
+			encoding: 'utf8',
+		}),
 	);
 	const tarball = path.join(packDir, packed[0].filename);
 	execFileSync('tar', ['xzf', tarball, '-C', packDir]);

@@ -15,7 +15,9 @@ for (const file of process.argv.slice(2)) {
 	passed += r.numPassedTests;
 	failed += r.numFailedTests + suiteErrors;
 	skipped += r.numPendingTests + (r.numTodoTests || 0);
-	console.log(`${file}: ${r.numPassedTests} passed, ${r.numFailedTests + suiteErrors} failed, ${r.numPendingTests} skipped`);
+	console.log(
+		`${file}: ${r.numPassedTests} passed, ${r.numFailedTests + suiteErrors} failed, ${r.numPendingTests} skipped`,
+	);
 }
 console.log(`total: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

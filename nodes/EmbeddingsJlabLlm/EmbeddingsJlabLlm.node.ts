@@ -1,4 +1,10 @@
-import type { IDataObject, INodeType, INodeTypeDescription, ISupplyDataFunctions, SupplyData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INodeType,
+	INodeTypeDescription,
+	ISupplyDataFunctions,
+	SupplyData,
+} from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { spendMetadata } from '../shared/attribution';
@@ -19,7 +25,7 @@ async function requireAiSdk(ctx: ISupplyDataFunctions): Promise<void> {
 	} catch {
 		throw new NodeOperationError(ctx.getNode(), 'JLab LLM Embeddings needs n8n 2.16 or newer', {
 			description:
-				"This n8n does not bundle @n8n/ai-node-sdk, which AI sub-nodes of community packages need (n8n ≥ 2.16). Update n8n; the JLab LLM Chat node works on any n8n 2.x.",
+				'This n8n does not bundle @n8n/ai-node-sdk, which AI sub-nodes of community packages need (n8n ≥ 2.16). Update n8n; the JLab LLM Chat node works on any n8n 2.x.',
 		});
 	}
 }
@@ -27,7 +33,10 @@ async function requireAiSdk(ctx: ISupplyDataFunctions): Promise<void> {
 function modelOf(ctx: ISupplyDataFunctions, itemIndex: number): string {
 	const value = ctx.getNodeParameter('model', itemIndex, '', { extractValue: true }) as unknown;
 	if (typeof value !== 'string' || value.trim() === '') {
-		throw inputError('Model', 'pick an embedding model from the list or enter its ID, e.g. nomic-ai/nomic-embed-text-v1.5');
+		throw inputError(
+			'Model',
+			'pick an embedding model from the list or enter its ID, e.g. nomic-ai/nomic-embed-text-v1.5',
+		);
 	}
 	return value.trim();
 }
@@ -49,8 +58,12 @@ export class EmbeddingsJlabLlm implements INodeType {
 				AI: ['Embeddings'],
 			},
 			resources: {
-				primaryDocumentation: [{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#jlab-llm-embeddings' }],
-				credentialDocumentation: [{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#credential-jlab-llm-api' }],
+				primaryDocumentation: [
+					{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#jlab-llm-embeddings' },
+				],
+				credentialDocumentation: [
+					{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#credential-jlab-llm-api' },
+				],
 			},
 		},
 		inputs: [],
@@ -59,7 +72,8 @@ export class EmbeddingsJlabLlm implements INodeType {
 		credentials: [{ name: 'jlabLlmApi', required: true }],
 		properties: [
 			{
-				displayName: 'Connect this node to a vector store (e.g. the Simple Vector Store). Needs n8n 2.16 or newer.',
+				displayName:
+					'Connect this node to a vector store (e.g. the Simple Vector Store). Needs n8n 2.16 or newer.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -78,7 +92,9 @@ export class EmbeddingsJlabLlm implements INodeType {
 		const node = this.getNode();
 		try {
 			const gateway = await gatewaySettings(this, itemIndex);
-			const settings = readEmbeddingOptions(this.getNodeParameter('options', itemIndex, {}) as IDataObject);
+			const settings = readEmbeddingOptions(
+				this.getNodeParameter('options', itemIndex, {}) as IDataObject,
+			);
 			const model = modelOf(this, itemIndex);
 			const embeddings = new GatewayEmbeddings({
 				ctx: this,

@@ -39,10 +39,14 @@ interface EmbeddingRow {
 /** One request's answer, checked: a vector per text, in the texts' order. */
 function vectorsOf(body: unknown, count: number): number[][] {
 	const bad = (why: string) =>
-		new GatewayError('invalid_response', `${headlineOf('invalid_response')}. ${EMBEDDINGS_ROUTE} answered ${why}`, {
-			route: EMBEDDINGS_ROUTE,
-			status: 200,
-		});
+		new GatewayError(
+			'invalid_response',
+			`${headlineOf('invalid_response')}. ${EMBEDDINGS_ROUTE} answered ${why}`,
+			{
+				route: EMBEDDINGS_ROUTE,
+				status: 200,
+			},
+		);
 	const data = (body as { data?: unknown } | null)?.data;
 	if (typeof body === 'string' || !Array.isArray(data)) throw bad('without a list of embeddings');
 	if (data.length !== count) throw bad(`${data.length} embeddings for ${count} texts`);
@@ -50,9 +54,11 @@ function vectorsOf(body: unknown, count: number): number[][] {
 	data.forEach((row: EmbeddingRow, at) => {
 		// OpenAI's answer carries each vector's index; the order of the list is not promised.
 		const index = typeof row?.index === 'number' ? row.index : at;
-		if (!Number.isInteger(index) || index < 0 || index >= count || out[index]) throw bad(`a repeated or out-of-range index (${String(row?.index)})`);
+		if (!Number.isInteger(index) || index < 0 || index >= count || out[index])
+			throw bad(`a repeated or out-of-range index (${String(row?.index)})`);
 		const vector = decodeVector(row?.embedding);
-		if (!vector) throw bad(`an embedding that is neither a list of numbers nor base64 (index ${index})`);
+		if (!vector)
+			throw bad(`an embedding that is neither a list of numbers nor base64 (index ${index})`);
 		out[index] = vector;
 	});
 	return out;
@@ -60,7 +66,10 @@ function vectorsOf(body: unknown, count: number): number[][] {
 
 /** A vector as numbers: a JSON list, or OpenAI's base64 of little-endian float32 values. */
 function decodeVector(raw: unknown): number[] | undefined {
-	if (Array.isArray(raw)) return raw.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (raw as number[]) : undefined;
+	if (Array.isArray(raw))
+		return raw.every((x) => typeof x === 'number' && Number.isFinite(x))
+			? (raw as number[])
+			: undefined;
 	if (typeof raw !== 'string' || raw.length === 0) return undefined;
 	const bytes = Buffer.from(raw, 'base64');
 	if (bytes.length === 0 || bytes.length % 4 !== 0) return undefined;
@@ -71,10 +80,12 @@ function decodeVector(raw: unknown): number[] | undefined {
 
 /** Every text must be a non-empty string: the gateway refuses empty input, and says so less clearly. */
 function checkTexts(texts: unknown): string[] {
-	if (!Array.isArray(texts)) throw inputError('Text', 'expected a list of texts from the vector store');
+	if (!Array.isArray(texts))
+		throw inputError('Text', 'expected a list of texts from the vector store');
 	texts.forEach((t, i) => {
 		const which = texts.length === 1 ? 'the text' : `text ${i + 1} of ${texts.length}`;
-		if (typeof t !== 'string') throw inputError('Text', `${which} is not text (got ${t === null ? 'null' : typeof t})`);
+		if (typeof t !== 'string')
+			throw inputError('Text', `${which} is not text (got ${t === null ? 'null' : typeof t})`);
 		if (t.trim() === '') {
 			throw inputError(
 				'Text',
@@ -136,7 +147,13 @@ export class GatewayEmbeddings {
 	private async embedAll(texts: string[]): Promise<{ vectors: number[][]; summary: CallSummary }> {
 		const { batchSize } = this.options.settings;
 		const vectors: number[][] = new Array(texts.length);
-		const summary: CallSummary = { vectors: texts.length, dimensions: null, requests: 0, tokenUsage: { promptTokens: 0, totalTokens: 0 }, costUsd: null };
+		const summary: CallSummary = {
+			vectors: texts.length,
+			dimensions: null,
+			requests: 0,
+			tokenUsage: { promptTokens: 0, totalTokens: 0 },
+			costUsd: null,
+		};
 		const batches: number[] = [];
 		for (let start = 0; start < texts.length; start += batchSize) batches.push(start);
 		const signal = this.options.ctx.getExecutionCancelSignal?.();
@@ -189,14 +206,18 @@ export class GatewayEmbeddings {
 		} catch (error) {
 			throw await this.explained(error);
 		}
-		const usage = (res.body as { usage?: { prompt_tokens?: unknown; total_tokens?: unknown } }).usage;
+		const usage = (res.body as { usage?: { prompt_tokens?: unknown; total_tokens?: unknown } })
+			.usage;
 		const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 		const cost = Number(res.headers['x-litellm-response-cost']);
 		return {
 			vectors: vectorsOf(res.body, batch.length),
 			promptTokens: count(usage?.prompt_tokens),
 			totalTokens: count(usage?.total_tokens),
-			costUsd: res.headers['x-litellm-response-cost'] !== undefined && Number.isFinite(cost) ? cost : undefined,
+			costUsd:
+				res.headers['x-litellm-response-cost'] !== undefined && Number.isFinite(cost)
+					? cost
+					: undefined,
 		};
 	}
 
@@ -207,7 +228,10 @@ export class GatewayEmbeddings {
 		if (!(explained instanceof GatewayError)) return explained;
 		const { errorClass, details } = explained;
 		if (errorClass === 'unknown_model' || errorClass === 'model_not_allowed') {
-			return new GatewayError(errorClass, `Model: ${explained.message}`, { ...details, field: 'Model' });
+			return new GatewayError(errorClass, `Model: ${explained.message}`, {
+				...details,
+				field: 'Model',
+			});
 		}
 		if (errorClass === 'bad_request' && settings.dimensions !== undefined) {
 			return new GatewayError(
@@ -217,7 +241,11 @@ export class GatewayEmbeddings {
 			);
 		}
 		if (errorClass === 'bad_request' && !details.param) {
-			return new GatewayError(errorClass, `${explained.message}. If "${model}" is not an embedding model, pick one: the model list shows embedding models first`, details);
+			return new GatewayError(
+				errorClass,
+				`${explained.message}. If "${model}" is not an embedding model, pick one: the model list shows embedding models first`,
+				details,
+			);
 		}
 		return explained;
 	}

@@ -1,4 +1,9 @@
-import type { IDataObject, ILoadOptionsFunctions, INodeListSearchResult, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	ILoadOptionsFunctions,
+	INodeListSearchResult,
+	INodeProperties,
+} from 'n8n-workflow';
 
 import { gatewayRequest } from '../shared/gateway';
 import { listModelIds, modelProperty } from '../shared/models';
@@ -11,7 +16,11 @@ async function embeddingModelIds(ctx: ILoadOptionsFunctions): Promise<Set<string
 	const found = new Set<string>();
 	let rows: unknown;
 	try {
-		const res = await gatewayRequest.call(ctx, { route: '/model/info', maxRetries: 0, timeoutMs: 15_000 });
+		const res = await gatewayRequest.call(ctx, {
+			route: '/model/info',
+			maxRetries: 0,
+			timeoutMs: 15_000,
+		});
 		rows = (res.body as IDataObject)?.data;
 	} catch {
 		// Not exposed or not allowed for this key: every model stays in the list, just unsorted.
@@ -19,17 +28,24 @@ async function embeddingModelIds(ctx: ILoadOptionsFunctions): Promise<Set<string
 	}
 	for (const row of Array.isArray(rows) ? (rows as IDataObject[]) : []) {
 		const info = row?.model_info as IDataObject | undefined;
-		if (typeof row?.model_name === 'string' && info?.mode === 'embedding') found.add(row.model_name);
+		if (typeof row?.model_name === 'string' && info?.mode === 'embedding')
+			found.add(row.model_name);
 	}
 	return found;
 }
 
 /** Resource-locator search: the key's models, embedding models first, filtered by the text typed. */
-export async function searchEmbeddingModels(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+export async function searchEmbeddingModels(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+): Promise<INodeListSearchResult> {
 	const [ids, embedding] = await Promise.all([listModelIds(this), embeddingModelIds(this)]);
 	const needle = (filter ?? '').trim().toLowerCase();
 	const shown = ids.filter((id) => !needle || id.toLowerCase().includes(needle));
-	const first = [...shown.filter((id) => embedding.has(id)), ...shown.filter((id) => !embedding.has(id))];
+	const first = [
+		...shown.filter((id) => embedding.has(id)),
+		...shown.filter((id) => !embedding.has(id)),
+	];
 	return {
 		results: first.map((id) => ({ name: embedding.has(id) ? `${id} (embedding)` : id, value: id })),
 	};
@@ -38,7 +54,8 @@ export async function searchEmbeddingModels(this: ILoadOptionsFunctions, filter?
 /** The model picker: the key's models (embedding models first) or an ID. */
 export const embeddingModelProperty: INodeProperties = {
 	...modelProperty,
-	description: 'The embedding model: every model this key may call, embedding models first where the gateway says which they are',
+	description:
+		'The embedding model: every model this key may call, embedding models first where the gateway says which they are',
 	modes: [
 		{
 			displayName: 'From List',

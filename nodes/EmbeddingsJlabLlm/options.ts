@@ -47,7 +47,8 @@ export const optionsProperty: INodeProperties = {
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: MAX_BATCH_SIZE, numberPrecision: 0 },
 			default: DEFAULT_BATCH_SIZE,
-			description: 'Most texts sent in one request to the gateway. A vector store hands over all texts of a run at once; the node splits them into batches of this size.',
+			description:
+				'Most texts sent in one request to the gateway. A vector store hands over all texts of a run at once; the node splits them into batches of this size.',
 		},
 		{
 			displayName: 'Concurrency',
@@ -64,7 +65,8 @@ export const optionsProperty: INodeProperties = {
 			type: 'number',
 			typeOptions: { minValue: 1, numberPrecision: 0 },
 			default: 256,
-			description: 'Length of each vector, for models that can shorten theirs (sent as "dimensions"). Leave it out for the others: the gateway refuses it.',
+			description:
+				'Length of each vector, for models that can shorten theirs (sent as "dimensions"). Leave it out for the others: the gateway refuses it.',
 		},
 		{
 			displayName: 'Encoding',
@@ -73,9 +75,14 @@ export const optionsProperty: INodeProperties = {
 			default: 'float',
 			options: [
 				{ name: 'Float', value: 'float', description: 'Vectors as JSON numbers' },
-				{ name: 'Base64', value: 'base64', description: 'Vectors as base64 float32: a smaller answer, the same vectors' },
+				{
+					name: 'Base64',
+					value: 'base64',
+					description: 'Vectors as base64 float32: a smaller answer, the same vectors',
+				},
 			],
-			description: 'How the gateway sends the vectors (encoding_format); the vector store gets numbers either way',
+			description:
+				'How the gateway sends the vectors (encoding_format); the vector store gets numbers either way',
 		},
 		maxRetriesOption,
 		maxWaitOption,
@@ -89,12 +96,16 @@ export function readEmbeddingOptions(options: IDataObject): EmbeddingSettings {
 	let encodingFormat: EncodingFormat = 'float';
 	if (hasOption(options, 'encodingFormat')) {
 		const v = options.encodingFormat;
-		if (v !== 'float' && v !== 'base64') throw inputError('Encoding', `expected float or base64, got ${JSON.stringify(v)}`);
+		if (v !== 'float' && v !== 'base64')
+			throw inputError('Encoding', `expected float or base64, got ${JSON.stringify(v)}`);
 		encodingFormat = v;
 	}
 	return {
-		batchSize: numberIn(options, 'batchSize', 'Batch Size', 1, MAX_BATCH_SIZE, true) ?? DEFAULT_BATCH_SIZE,
-		concurrency: numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ?? DEFAULT_CONCURRENCY,
+		batchSize:
+			numberIn(options, 'batchSize', 'Batch Size', 1, MAX_BATCH_SIZE, true) ?? DEFAULT_BATCH_SIZE,
+		concurrency:
+			numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ??
+			DEFAULT_CONCURRENCY,
 		dimensions: numberIn(options, 'dimensions', 'Dimensions', 1, 65_536, true),
 		encodingFormat,
 		timeoutMs,

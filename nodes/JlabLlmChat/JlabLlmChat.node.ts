@@ -1,4 +1,9 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { searchModels } from '../shared/models';
@@ -15,7 +20,8 @@ export class JlabLlmChat implements INodeType {
 		group: ['transform'],
 		version: 1,
 		// n8n hands a resource locator to expressions as its value; older versions as the object.
-		subtitle: '={{ (typeof $parameter["model"] === "object" ? $parameter["model"].value : $parameter["model"]) || "no model chosen" }}',
+		subtitle:
+			'={{ (typeof $parameter["model"] === "object" ? $parameter["model"].value : $parameter["model"]) || "no model chosen" }}',
 		description: "Ask a model on Jefferson Lab's LLM gateway; returns the reply with its cost",
 		defaults: { name: 'JLab LLM Chat' },
 		usableAsTool: true,

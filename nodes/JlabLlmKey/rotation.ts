@@ -16,11 +16,26 @@ import { checkCredentialWritable, n8nApiSettings, updateCredentialData } from '.
 import { pause } from '../shared/pacing';
 import { fingerprint, type KeyFingerprint, keyHash, redact } from '../shared/redact';
 import type { KeyInfoResponse, KeyInfoRow } from '../shared/types';
-import { FULL_HASH, gatewayTime, newVirtualKey, ownKeyInfo, type RequestTuning } from './helpers/keys';
+import {
+	FULL_HASH,
+	gatewayTime,
+	newVirtualKey,
+	ownKeyInfo,
+	type RequestTuning,
+} from './helpers/keys';
 import { deleteKey, isAmbiguous } from './helpers/mint';
 import { durationMs } from './helpers/params';
 import { awaitRefusal, isStaleKeyAnswer, notYetEffective } from './helpers/propagation';
-import { inProgress, lockHeldByOther, locked, lockOf, metadataOf, ROTATION_META, unlocked, withoutLock } from './helpers/rotationLock';
+import {
+	inProgress,
+	lockHeldByOther,
+	locked,
+	lockOf,
+	metadataOf,
+	ROTATION_META,
+	unlocked,
+	withoutLock,
+} from './helpers/rotationLock';
 import { settle } from './helpers/settle';
 
 /**
@@ -58,14 +73,19 @@ export type RotationState = (typeof ROTATION_STATES)[number];
 export const STATE_MEANING: Record<RotationState, string> = {
 	started: 'Nothing changed: the credential holds the old key.',
 	inspected: 'Nothing changed: the gateway confirmed the old key the credential holds.',
-	n8n_ready: 'Nothing changed: n8n accepts writes to the credential, which still holds the old key.',
+	n8n_ready:
+		'Nothing changed: n8n accepts writes to the credential, which still holds the old key.',
 	minted: 'The gateway has a new key that is not verified yet; the credential holds the old key.',
 	new_verified: 'The gateway accepts the new key; the credential still holds the old key.',
-	written: 'n8n accepted the new key for the credential; a request through the credential has not confirmed it yet, so both keys stay valid.',
-	credential_verified: 'The credential holds the new key and the gateway accepts it through the credential; the old key is still valid.',
-	old_revoked: 'The credential holds the new key; the old key is revoked (or set to expire at the end of the grace period).',
+	written:
+		'n8n accepted the new key for the credential; a request through the credential has not confirmed it yet, so both keys stay valid.',
+	credential_verified:
+		'The credential holds the new key and the gateway accepts it through the credential; the old key is still valid.',
+	old_revoked:
+		'The credential holds the new key; the old key is revoked (or set to expire at the end of the grace period).',
 	completed: 'Rotation complete: the credential holds the new key.',
-	rolled_back: 'Rolled back: the new key was deleted; the credential holds the old key, which still works.',
+	rolled_back:
+		'Rolled back: the new key was deleted; the credential holds the old key, which still works.',
 	rollback_failed:
 		'The credential holds the old key, which still works; the new key could not be deleted and is stored nowhere.',
 };
@@ -82,7 +102,10 @@ export type Transition =
 	| 'rollBack'
 	| 'rollbackFailed';
 
-export const TRANSITIONS: Record<Transition, { from: readonly RotationState[]; to: RotationState }> = {
+export const TRANSITIONS: Record<
+	Transition,
+	{ from: readonly RotationState[]; to: RotationState }
+> = {
 	inspect: { from: ['started'], to: 'inspected' },
 	checkN8n: { from: ['inspected'], to: 'n8n_ready' },
 	mint: { from: ['n8n_ready'], to: 'minted' },
@@ -160,7 +183,10 @@ export interface RotationOutcome {
 
 /** The node's own credential: the old key and the fields a write must carry (n8n 2.8 workaround). */
 async function readOwnCredential(ctx: IExecuteFunctions, itemIndex: number) {
-	const data = (await ctx.getCredentials(CREDENTIAL_TYPE, itemIndex)) as ICredentialDataDecryptedObject;
+	const data = (await ctx.getCredentials(
+		CREDENTIAL_TYPE,
+		itemIndex,
+	)) as ICredentialDataDecryptedObject;
 	return { apiKey: checkApiKey(data.apiKey), data: data as IDataObject };
 }
 
@@ -170,10 +196,11 @@ function writable(current: IDataObject, apiKey: string): IDataObject {
 }
 
 /** `stale`: the key authenticated but its row is gone (a gateway worker still caches a deleted key). */
-type Probe = { result: 'accepted'; row: KeyInfoRow; hash?: string } | { result: 'refused' | 'unknown' | 'stale'; error: GatewayError };
+type Probe =
+	| { result: 'accepted'; row: KeyInfoRow; hash?: string }
+	| { result: 'refused' | 'unknown' | 'stale'; error: GatewayError };
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
 
 class Rotation {
 	state: RotationState = 'started';
@@ -222,12 +249,21 @@ class Rotation {
 	go(transition: Transition, note?: string): void {
 		const spec = TRANSITIONS[transition];
 		if (!spec.from.includes(this.state)) {
-			throw new NodeOperationError(this.ctx.getNode(), `Rotation defect: ${transition} is not allowed in state ${this.state}`);
+			throw new NodeOperationError(
+				this.ctx.getNode(),
+				`Rotation defect: ${transition} is not allowed in state ${this.state}`,
+			);
 		}
 		this.state = spec.to;
 		this.report.state = spec.to;
 		this.report.meaning = STATE_MEANING[spec.to];
-		this.report.steps.push({ step: transition, ok: true, state: spec.to, at: iso(Date.now()), ...(note ? { note } : {}) });
+		this.report.steps.push({
+			step: transition,
+			ok: true,
+			state: spec.to,
+			at: iso(Date.now()),
+			...(note ? { note } : {}),
+		});
 	}
 
 	/** Records a failed step; the state stays where it was. */
@@ -275,14 +311,21 @@ interface LockState {
 }
 
 /** Runs one rotation of the node's credential; never throws for gateway or n8n failures. */
-export async function rotateKey(this: IExecuteFunctions, input: RotationInput): Promise<RotationOutcome> {
+export async function rotateKey(
+	this: IExecuteFunctions,
+	input: RotationInput,
+): Promise<RotationOutcome> {
 	const lock: LockState = {};
 	const outcome = await rotate.call(this, input, lock);
 	if (lock.release) await lock.release();
 	return outcome;
 }
 
-async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockState): Promise<RotationOutcome> {
+async function rotate(
+	this: IExecuteFunctions,
+	input: RotationInput,
+	lock: LockState,
+): Promise<RotationOutcome> {
 	const ctx = this;
 	const i = input.itemIndex;
 	const { tuning } = input;
@@ -309,7 +352,8 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 	const oldHash = keyHash(oldKey);
 	const run = new Rotation(ctx, input, credentialId, oldKey);
 	const report = run.report;
-	const nobodyChanged = 'Nothing changed: the credential still holds the old key, which the gateway accepts. Fix the cause and run Rotate again.';
+	const nobodyChanged =
+		'Nothing changed: the credential still holds the old key, which the gateway accepts. Fix the cause and run Rotate again.';
 
 	// Requests with an explicit key (the new one before it is stored; the old one once the credential no longer holds it).
 	const probe = async (key: string, retries = tuning.maxRetries): Promise<Probe> => {
@@ -327,7 +371,11 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 			if (!body?.info || typeof body.info !== 'object') {
 				return {
 					result: 'unknown',
-					error: new GatewayError('invalid_response', 'The gateway answered /key/info without key information', { route: '/key/info' }),
+					error: new GatewayError(
+						'invalid_response',
+						'The gateway answered /key/info without key information',
+						{ route: '/key/info' },
+					),
 				};
 			}
 			const hash = typeof body.key === 'string' && FULL_HASH.test(body.key) ? body.key : undefined;
@@ -367,9 +415,17 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 	const lockFailure = await takeLock();
 	if (lockFailure) {
 		const err = run.stumble('inspect', lockFailure);
-		return run.stop(err, lockFailure.message.includes('already in progress') ? busy : `${nobodyChanged} (The rotation lock could not be written to the key's metadata with /key/update.)`);
+		return run.stop(
+			err,
+			lockFailure.message.includes('already in progress')
+				? busy
+				: `${nobodyChanged} (The rotation lock could not be written to the key's metadata with /key/update.)`,
+		);
 	}
-	run.go('inspect', `old key ${report.oldKey.display} (${report.oldKey.hash}); rotation lock taken`);
+	run.go(
+		'inspect',
+		`old key ${report.oldKey.display} (${report.oldKey.hash}); rotation lock taken`,
+	);
 
 	// ── checkN8n: n8n would take a write to the credential; proved without writing any data, so a
 	// late check can never put back the key read at the start while another rotation replaced it.
@@ -383,7 +439,10 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		});
 	} catch (error) {
 		const err = run.stumble('checkN8n', error);
-		return run.stop(err, `${nobodyChanged} (n8n's public API refused or failed the check that credential ${credentialId} can be written.)`);
+		return run.stop(
+			err,
+			`${nobodyChanged} (n8n's public API refused or failed the check that credential ${credentialId} can be written.)`,
+		);
 	}
 	run.go('checkN8n', `n8n accepts writes to credential ${credentialId}`);
 
@@ -399,9 +458,15 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 	const metadata = (strategy: Strategy): IDataObject => ({
 		// The new key carries no lock; a regenerated row drops it (null, for gateways that merge metadata).
 		...(strategy === 'replace' ? withoutLock(baseMetadata) : unlocked(baseMetadata)),
-		[ROTATION_META]: { ...rotationMeta, strategy, ...(strategy === 'replace' && report.keyAlias ? { previous_alias: report.keyAlias } : {}) },
+		[ROTATION_META]: {
+			...rotationMeta,
+			strategy,
+			...(strategy === 'replace' && report.keyAlias ? { previous_alias: report.keyAlias } : {}),
+		},
 	});
-	const tempAlias = report.keyAlias ? `${report.keyAlias}-rotating-${report.rotationId.slice(0, 8)}` : undefined;
+	const tempAlias = report.keyAlias
+		? `${report.keyAlias}-rotating-${report.rotationId.slice(0, 8)}`
+		: undefined;
 	const graceFor = (strategy: Strategy) =>
 		strategy === 'regenerate' ? (input.gracePeriod ?? DEFAULT_REGENERATE_GRACE) : input.gracePeriod;
 
@@ -409,7 +474,11 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 	if (input.strategy === 'regenerate') {
 		// The swap cannot be undone: the lock is checked again right before it.
 		const lost = await lockLost();
-		if (lost) return run.stop(run.stumble('mint', lost.error), lost.why === 'unreadable' ? nobodyChanged : busy);
+		if (lost)
+			return run.stop(
+				run.stumble('mint', lost.error),
+				lost.why === 'unreadable' ? nobodyChanged : busy,
+			);
 	}
 	let strategy: Strategy | undefined;
 	let replaceRefusal: GatewayError | undefined;
@@ -427,11 +496,25 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		}
 		const body = () =>
 			candidate === 'replace'
-				? siblingRequest(row as KeyInfoRow & IDataObject, newKey, metadata('replace'), tempAlias, input.newKeyDuration)
-				: regenerateRequest(activeHash === oldHash ? oldKey : activeHash, newKey, metadata('regenerate'), graceFor('regenerate') as string, input.newKeyDuration);
+				? siblingRequest(
+						row as KeyInfoRow & IDataObject,
+						newKey,
+						metadata('replace'),
+						tempAlias,
+						input.newKeyDuration,
+					)
+				: regenerateRequest(
+						activeHash === oldHash ? oldKey : activeHash,
+						newKey,
+						metadata('regenerate'),
+						graceFor('regenerate') as string,
+						input.newKeyDuration,
+					);
 		let minted = await mint(candidate, body());
 		if (minted.result === 'collision') {
-			report.warnings.push('The gateway already had a key with the value made for this rotation (it answered 500); the rotation made a fresh value and tried once more.');
+			report.warnings.push(
+				'The gateway already had a key with the value made for this rotation (it answered 500); the rotation made a fresh value and tried once more.',
+			);
 			newKey = newVirtualKey();
 			run.secrets.push(newKey);
 			newHash = keyHash(newKey);
@@ -451,7 +534,13 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		if (candidate === 'replace' && input.strategy === 'auto' && notAllowed) {
 			replaceRefusal = err;
 			report.fallbackReason = `The gateway refused a second key (${err.errorClass}: ${err.message})`;
-			report.steps.push({ step: 'fallback', ok: true, state: run.state, at: iso(Date.now()), note: 'replace refused; trying regenerate' });
+			report.steps.push({
+				step: 'fallback',
+				ok: true,
+				state: run.state,
+				at: iso(Date.now()),
+				note: 'replace refused; trying regenerate',
+			});
 			continue;
 		}
 		if (candidate === 'regenerate' && replaceRefusal && err.errorClass === 'enterprise_required') {
@@ -460,11 +549,15 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 				`Neither strategy is possible on this gateway: it refused a second key (${replaceRefusal.errorClass}) and regenerating a key needs LiteLLM Enterprise. ${err.message}`,
 				err.details,
 			);
-			return run.stop(both, `${nobodyChanged} Ask the gateway admins for a second key (replace) or for LiteLLM Enterprise (regenerate).`);
+			return run.stop(
+				both,
+				`${nobodyChanged} Ask the gateway admins for a second key (replace) or for LiteLLM Enterprise (regenerate).`,
+			);
 		}
 		return run.stop(err, nobodyChanged);
 	}
-	if (!strategy) throw new NodeOperationError(ctx.getNode(), 'Rotation defect: no strategy minted a key');
+	if (!strategy)
+		throw new NodeOperationError(ctx.getNode(), 'Rotation defect: no strategy minted a key');
 	report.strategy = strategy;
 	report.newKey = fingerprint(newKey);
 	const grace = graceFor(strategy) ?? null;
@@ -483,7 +576,11 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		const err = run.stumble(
 			'verifyNew',
 			checked.result === 'accepted'
-				? new GatewayError('invalid_response', 'The gateway answered for another key than the new one', { route: '/key/info' })
+				? new GatewayError(
+						'invalid_response',
+						'The gateway answered for another key than the new one',
+						{ route: '/key/info' },
+					)
 				: checked.error,
 		);
 		return await failBeforeWrite(err, 'the gateway did not confirm the new key');
@@ -499,7 +596,9 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		if (lost && lost.why !== 'moved') {
 			return await failBeforeWrite(
 				run.stumble('write', lost.error),
-				lost.why === 'taken' ? 'another rotation of this credential took the lock over' : 'the rotation lock could not be checked before the write',
+				lost.why === 'taken'
+					? 'another rotation of this credential took the lock over'
+					: 'the rotation lock could not be checked before the write',
 			);
 		}
 	}
@@ -507,14 +606,21 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 	// stored another key meanwhile, which this run must not overwrite.
 	const fresh = await settle(readOwnCredential(ctx, i));
 	if (!fresh.ok) {
-		return await failBeforeWrite(run.stumble('write', fresh.error), 'the credential could not be read again before the write');
+		return await failBeforeWrite(
+			run.stumble('write', fresh.error),
+			'the credential could not be read again before the write',
+		);
 	}
 	if (fresh.value.apiKey !== oldKey) {
 		const err = run.stumble(
 			'write',
-			new GatewayError('bad_request', 'The credential no longer holds the key this rotation started from: another rotation or a person stored another key meanwhile', {
-				field: 'Credential ID',
-			}),
+			new GatewayError(
+				'bad_request',
+				'The credential no longer holds the key this rotation started from: another rotation or a person stored another key meanwhile',
+				{
+					field: 'Credential ID',
+				},
+			),
 		);
 		return await credentialMoved(err);
 	}
@@ -535,16 +641,29 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		const err = run.stumble('write', error);
 		// Only a refusal at the first attempt surely changed nothing: an earlier attempt may have been applied.
 		if (!isAmbiguous(err) && !err.details.mayHaveApplied) {
-			return await failBeforeWrite(err, `n8n refused to store the new key in credential ${credentialId}`);
+			return await failBeforeWrite(
+				err,
+				`n8n refused to store the new key in credential ${credentialId}`,
+			);
 		}
 		// The answer was lost: the credential itself says which key it holds. Not after regenerate:
 		// during the grace period the gateway answers for the swapped row whichever value is presented.
 		let holds: 'old' | 'new' | 'unknown' = 'unknown';
 		if (strategy === 'replace') {
 			const now = await viaCredential().catch(() => undefined);
-			if (now) holds = now.hash === newHash ? 'new' : now.hash === activeHash || now.hash === oldHash ? 'old' : 'unknown';
+			if (now)
+				holds =
+					now.hash === newHash
+						? 'new'
+						: now.hash === activeHash || now.hash === oldHash
+							? 'old'
+							: 'unknown';
 		}
-		if (holds === 'old') return await failBeforeWrite(err, `n8n did not store the new key in credential ${credentialId} (the credential still holds the old key)`);
+		if (holds === 'old')
+			return await failBeforeWrite(
+				err,
+				`n8n did not store the new key in credential ${credentialId} (the credential still holds the old key)`,
+			);
 		if (holds === 'unknown') {
 			report.credentialHolds = 'unknown';
 			return run.stop(
@@ -552,7 +671,10 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 				`It is not known whether n8n stored the new key in credential ${credentialId}: both keys were kept. ${keepBothAdvice(strategy)}`,
 			);
 		}
-		run.go('write', "n8n's answer was lost or a retry failed, but the credential holds the new key");
+		run.go(
+			'write',
+			"n8n's answer was lost or a retry failed, but the credential holds the new key",
+		);
 	}
 
 	// ── verifyCredential: a request that n8n authenticates with the stored credential uses the new key.
@@ -573,14 +695,17 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 	} catch (error) {
 		const err = run.stumble('verifyCredential', error);
 		report.credentialHolds = 'unknown';
-		return run.stop(err, `n8n stored the new key, but a request through the credential could not confirm it, so both keys were kept. ${keepBothAdvice(strategy)}`);
+		return run.stop(
+			err,
+			`n8n stored the new key, but a request through the credential could not confirm it, so both keys were kept. ${keepBothAdvice(strategy)}`,
+		);
 	}
 	report.credentialHolds = 'new';
 	run.go(
 		'verifyCredential',
 		strategy === 'replace'
 			? 'a request through the credential used the new key'
-			: 'a request through the credential was accepted for the swapped key (during the grace period the gateway answers alike for the old value, so n8n\'s confirmation of the write is what shows the value)',
+			: "a request through the credential was accepted for the swapped key (during the grace period the gateway answers alike for the old value, so n8n's confirmation of the write is what shows the value)",
 	);
 
 	if (strategy === 'regenerate') {
@@ -589,11 +714,20 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		if (old.result === 'refused') {
 			report.oldKeyValidUntil = null;
 			report.oldKeyRevoked = true;
-			report.warnings.push('The gateway already refuses the old key: it did not keep it for the grace period.');
+			report.warnings.push(
+				'The gateway already refuses the old key: it did not keep it for the grace period.',
+			);
 		} else if (old.result === 'unknown') {
-			report.warnings.push(`Could not check that the old key still works during the grace period: ${old.error.message}`);
+			report.warnings.push(
+				`Could not check that the old key still works during the grace period: ${old.error.message}`,
+			);
 		}
-		run.go('finish', report.oldKeyRevoked ? 'the old key no longer works' : `the old key stops working at ${report.oldKeyValidUntil}`);
+		run.go(
+			'finish',
+			report.oldKeyRevoked
+				? 'the old key no longer works'
+				: `the old key stops working at ${report.oldKeyValidUntil}`,
+		);
 		return run.done();
 	}
 
@@ -610,7 +744,9 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 	return run.done();
 
 	// ──────────────────────────────────────────────────────────────────────────────
-	type Minted = { result: 'minted'; body: IDataObject } | { result: 'refused' | 'unknown' | 'collision'; error: GatewayError };
+	type Minted =
+		| { result: 'minted'; body: IDataObject }
+		| { result: 'refused' | 'unknown' | 'collision'; error: GatewayError };
 
 	/** One mint attempt per try; an answer lost on the way back is settled by trying the new key. */
 	async function mint(candidate: Strategy, body: IDataObject): Promise<Minted> {
@@ -630,7 +766,11 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 			} catch (error) {
 				const err = run.asGatewayError(error);
 				// A gateway without the body form of regenerate: the hash (never the key) goes in the path.
-				if (route === '/key/regenerate' && err.errorClass === 'permission_denied' && err.details.status === 404) {
+				if (
+					route === '/key/regenerate' &&
+					err.errorClass === 'permission_denied' &&
+					err.details.status === 404
+				) {
 					route = `/key/${activeHash}/regenerate`;
 					continue;
 				}
@@ -640,7 +780,9 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 					if (candidate === 'regenerate' && err.errorClass === 'enterprise_required') {
 						const made = await whoseKey(candidate, await probe(newKey, 0));
 						if (made === 'ours') {
-							report.warnings.push(`The gateway answered ${route} with an error (${err.errorClass}), but the new key works, so the rotation went on.`);
+							report.warnings.push(
+								`The gateway answered ${route} with an error (${err.errorClass}), but the new key works, so the rotation went on.`,
+							);
 							return { result: 'minted', body: {} };
 						}
 						if (made === 'taken') return { result: 'collision', error: err };
@@ -651,7 +793,9 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 					const p = await probe(newKey);
 					const made = await whoseKey(candidate, p);
 					if (made === 'ours') {
-						report.warnings.push(`The gateway's answer to ${route} was lost (${err.errorClass}); the new key works, so the rotation went on.`);
+						report.warnings.push(
+							`The gateway's answer to ${route} was lost (${err.errorClass}); the new key works, so the rotation went on.`,
+						);
 						return { result: 'minted', body: {} };
 					}
 					if (made === 'taken') return { result: 'collision', error: err };
@@ -681,7 +825,8 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		if (id === report.rotationId) return 'ours';
 		if (candidate === 'replace') return 'taken';
 		const old = await probe(oldKey, 0);
-		if (old.result === 'accepted' && old.hash !== undefined) return old.hash === newHash ? 'ours' : 'taken';
+		if (old.result === 'accepted' && old.hash !== undefined)
+			return old.hash === newHash ? 'ours' : 'taken';
 		// The old key cannot tell: a gateway that keeps no metadata minted it, as before this check existed.
 		return id === undefined ? 'ours' : 'taken';
 	}
@@ -754,11 +899,17 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 		lock.release = releaseLock;
 		if (!wrote.ok) return run.asGatewayError(wrote.error);
 		if (!back.ok) return run.asGatewayError(back.error);
-		return new GatewayError('invalid_response', "The gateway accepted the rotation lock but did not keep it in the key's metadata", { route: '/key/update' });
+		return new GatewayError(
+			'invalid_response',
+			"The gateway accepted the rotation lock but did not keep it in the key's metadata",
+			{ route: '/key/update' },
+		);
 	}
 
 	/** Why this run no longer holds the lock on the key it started from, or undefined while it does. */
-	async function lockLost(): Promise<{ why: 'unreadable' | 'moved' | 'taken'; error: GatewayError } | undefined> {
+	async function lockLost(): Promise<
+		{ why: 'unreadable' | 'moved' | 'taken'; error: GatewayError } | undefined
+	> {
 		const mine = await settle(viaCredential());
 		if (!mine.ok) return { why: 'unreadable', error: run.asGatewayError(mine.error) };
 		// Not ours any more: the run that holds it now releases it, not this one.
@@ -766,7 +917,10 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 			lock.release = undefined;
 			return {
 				why: 'moved',
-				error: new GatewayError('bad_request', "A rotation of this credential's key is already in progress: the key this run started from was replaced meanwhile"),
+				error: new GatewayError(
+					'bad_request',
+					"A rotation of this credential's key is already in progress: the key this run started from was replaced meanwhile",
+				),
 			};
 		}
 		const held = lockOf(mine.value.row);
@@ -790,7 +944,9 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 			}),
 		);
 		if (!done.ok) {
-			report.warnings.push(`The rotation lock could not be removed from the old key's metadata (${run.asGatewayError(done.error).errorClass}); it expires on its own within 15 minutes.`);
+			report.warnings.push(
+				`The rotation lock could not be removed from the old key's metadata (${run.asGatewayError(done.error).errorClass}); it expires on its own within 15 minutes.`,
+			);
 		}
 	}
 
@@ -805,7 +961,12 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 			);
 		}
 		const gone = await deleteNew();
-		run.go(gone ? 'rollBack' : 'rollbackFailed', gone ? `deleted the new key ${report.newKey?.display}` : `could not delete the new key ${report.newKey?.display}`);
+		run.go(
+			gone ? 'rollBack' : 'rollbackFailed',
+			gone
+				? `deleted the new key ${report.newKey?.display}`
+				: `could not delete the new key ${report.newKey?.display}`,
+		);
 		report.meaning = gone
 			? 'Rolled back: the new key was deleted; the credential holds another key than this run started from, and was left alone.'
 			: 'The credential holds another key than this run started from, and was left alone; the new key could not be deleted and is stored nowhere.';
@@ -855,27 +1016,48 @@ async function rotate(this: IExecuteFunctions, input: RotationInput, lock: LockS
 			tuning.revocationWaitMs ?? 0,
 		);
 		if (old.result === 'accepted') {
-			run.stumble('revokeOld', new GatewayError('upstream_error', 'The gateway confirmed the deletion but still accepts the old key'));
+			run.stumble(
+				'revokeOld',
+				new GatewayError(
+					'upstream_error',
+					'The gateway confirmed the deletion but still accepts the old key',
+				),
+			);
 			return false;
 		}
-		if (old.result === 'unknown') report.warnings.push(`The gateway confirmed the deletion; the check that it refuses the old key could not run: ${old.error.message}`);
+		if (old.result === 'unknown')
+			report.warnings.push(
+				`The gateway confirmed the deletion; the check that it refuses the old key could not run: ${old.error.message}`,
+			);
 		report.oldKeyRevoked = true;
 		// A revoked key has no "valid until": only cached copies on other workers give it one.
 		report.oldKeyValidUntil = null;
 		if (old.result === 'stale') {
 			// Deleted at the gateway, not yet everywhere: an upper bound, not a failure of the rotation.
-			report.warnings.push(`${notYetEffective(waited.waitedMs)} Old key ${report.oldKey.display} (${activeHash.slice(0, 12)}).`);
+			report.warnings.push(
+				`${notYetEffective(waited.waitedMs)} Old key ${report.oldKey.display} (${activeHash.slice(0, 12)}).`,
+			);
 			report.oldKeyValidUntil = iso(Date.now() + STALE_CACHE_MS);
 		}
 		lock.release = undefined;
-		run.go('revokeOld', old.result === 'stale' ? 'the old key is deleted; some gateway workers still accept it from their cache' : 'the old key is deleted');
+		run.go(
+			'revokeOld',
+			old.result === 'stale'
+				? 'the old key is deleted; some gateway workers still accept it from their cache'
+				: 'the old key is deleted',
+		);
 		return true;
 	}
 
 	/** Replace with grace: the old key expires at the end of the grace period and gives up its alias. */
 	async function retireOld(period: string): Promise<boolean> {
-		const body: IDataObject = { key: activeHash, duration: period, metadata: unlocked(baseMetadata) };
-		if (report.keyAlias) body.key_alias = `${report.keyAlias}-retired-${report.rotationId.slice(0, 8)}`;
+		const body: IDataObject = {
+			key: activeHash,
+			duration: period,
+			metadata: unlocked(baseMetadata),
+		};
+		if (report.keyAlias)
+			body.key_alias = `${report.keyAlias}-retired-${report.rotationId.slice(0, 8)}`;
 		try {
 			const res = await gatewayRequest.call(ctx, {
 				route: '/key/update',
@@ -944,15 +1126,24 @@ export function siblingRequest(
 	] as const;
 	for (const k of copy) {
 		const v = row[k];
-		if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) body[k] = v as IDataObject[string];
+		if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
+			body[k] = v as IDataObject[string];
 	}
-	for (const k of ['aliases', 'model_max_budget', 'model_rpm_limit', 'model_tpm_limit', 'permissions'] as const) {
+	for (const k of [
+		'aliases',
+		'model_max_budget',
+		'model_rpm_limit',
+		'model_tpm_limit',
+		'permissions',
+	] as const) {
 		const v = row[k];
 		if (v && typeof v === 'object' && Object.keys(v as object).length) body[k] = v as IDataObject;
 	}
-	if (Array.isArray(row.allowed_routes) && row.allowed_routes.length) body.allowed_routes = row.allowed_routes;
+	if (Array.isArray(row.allowed_routes) && row.allowed_routes.length)
+		body.allowed_routes = row.allowed_routes;
 	// Spend carries over with a budget, so a rotation does not refill it.
-	if (typeof row.max_budget === 'number' && typeof row.spend === 'number' && row.spend > 0) body.spend = row.spend;
+	if (typeof row.max_budget === 'number' && typeof row.spend === 'number' && row.spend > 0)
+		body.spend = row.spend;
 	if (row.auto_rotate === true && row.rotation_interval) {
 		body.auto_rotate = true;
 		body.rotation_interval = row.rotation_interval;
@@ -962,7 +1153,9 @@ export function siblingRequest(
 		body.duration = newKeyDuration;
 	} else if (typeof row.expires === 'string') {
 		// Keep the old expiry date: LiteLLM takes a duration, not a date.
-		const at = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(row.expires) ? row.expires : `${row.expires}Z`);
+		const at = Date.parse(
+			/[zZ]|[+-]\d\d:?\d\d$/.test(row.expires) ? row.expires : `${row.expires}Z`,
+		);
 		if (!Number.isNaN(at)) body.duration = `${Math.max(1, Math.ceil((at - nowMs) / 1000))}s`;
 	}
 	return body;

@@ -1,4 +1,9 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as checkBudget from './actions/budget/checkBudget.operation';
@@ -23,7 +28,8 @@ export class JlabLlmUsage implements INodeType {
 		version: 1,
 		subtitle:
 			'={{ {"getKeyInfo": "Get key info", "getActivity": "Get activity", "checkBudget": "Check budget", "listModels": "List models"}[$parameter["operation"]] }}',
-		description: "What your JLab LLM key is, may do, has spent and has left: key info, daily activity, a budget gate, and the models it may call",
+		description:
+			'What your JLab LLM key is, may do, has spent and has left: key info, daily activity, a budget gate, and the models it may call',
 		documentationUrl: 'https://github.com/jlab/n8n-nodes-jlab-llm#jlab-llm-usage',
 		defaults: { name: 'JLab LLM Usage' },
 		usableAsTool: true,
@@ -49,7 +55,8 @@ export class JlabLlmUsage implements INodeType {
 						name: 'Get Activity',
 						value: 'getActivity',
 						action: 'Get activity',
-						description: 'Spend, tokens and requests per day (or per day and model), with an optional spend chart',
+						description:
+							'Spend, tokens and requests per day (or per day and model), with an optional spend chart',
 					},
 					{
 						name: 'Get Key Info',
@@ -61,7 +68,8 @@ export class JlabLlmUsage implements INodeType {
 						name: 'List Models',
 						value: 'listModels',
 						action: 'List models',
-						description: 'The models the key may call, with context window and price per million tokens',
+						description:
+							'The models the key may call, with context window and price per million tokens',
 					},
 				],
 			},

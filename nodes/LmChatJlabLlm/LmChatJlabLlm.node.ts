@@ -26,7 +26,7 @@ async function loadSdk(ctx: ISupplyDataFunctions): Promise<Sdk> {
 	} catch {
 		throw new NodeOperationError(ctx.getNode(), 'JLab LLM Chat Model needs n8n 2.16 or newer', {
 			description:
-				"This n8n does not bundle @n8n/ai-node-sdk, which AI sub-nodes of community packages use (n8n ≥ 2.16). Update n8n, or use the JLab LLM Chat node, which works on any n8n 2.x.",
+				'This n8n does not bundle @n8n/ai-node-sdk, which AI sub-nodes of community packages use (n8n ≥ 2.16). Update n8n, or use the JLab LLM Chat node, which works on any n8n 2.x.',
 		});
 	}
 }
@@ -34,7 +34,10 @@ async function loadSdk(ctx: ISupplyDataFunctions): Promise<Sdk> {
 function modelOf(ctx: ISupplyDataFunctions, itemIndex: number): string {
 	const value = ctx.getNodeParameter('model', itemIndex, '', { extractValue: true }) as unknown;
 	if (typeof value !== 'string' || value.trim() === '') {
-		throw inputError('Model', 'pick a model from the list or enter its ID, e.g. openai/gpt-oss-120b');
+		throw inputError(
+			'Model',
+			'pick a model from the list or enter its ID, e.g. openai/gpt-oss-120b',
+		);
 	}
 	return value.trim();
 }
@@ -78,8 +81,10 @@ export class LmChatJlabLlm implements INodeType {
 		group: ['transform'],
 		version: 1,
 		// n8n hands a resource locator to expressions as its value; older versions as the object.
-		subtitle: '={{ (typeof $parameter["model"] === "object" ? $parameter["model"].value : $parameter["model"]) || "no model chosen" }}',
-		description: "A model on Jefferson Lab's LLM gateway, for the AI Agent, the Basic LLM Chain and other AI nodes",
+		subtitle:
+			'={{ (typeof $parameter["model"] === "object" ? $parameter["model"].value : $parameter["model"]) || "no model chosen" }}',
+		description:
+			"A model on Jefferson Lab's LLM gateway, for the AI Agent, the Basic LLM Chain and other AI nodes",
 		defaults: { name: 'JLab LLM Chat Model' },
 		codex: {
 			categories: ['AI'],
@@ -88,8 +93,12 @@ export class LmChatJlabLlm implements INodeType {
 				'Language Models': ['Chat Models (Recommended)'],
 			},
 			resources: {
-				primaryDocumentation: [{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#jlab-llm-chat-model' }],
-				credentialDocumentation: [{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#credential-jlab-llm-api' }],
+				primaryDocumentation: [
+					{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#jlab-llm-chat-model' },
+				],
+				credentialDocumentation: [
+					{ url: 'https://github.com/jlab/n8n-nodes-jlab-llm#credential-jlab-llm-api' },
+				],
 			},
 		},
 		inputs: [],
@@ -98,8 +107,7 @@ export class LmChatJlabLlm implements INodeType {
 		credentials: [{ name: 'jlabLlmApi', required: true }],
 		properties: [
 			{
-				displayName:
-					'Connect this model to an AI Agent, a Basic LLM Chain or another AI node',
+				displayName: 'Connect this model to an AI Agent, a Basic LLM Chain or another AI node',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -126,7 +134,13 @@ export class LmChatJlabLlm implements INodeType {
 			secrets = [...new Set([apiKey, ...gateway.secrets])];
 			settings = readModelOptions(this.getNodeParameter('options', itemIndex, {}) as IDataObject);
 			model = modelOf(this, itemIndex);
-			options = modelOptions(gateway.baseUrl, apiKey, model, settings, spendMetadata(this, settings));
+			options = modelOptions(
+				gateway.baseUrl,
+				apiKey,
+				model,
+				settings,
+				spendMetadata(this, settings),
+			);
 		} catch (error) {
 			if (error instanceof GatewayError) throw toNodeError(node, error, itemIndex);
 			throw new NodeOperationError(node, error as Error, { itemIndex });

@@ -2,7 +2,13 @@ import type { INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { classifyClientError, isCancellation } from '../shared/clientErrors';
-import { explainModelRefusal, GatewayError, headlineOf, mayBeModelRefusal, toNodeError } from '../shared/errors';
+import {
+	explainModelRefusal,
+	GatewayError,
+	headlineOf,
+	mayBeModelRefusal,
+	toNodeError,
+} from '../shared/errors';
 import { DEFAULT_MAX_WAIT_MS, retryDelayMs, waitTooLong } from '../shared/gateway';
 import { pause } from '../shared/pacing';
 
@@ -56,7 +62,10 @@ export class GatewayCaller {
 	}
 
 	private cancelled(): NodeOperationError {
-		return new NodeOperationError(this.options.node, 'The execution was cancelled while the model was answering');
+		return new NodeOperationError(
+			this.options.node,
+			'The execution was cancelled while the model was answering',
+		);
 	}
 
 	async call<A extends unknown[], T>(callable: (...args: A) => Promise<T>, ...args: A): Promise<T> {

@@ -16,7 +16,11 @@ import {
 	type SamplingSettings,
 } from '../shared/modelOptions';
 
-export { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, type ReasoningEffort } from '../shared/modelOptions';
+export {
+	DEFAULT_MAX_RETRIES,
+	DEFAULT_TIMEOUT_S,
+	type ReasoningEffort,
+} from '../shared/modelOptions';
 
 /** The node's options, checked, in the terms of the SDK's OpenAI-compatible model. */
 export type ModelSettings = SamplingSettings;

@@ -1,7 +1,10 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 /** What every n8n function context offers to say where a request came from. */
-export type AttributionContext = Pick<IExecuteFunctions, 'getWorkflow' | 'getExecutionId' | 'getNode'>;
+export type AttributionContext = Pick<
+	IExecuteFunctions,
+	'getWorkflow' | 'getExecutionId' | 'getNode'
+>;
 
 export interface AttributionSettings {
 	/** The user's spend-tracking tags (LiteLLM metadata.tags). */
@@ -15,7 +18,10 @@ export interface AttributionSettings {
  * came from. Top-level keys reach LiteLLM's callbacks; spend_logs_metadata is what its spend
  * logs keep. Undefined when there is nothing to send.
  */
-export function spendMetadata(ctx: AttributionContext, settings: AttributionSettings): IDataObject | undefined {
+export function spendMetadata(
+	ctx: AttributionContext,
+	settings: AttributionSettings,
+): IDataObject | undefined {
 	const metadata: IDataObject = {};
 	if (settings.tags.length) metadata.tags = settings.tags;
 	if (settings.attribution) {

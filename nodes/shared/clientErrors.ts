@@ -54,7 +54,11 @@ export function isCancellation(err: unknown, signal?: AbortSignal): boolean {
 	if (signal?.aborted) return true;
 	const e = err as ClientErrorShape;
 	const ctor = (err as { constructor?: { name?: string } })?.constructor?.name;
-	return isAbort(err) || ctor === 'APIUserAbortError' || (typeof e?.message === 'string' && /^(Cancel|AbortError)/.test(e.message));
+	return (
+		isAbort(err) ||
+		ctor === 'APIUserAbortError' ||
+		(typeof e?.message === 'string' && /^(Cancel|AbortError)/.test(e.message))
+	);
 }
 
 /**
@@ -72,7 +76,13 @@ export function classifyClientError(
 	const e = (err ?? {}) as ClientErrorShape;
 	const status = typeof e.status === 'number' ? e.status : undefined;
 	if (status !== undefined && !midStream) {
-		const classified = classifyResponse(status, bodyOf(e, status), lowerCaseHeaders(e.headers), route, secrets);
+		const classified = classifyResponse(
+			status,
+			bodyOf(e, status),
+			lowerCaseHeaders(e.headers),
+			route,
+			secrets,
+		);
 		if (classified) return classified;
 	}
 	if (midStream || (status === undefined && e.error !== undefined && e.error !== null)) {
@@ -80,13 +90,21 @@ export function classifyClientError(
 		const env = readEnvelope(e.error !== undefined ? { error: e.error } : {});
 		const text = env?.message ?? (typeof e.message === 'string' ? e.message : String(err));
 		const said = redact(text, secrets).slice(0, 400);
-		return new GatewayError('stream_error', `${headlineOf('stream_error')}. Gateway said: ${said}`, {
-			route,
-			gatewayType: env?.type,
-		});
+		return new GatewayError(
+			'stream_error',
+			`${headlineOf('stream_error')}. Gateway said: ${said}`,
+			{
+				route,
+				gatewayType: env?.type,
+			},
+		);
 	}
 	if (isClientTimeout(e, err)) {
-		return new GatewayError('timeout', `${headlineOf('timeout')}. ${route}: no answer within the timeout`, { route });
+		return new GatewayError(
+			'timeout',
+			`${headlineOf('timeout')}. ${route}: no answer within the timeout`,
+			{ route },
+		);
 	}
 	return classifyNetworkError(err, route, secrets);
 }

@@ -31,8 +31,15 @@ function numberHeader(headers: Record<string, string>, names: string[]): number 
 }
 
 // LiteLLM's own limiter (v3) names the key; older builds and upstream counters use the plain names.
-const REMAINING_REQUESTS = ['x-ratelimit-api_key-remaining-requests', 'x-ratelimit-remaining-requests'];
-const LIMIT_REQUESTS = ['x-ratelimit-api_key-limit-requests', 'x-ratelimit-limit-requests', 'x-litellm-key-rpm-limit'];
+const REMAINING_REQUESTS = [
+	'x-ratelimit-api_key-remaining-requests',
+	'x-ratelimit-remaining-requests',
+];
+const LIMIT_REQUESTS = [
+	'x-ratelimit-api_key-limit-requests',
+	'x-ratelimit-limit-requests',
+	'x-litellm-key-rpm-limit',
+];
 const REMAINING_TOKENS = ['x-ratelimit-api_key-remaining-tokens', 'x-ratelimit-remaining-tokens'];
 const LIMIT_PARALLEL = ['x-ratelimit-api_key-limit-max_parallel_requests'];
 
@@ -142,7 +149,8 @@ export class AdaptiveConcurrency extends Pacer {
 	/** Whether one more attempt fits what the gateway said it takes. */
 	private mayAttempt(): boolean {
 		if (this.parallel !== undefined && this.outstanding >= this.parallel) return false;
-		if (this.remaining !== undefined && this.outstanding >= Math.max(1, this.remaining)) return false;
+		if (this.remaining !== undefined && this.outstanding >= Math.max(1, this.remaining))
+			return false;
 		return true;
 	}
 
@@ -179,7 +187,10 @@ export class AdaptiveConcurrency extends Pacer {
 		this.remaining = tokens !== undefined && tokens <= 0 ? 0 : remaining;
 		const limited = this.remaining !== undefined && this.remaining < this.window;
 		if (!limited && this.window < this.max) {
-			this.window = Math.min(this.max, this.window + (this.growing ? this.growth : 1 / this.window));
+			this.window = Math.min(
+				this.max,
+				this.window + (this.growing ? this.growth : 1 / this.window),
+			);
 		}
 		this.wake();
 	}
@@ -201,4 +212,3 @@ export class AdaptiveConcurrency extends Pacer {
 		this.wake();
 	}
 }
-

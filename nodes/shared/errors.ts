@@ -37,11 +37,13 @@ const CLASS_TEXT: Record<ErrorClass, ClassText> = {
 	},
 	expired_key: {
 		headline: 'The key has expired',
-		advice: 'Create a new key in the Key Manager portal, or ask the gateway admins to extend this one.',
+		advice:
+			'Create a new key in the Key Manager portal, or ask the gateway admins to extend this one.',
 	},
 	blocked_key: {
 		headline: 'The key is blocked',
-		advice: 'The gateway admins blocked this key (or its team). Ask them to unblock it, or use another key.',
+		advice:
+			'The gateway admins blocked this key (or its team). Ask them to unblock it, or use another key.',
 	},
 	budget_exceeded: {
 		headline: "The key's budget is used up",
@@ -77,7 +79,8 @@ const CLASS_TEXT: Record<ErrorClass, ClassText> = {
 	},
 	upstream_error: {
 		headline: 'The model server behind the gateway failed',
-		advice: 'The gateway reached the model but the model server answered with an error. Retried within the retry budget.',
+		advice:
+			'The gateway reached the model but the model server answered with an error. Retried within the retry budget.',
 	},
 	gateway_unavailable: {
 		headline: 'The gateway could not be reached',
@@ -192,7 +195,10 @@ export function readEnvelope(body: unknown): Envelope | undefined {
 		}
 		const title = text(b.title);
 		const detail = text(d);
-		return { message: title && detail ? `${title}: ${detail}` : (detail ?? title), detailOnly: true };
+		return {
+			message: title && detail ? `${title}: ${detail}` : (detail ?? title),
+			detailOnly: true,
+		};
 	}
 	return undefined;
 }
@@ -201,7 +207,10 @@ export function readEnvelope(body: unknown): Envelope | undefined {
 const CALL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** The gateway's x-litellm-call-id, only when it looks like one and holds nothing redaction would touch. */
-export function callIdOf(headers: Record<string, string>, secrets: ReadonlyArray<string | undefined> = []): string | undefined {
+export function callIdOf(
+	headers: Record<string, string>,
+	secrets: ReadonlyArray<string | undefined> = [],
+): string | undefined {
 	const id = headers['x-litellm-call-id'];
 	if (id === undefined || !CALL_ID.test(id)) return undefined;
 	return redact(id, secrets) === id ? id : undefined;
@@ -244,7 +253,11 @@ function notExposedText(route: string): string {
 
 /** `<headline>. <extra>. Gateway said: <said>` — each part once, without doubled periods. */
 export function messageOf(cls: ErrorClass, extra?: string, said?: string): string {
-	const parts = [headlineOf(cls), extra?.replace(/[.\s]+$/, ''), said ? `Gateway said: ${said}` : undefined];
+	const parts = [
+		headlineOf(cls),
+		extra?.replace(/[.\s]+$/, ''),
+		said ? `Gateway said: ${said}` : undefined,
+	];
 	return parts.filter((p): p is string => !!p).join('. ');
 }
 
@@ -259,7 +272,11 @@ export function reclassify(err: GatewayError, cls: ErrorClass, extra?: string): 
  */
 export function mayBeModelRefusal(err: GatewayError): boolean {
 	const { errorClass, details } = err;
-	const unnamed = errorClass === 'bad_request' && (details.status === 400 || details.status === 404) && !details.param && !details.field;
+	const unnamed =
+		errorClass === 'bad_request' &&
+		(details.status === 400 || details.status === 404) &&
+		!details.param &&
+		!details.field;
 	return errorClass === 'model_not_allowed' || errorClass === 'unknown_model' || unnamed;
 }
 
@@ -280,7 +297,8 @@ export function explainModelRefusal(err: GatewayError, model: string, ids: strin
 	if (!mayBeModelRefusal(err)) return err;
 	const listed = ids.includes(model);
 	if (err.errorClass === 'bad_request' && listed) return err;
-	const cls: ErrorClass = err.errorClass === 'model_not_allowed' ? 'model_not_allowed' : 'unknown_model';
+	const cls: ErrorClass =
+		err.errorClass === 'model_not_allowed' ? 'model_not_allowed' : 'unknown_model';
 	const what =
 		cls === 'model_not_allowed'
 			? `The key may not use "${model}". ${modelsText(ids)}`
@@ -324,7 +342,8 @@ export function classifyResponse(
 	const said = env?.message ? clip(redact(env.message, secrets)) : undefined;
 	if (said) details.gatewaySaid = said;
 	if (!isJson) details.notJson = true;
-	const make = (cls: ErrorClass, extra?: string) => new GatewayError(cls, messageOf(cls, extra, said), details);
+	const make = (cls: ErrorClass, extra?: string) =>
+		new GatewayError(cls, messageOf(cls, extra, said), details);
 
 	if (type === 'budget_exceeded') return make('budget_exceeded');
 	if (type === 'expired_key') return make('expired_key');
@@ -332,15 +351,24 @@ export function classifyResponse(
 	if (type !== undefined && /_model_access_denied$/.test(type)) return make('model_not_allowed');
 	if (type === 'no_db_connection') return make('gateway_unavailable');
 	// A 401 for the caller's team role, not for the key: LiteLLM's team-member permission check.
-	if (type === 'team_member_permission_error') return make('permission_denied', "the key's role in its team does not allow this (ask a team admin)");
+	if (type === 'team_member_permission_error')
+		return make(
+			'permission_denied',
+			"the key's role in its team does not allow this (ask a team admin)",
+		);
 
 	if (!isJson) {
 		if (status === 429) return make('rate_limited');
 		// A reverse proxy's 404 page for a management route: hidden, as with FastAPI's JSON 404
 		// (the transport asks /v1/models before it believes the gateway is there at all).
-		if (status === 404 && !isLlmRoute(route)) return make('permission_denied', notExposedText(route));
-		if (status === 502 || status === 503 || status === 504) return make('gateway_unavailable', `HTTP ${status}`);
-		const kind = status >= 200 && status < 300 ? 'a page that is not JSON' : `HTTP ${status} with a body that is not JSON`;
+		if (status === 404 && !isLlmRoute(route))
+			return make('permission_denied', notExposedText(route));
+		if (status === 502 || status === 503 || status === 504)
+			return make('gateway_unavailable', `HTTP ${status}`);
+		const kind =
+			status >= 200 && status < 300
+				? 'a page that is not JSON'
+				: `HTTP ${status} with a body that is not JSON`;
 		return make('invalid_response', `${route} answered with ${kind}`);
 	}
 	if (status >= 200 && status < 300) return undefined;
@@ -349,7 +377,8 @@ export function classifyResponse(
 		case 401:
 			// param "key" marks an unknown key; other 401s (type auth_error) are blocked keys
 			// on LLM routes, and are refined by a probe on management routes.
-			if (param === 'key' || (type !== 'auth_error' && type !== undefined)) return make('invalid_key');
+			if (param === 'key' || (type !== 'auth_error' && type !== undefined))
+				return make('invalid_key');
 			return make('blocked_key');
 		case 403:
 			return make('permission_denied', `HTTP 403 on ${route}`);
@@ -364,7 +393,8 @@ export function classifyResponse(
 		case 429:
 			return make('rate_limited');
 		case 500:
-			if (/\/regenerate$/.test(route) && type === 'internal_server_error') return make('enterprise_required');
+			if (/\/regenerate$/.test(route) && type === 'internal_server_error')
+				return make('enterprise_required');
 			return make('upstream_error', 'HTTP 500');
 		case 502:
 		case 503:
@@ -376,7 +406,13 @@ export function classifyResponse(
 	}
 }
 
-const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'UND_ERR_HEADERS_TIMEOUT',
+	'UND_ERR_BODY_TIMEOUT',
+]);
 
 /** Collects error codes down the cause chain (n8n wraps axios errors in NodeApiError). */
 function errorCodes(err: unknown): string[] {
@@ -405,7 +441,9 @@ export function classifyNetworkError(
 	const code = codes.find((c) => /^[A-Z_]+$/.test(c)) ?? codes[0];
 	const raw = err instanceof Error ? err.message : String(err);
 	const said = clip(redact(raw, secrets));
-	const cls: ErrorClass = codes.some((c) => TIMEOUT_CODES.has(c)) ? 'timeout' : 'gateway_unavailable';
+	const cls: ErrorClass = codes.some((c) => TIMEOUT_CODES.has(c))
+		? 'timeout'
+		: 'gateway_unavailable';
 	const parts = [headlineOf(cls), code ? `${route}: ${code}` : route, said];
 	return new GatewayError(cls, parts.filter(Boolean).join('. '), { route });
 }
@@ -435,10 +473,18 @@ function failureOf(err: GatewayError): JsonObject | undefined {
 }
 
 /** Turns a classified failure into the n8n error a node throws. Nothing but redacted text goes in. */
-export function toNodeError(node: INode, err: GatewayError, itemIndex?: number): NodeApiError | NodeOperationError {
+export function toNodeError(
+	node: INode,
+	err: GatewayError,
+	itemIndex?: number,
+): NodeApiError | NodeOperationError {
 	const failure = failureOf(err) as never;
 	if (err.details.status === undefined) {
-		const nodeError = new NodeOperationError(node, err.message, { itemIndex, description: err.description, failure });
+		const nodeError = new NodeOperationError(node, err.message, {
+			itemIndex,
+			description: err.description,
+			failure,
+		});
 		// n8n swaps a message naming ECONNRESET & co. for its generic text; keep the classified one.
 		nodeError.message = err.message;
 		return nodeError;
@@ -459,7 +505,10 @@ export function toNodeError(node: INode, err: GatewayError, itemIndex?: number):
 }
 
 /** The "Continue On Fail" item body: n8n's usual `error` plus the class. */
-export function errorItemJson(err: unknown, secrets: ReadonlyArray<string | undefined> = []): JsonObject {
+export function errorItemJson(
+	err: unknown,
+	secrets: ReadonlyArray<string | undefined> = [],
+): JsonObject {
 	if (err instanceof GatewayError) {
 		const json: JsonObject = { error: err.message, errorType: err.errorClass };
 		if (err.details.status !== undefined) json.httpCode = err.details.status;

@@ -83,16 +83,25 @@ export function normalizeBaseUrl(raw: unknown, allowHttp = false): string {
 	try {
 		url = new URL(raw.trim());
 	} catch {
-		throw inputError(field, `expected an http:// or https:// URL such as ${DEFAULT_BASE_URL}, got "${redact(raw.trim()).slice(0, 80)}"`);
+		throw inputError(
+			field,
+			`expected an http:// or https:// URL such as ${DEFAULT_BASE_URL}, got "${redact(raw.trim()).slice(0, 80)}"`,
+		);
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
 		throw inputError(field, `expected an http:// or https:// URL, got ${url.protocol}//`);
 	}
 	if (url.username || url.password) {
-		throw inputError(field, 'must not contain a user name or password; the key belongs in the API Key field');
+		throw inputError(
+			field,
+			'must not contain a user name or password; the key belongs in the API Key field',
+		);
 	}
 	if (url.search || url.hash) {
-		throw inputError(field, 'must not contain a query string or fragment; keys never travel in URLs');
+		throw inputError(
+			field,
+			'must not contain a query string or fragment; keys never travel in URLs',
+		);
 	}
 	if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowHttp) {
 		throw inputError(
@@ -107,11 +116,17 @@ export function normalizeBaseUrl(raw: unknown, allowHttp = false): string {
 /** A LiteLLM virtual key: "sk-" and no white space. Fails before any request otherwise. */
 export function checkApiKey(raw: unknown): string {
 	if (typeof raw !== 'string' || raw.trim() === '') {
-		throw inputError('API Key', 'the key is empty; paste the virtual key from the Key Manager portal');
+		throw inputError(
+			'API Key',
+			'the key is empty; paste the virtual key from the Key Manager portal',
+		);
 	}
 	const key = raw.trim();
 	if (!key.startsWith('sk-') || /\s/.test(key)) {
-		throw inputError('API Key', "expected a LiteLLM virtual key that starts with 'sk-' (from the Key Manager portal)");
+		throw inputError(
+			'API Key',
+			"expected a LiteLLM virtual key that starts with 'sk-' (from the Key Manager portal)",
+		);
 	}
 	return key;
 }
@@ -123,16 +138,30 @@ const credentialCache = new WeakMap<object, ICredentialsDecrypted>();
 const rereads = new WeakMap<object, Promise<unknown>>();
 
 async function readSettings(ctx: GatewayContext, itemIndex: number): Promise<GatewaySettings> {
-	const creds = (await (ctx as IExecuteFunctions).getCredentials(CREDENTIAL_TYPE, itemIndex)) as ICredentialDataDecryptedObject;
+	const creds = (await (ctx as IExecuteFunctions).getCredentials(
+		CREDENTIAL_TYPE,
+		itemIndex,
+	)) as ICredentialDataDecryptedObject;
 	const key = checkApiKey(creds.apiKey);
-	const settings = { baseUrl: normalizeBaseUrl(creds.baseUrl, creds.allowHttp === true), secrets: [key] };
+	const settings = {
+		baseUrl: normalizeBaseUrl(creds.baseUrl, creds.allowHttp === true),
+		secrets: [key],
+	};
 	const ref = ctx.getNode().credentials?.[CREDENTIAL_TYPE];
-	credentialCache.set(ctx, { id: ref?.id ?? '', name: ref?.name ?? '', type: CREDENTIAL_TYPE, data: creds });
+	credentialCache.set(ctx, {
+		id: ref?.id ?? '',
+		name: ref?.name ?? '',
+		type: CREDENTIAL_TYPE,
+		data: creds,
+	});
 	return settings;
 }
 
 /** Reads the credential once per node run: base URL (validated) and the key to scrub. */
-export async function gatewaySettings(ctx: GatewayContext, itemIndex = 0): Promise<GatewaySettings> {
+export async function gatewaySettings(
+	ctx: GatewayContext,
+	itemIndex = 0,
+): Promise<GatewaySettings> {
 	let cached = settingsCache.get(ctx);
 	if (!cached) {
 		cached = readSettings(ctx, itemIndex);
@@ -154,7 +183,11 @@ export async function credentialKeyHash(ctx: GatewayContext, itemIndex = 0): Pro
  * for all requests refused together) and tells whether it now holds another key, e.g. after a
  * rotation. The run's settings then carry the new key.
  */
-async function rereadCredential(ctx: GatewayContext, used: ICredentialsDecrypted, itemIndex: number): Promise<boolean> {
+async function rereadCredential(
+	ctx: GatewayContext,
+	used: ICredentialsDecrypted,
+	itemIndex: number,
+): Promise<boolean> {
 	if (credentialCache.get(ctx) === used) {
 		let pending = rereads.get(ctx);
 		if (!pending) {
@@ -174,9 +207,10 @@ async function rereadCredential(ctx: GatewayContext, used: ICredentialsDecrypted
 function plainHeaders(raw: unknown): Record<string, string> {
 	const out: Record<string, string> = {};
 	if (!raw || typeof raw !== 'object') return out;
-	const source = typeof (raw as { toJSON?: unknown }).toJSON === 'function'
-		? ((raw as { toJSON: () => Record<string, unknown> }).toJSON())
-		: (raw as Record<string, unknown>);
+	const source =
+		typeof (raw as { toJSON?: unknown }).toJSON === 'function'
+			? (raw as { toJSON: () => Record<string, unknown> }).toJSON()
+			: (raw as Record<string, unknown>);
 	for (const [name, value] of Object.entries(source)) {
 		if (value === undefined || value === null) continue;
 		out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
@@ -212,11 +246,16 @@ function seconds(ms: number): string {
  */
 export function waitTooLong(err: GatewayError, maxWaitMs: number): GatewayError | undefined {
 	const asked = err.details.retryAfterMs;
-	if (err.errorClass !== 'rate_limited' || asked === undefined || asked <= maxWaitMs) return undefined;
+	if (err.errorClass !== 'rate_limited' || asked === undefined || asked <= maxWaitMs)
+		return undefined;
 	const headline = headlineOf('rate_limited');
-	const rest = err.message.startsWith(headline) ? err.message.slice(headline.length).replace(/^\.\s*/, '') : err.message;
+	const rest = err.message.startsWith(headline)
+		? err.message.slice(headline.length).replace(/^\.\s*/, '')
+		: err.message;
 	const said = `The gateway asked to wait ${seconds(asked)}, longer than Max Wait (Seconds) allows (${seconds(maxWaitMs)}): not waiting`;
-	return new GatewayError('rate_limited', [headline, said, rest].filter(Boolean).join('. '), { ...err.details });
+	return new GatewayError('rate_limited', [headline, said, rest].filter(Boolean).join('. '), {
+		...err.details,
+	});
 }
 
 interface RawResponse {
@@ -276,13 +315,20 @@ async function attemptOnce<T>(
 		const res = await sendIt();
 		const headers = plainHeaders(res.headers);
 		const failure = classifyResponse(res.statusCode, res.body, headers, opts.route, secrets);
-		if (!failure) return { ok: { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 } };
+		if (!failure)
+			return {
+				ok: { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 },
+			};
 		err = failure;
 	} catch (error) {
 		if (isAbort(error) || signal?.aborted) {
-			throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled while waiting for the gateway', {
-				itemIndex: opts.itemIndex,
-			});
+			throw new NodeOperationError(
+				ctx.getNode(),
+				'The execution was cancelled while waiting for the gateway',
+				{
+					itemIndex: opts.itemIndex,
+				},
+			);
 		}
 		err = classifyNetworkError(error, opts.route, secrets);
 	}
@@ -315,7 +361,9 @@ async function refineAuthFailure(
 				err.details,
 			);
 		}
-		return classifyResponse(res.statusCode, res.body, plainHeaders(res.headers), route, secrets) ?? err;
+		return (
+			classifyResponse(res.statusCode, res.body, plainHeaders(res.headers), route, secrets) ?? err
+		);
 	}
 	return err;
 }
@@ -324,14 +372,22 @@ async function refineAuthFailure(
  * A management route answered with an HTML 404 page: a reverse proxy that hides the route, or a
  * base URL that is no gateway at all. The model list tells them apart: a gateway answers it.
  */
-async function refineHiddenRoute(ctx: GatewayContext, settings: GatewaySettings, err: GatewayError): Promise<GatewayError> {
+async function refineHiddenRoute(
+	ctx: GatewayContext,
+	settings: GatewaySettings,
+	err: GatewayError,
+): Promise<GatewayError> {
 	let res: RawResponse;
 	try {
 		res = await send(ctx, settings, { route: '/v1/models' }, 15_000);
 	} catch {
 		return err;
 	}
-	const isGateway = res.statusCode >= 200 && res.statusCode < 300 && res.body !== null && typeof res.body === 'object';
+	const isGateway =
+		res.statusCode >= 200 &&
+		res.statusCode < 300 &&
+		res.body !== null &&
+		typeof res.body === 'object';
 	if (isGateway) return err;
 	return reclassify(
 		err,
@@ -363,7 +419,9 @@ export async function gatewayRequest<T = IDataObject>(
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
 		const credential = opts.reuseCredential ? credentialCache.get(this) : undefined;
-		const sent = await attemptOnce<T>(this, opts, secrets, signal, attempt, () => send(this, settings, opts, timeoutMs, credential));
+		const sent = await attemptOnce<T>(this, opts, secrets, signal, attempt, () =>
+			send(this, settings, opts, timeoutMs, credential),
+		);
 		if ('ok' in sent) {
 			opts.pacer?.noteSuccess(sent.ok.headers);
 			return sent.ok;
@@ -371,7 +429,11 @@ export async function gatewayRequest<T = IDataObject>(
 		const err = sent.err;
 		// A key refused while the run reused its credential may have been rotated meanwhile: once
 		// per request, read the credential again and resend at once if it holds another key.
-		if (credential && !reread && (err.errorClass === 'invalid_key' || err.errorClass === 'expired_key')) {
+		if (
+			credential &&
+			!reread &&
+			(err.errorClass === 'invalid_key' || err.errorClass === 'expired_key')
+		) {
 			reread = true;
 			opts.pacer?.noteFailure(err);
 			if (await rereadCredential(this, credential, opts.itemIndex ?? 0)) {
@@ -392,7 +454,11 @@ export async function gatewayRequest<T = IDataObject>(
 		if (err.errorClass === 'blocked_key' && !isAuthOnlyRoute(opts.route)) {
 			throw await refineAuthFailure(this, settings, err, secrets);
 		}
-		if (err.errorClass === 'permission_denied' && err.details.status === 404 && err.details.notJson) {
+		if (
+			err.errorClass === 'permission_denied' &&
+			err.details.status === 404 &&
+			err.details.notJson
+		) {
 			throw await refineHiddenRoute(this, settings, err);
 		}
 		// A long rate-limit window should delay a paced batch, not fail it: the first wait, and
@@ -434,9 +500,17 @@ export async function gatewayRequestWithKey<T = IDataObject>(
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
 	for (let attempt = 0; ; attempt++) {
 		if (opts.pacer) await opts.pacer.wait(signal);
-		const request = httpOptions(opts.baseUrl, opts, timeoutMs, { ...(opts.headers ?? {}), Authorization: `Bearer ${opts.apiKey}` });
-		const sent = await attemptOnce<T>(this, opts, secrets, signal, attempt, async () =>
-			(await (this as IExecuteFunctions).helpers.httpRequest(request)) as RawResponse,
+		const request = httpOptions(opts.baseUrl, opts, timeoutMs, {
+			...(opts.headers ?? {}),
+			Authorization: `Bearer ${opts.apiKey}`,
+		});
+		const sent = await attemptOnce<T>(
+			this,
+			opts,
+			secrets,
+			signal,
+			attempt,
+			async () => (await (this as IExecuteFunctions).helpers.httpRequest(request)) as RawResponse,
 		);
 		if ('ok' in sent) return sent.ok;
 		const err = sent.err;

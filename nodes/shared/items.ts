@@ -87,11 +87,16 @@ export function errorItem(
 	const { error: message, ...rest } = errorItemJson(error, secrets);
 	const more = { ...rest, ...redactDeep(extra, secrets) } as IDataObject;
 	const json: IDataObject =
-		ctx.getNode().onError === 'continueErrorOutput' ? { error: message, details: more } : { error: message, ...more };
+		ctx.getNode().onError === 'continueErrorOutput'
+			? { error: message, details: more }
+			: { error: message, ...more };
 	return { json, pairedItem: { item: itemIndex } };
 }
 
-export type MultiItemHandler = (this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult[]>;
+export type MultiItemHandler = (
+	this: IExecuteFunctions,
+	itemIndex: number,
+) => Promise<ItemResult[]>;
 
 export interface EachResult {
 	item: INodeExecutionData;
@@ -117,9 +122,18 @@ export async function runEach(
 		try {
 			const results = await handler.call(this, i);
 			// Answers carry gateway text (bodies, headers): redacted like errors are.
-			const secrets = results.length === 0 ? [] : await gatewaySettings(this, i).then((s) => s.secrets, () => [] as string[]);
+			const secrets =
+				results.length === 0
+					? []
+					: await gatewaySettings(this, i).then(
+							(s) => s.secrets,
+							() => [] as string[],
+						);
 			for (const r of results) {
-				out.push({ item: { ...r, json: redactDeep(r.json, secrets), pairedItem: { item: i } }, failed: false });
+				out.push({
+					item: { ...r, json: redactDeep(r.json, secrets), pairedItem: { item: i } },
+					failed: false,
+				});
 			}
 		} catch (error) {
 			const secrets = await gatewaySettings(this, i).then(
@@ -134,9 +148,17 @@ export async function runEach(
 }
 
 /** Any failure as the n8n error a node may throw, with the item index and redacted text. */
-export function asNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, secrets: string[] = []) {
+export function asNodeError(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	secrets: string[] = [],
+) {
 	if (error instanceof GatewayError) return toNodeError(ctx.getNode(), error, itemIndex);
-	if (error instanceof NodeOperationError || (error as { name?: string })?.name === 'NodeApiError') {
+	if (
+		error instanceof NodeOperationError ||
+		(error as { name?: string })?.name === 'NodeApiError'
+	) {
 		const e = error as NodeOperationError;
 		e.message = redact(e.message, secrets);
 		if (typeof e.description === 'string') e.description = redact(e.description, secrets);

@@ -5,7 +5,11 @@
  * (LiteLLM's user_api_key_auth resolves a deprecated key to its active token's row).
  */
 export function answeredForReplacement(answeredHash: unknown, presentedHash: string): boolean {
-	return typeof answeredHash === 'string' && /^[0-9a-f]{64}$/.test(answeredHash) && answeredHash !== presentedHash;
+	return (
+		typeof answeredHash === 'string' &&
+		/^[0-9a-f]{64}$/.test(answeredHash) &&
+		answeredHash !== presentedHash
+	);
 }
 
 export const REPLACED_KEY_WARNING =

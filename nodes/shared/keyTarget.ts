@@ -20,11 +20,14 @@ export interface KeyTargetRule {
 }
 
 /** The absolute URL a request will go to, as axios joins baseURL and url; undefined when it cannot tell (e.g. legacy `uri` requests), which is refused. */
-export function requestTarget(options: Pick<IHttpRequestOptions, 'url' | 'baseURL'>): URL | undefined {
+export function requestTarget(
+	options: Pick<IHttpRequestOptions, 'url' | 'baseURL'>,
+): URL | undefined {
 	const url = String(options.url ?? '');
-	const joined = /^[a-z][a-z0-9+.-]*:/i.test(url) || !options.baseURL
-		? url
-		: `${String(options.baseURL).replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
+	const joined =
+		/^[a-z][a-z0-9+.-]*:/i.test(url) || !options.baseURL
+			? url
+			: `${String(options.baseURL).replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
 	try {
 		return new URL(joined);
 	} catch {
@@ -45,13 +48,22 @@ function originOf(raw: unknown): URL | undefined {
  * Throws (before any header is set) unless the request goes to the credential's own origin
  * over https://, or over http:// to this machine or with "Allow Unencrypted HTTP" on.
  */
-export function assertKeyTarget(rule: KeyTargetRule, options: Pick<IHttpRequestOptions, 'url' | 'baseURL'>): void {
+export function assertKeyTarget(
+	rule: KeyTargetRule,
+	options: Pick<IHttpRequestOptions, 'url' | 'baseURL'>,
+): void {
 	const own = originOf(rule.baseUrl);
 	if (!own || (own.protocol !== 'https:' && own.protocol !== 'http:')) {
-		throw new Error(`bad_request: ${rule.urlField} of the "${rule.credential}" credential: expected an http:// or https:// URL; the key was not sent`);
+		throw new Error(
+			`bad_request: ${rule.urlField} of the "${rule.credential}" credential: expected an http:// or https:// URL; the key was not sent`,
+		);
 	}
 	const target = requestTarget(options);
-	if (!target || target.protocol !== own.protocol || target.host.toLowerCase() !== own.host.toLowerCase()) {
+	if (
+		!target ||
+		target.protocol !== own.protocol ||
+		target.host.toLowerCase() !== own.host.toLowerCase()
+	) {
 		throw new Error(
 			`permission_denied: The "${rule.credential}" credential sends its key only to its own ${rule.urlField} (${own.protocol}//${own.host}), not to ${target ? `${target.protocol}//${target.host}` : 'a request whose address it cannot check'}; the key was not sent. Use the JLab LLM nodes with this credential.`,
 		);

@@ -25,14 +25,27 @@ export function numberIn(
 ): number | undefined {
 	if (!hasOption(options, name)) return undefined;
 	const raw = options[name];
-	const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+	const n =
+		typeof raw === 'number'
+			? raw
+			: typeof raw === 'string' && raw.trim() !== ''
+				? Number(raw)
+				: Number.NaN;
 	if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-		throw inputError(field, `expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+		throw inputError(
+			field,
+			`expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+		);
 	}
 	return n;
 }
 
-export function booleanOf(options: IDataObject, name: string, field: string, fallback: boolean): boolean {
+export function booleanOf(
+	options: IDataObject,
+	name: string,
+	field: string,
+	fallback: boolean,
+): boolean {
 	if (!hasOption(options, name)) return fallback;
 	const v = options[name];
 	if (typeof v === 'boolean') return v;
@@ -44,20 +57,34 @@ export function booleanOf(options: IDataObject, name: string, field: string, fal
  * Text split at commas (or a JSON array / list for entries that contain commas or spaces).
  * keepSpaces: list entries stay as they are (stop sequences may be line breaks); otherwise trimmed.
  */
-export function textList(options: IDataObject, name: string, field: string, keepSpaces = false): string[] {
+export function textList(
+	options: IDataObject,
+	name: string,
+	field: string,
+	keepSpaces = false,
+): string[] {
 	if (!hasOption(options, name)) return [];
 	let raw: unknown = options[name];
 	if (typeof raw === 'string' && raw.trim().startsWith('[')) {
 		try {
 			raw = JSON.parse(raw);
 		} catch (error) {
-			throw inputError(field, `expected a JSON array of strings, but the text is not valid JSON (${(error as Error).message})`);
+			throw inputError(
+				field,
+				`expected a JSON array of strings, but the text is not valid JSON (${(error as Error).message})`,
+			);
 		}
 	}
 	if (typeof raw === 'string') {
-		return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+		return raw
+			.split(',')
+			.map((s) => s.trim())
+			.filter((s) => s !== '');
 	}
-	if (!Array.isArray(raw) || raw.some((s) => typeof s !== 'string' || (keepSpaces ? s : s.trim()) === '')) {
+	if (
+		!Array.isArray(raw) ||
+		raw.some((s) => typeof s !== 'string' || (keepSpaces ? s : s.trim()) === '')
+	) {
 		throw inputError(field, 'expected comma-separated text or a JSON array of non-empty strings');
 	}
 	return keepSpaces ? (raw as string[]) : (raw as string[]).map((s) => s.trim());
@@ -84,7 +111,10 @@ export function readSampling(options: IDataObject): SamplingSettings {
 	if (hasOption(options, 'reasoningEffort')) {
 		const v = options.reasoningEffort;
 		if (v !== 'low' && v !== 'medium' && v !== 'high') {
-			throw inputError('Reasoning Effort', `expected low, medium or high, got ${JSON.stringify(v)}`);
+			throw inputError(
+				'Reasoning Effort',
+				`expected low, medium or high, got ${JSON.stringify(v)}`,
+			);
 		}
 		reasoningEffort = v;
 	}
@@ -95,9 +125,12 @@ export function readSampling(options: IDataObject): SamplingSettings {
 		frequencyPenalty: numberIn(options, 'frequencyPenalty', 'Frequency Penalty', -2, 2),
 		presencePenalty: numberIn(options, 'presencePenalty', 'Presence Penalty', -2, 2),
 		reasoningEffort,
-		timeoutMs: (numberIn(options, 'timeout', 'Timeout (Seconds)', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
+		timeoutMs:
+			(numberIn(options, 'timeout', 'Timeout (Seconds)', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
 		maxRetries: numberIn(options, 'maxRetries', 'Max Retries', 0, 10, true) ?? DEFAULT_MAX_RETRIES,
-		maxWaitMs: (numberIn(options, 'maxWait', 'Max Wait (Seconds)', 0, MAX_WAIT_LIMIT_S) ?? DEFAULT_MAX_WAIT_S) * 1000,
+		maxWaitMs:
+			(numberIn(options, 'maxWait', 'Max Wait (Seconds)', 0, MAX_WAIT_LIMIT_S) ??
+				DEFAULT_MAX_WAIT_S) * 1000,
 		tags: textList(options, 'tags', 'Tags'),
 		attribution: booleanOf(options, 'attribution', 'Attribution', true),
 	};
@@ -149,7 +182,8 @@ export const maxTokensOption: INodeProperties = {
 	type: 'number',
 	typeOptions: { minValue: 1, numberPrecision: 0 },
 	default: 1024,
-	description: 'Most tokens the model may generate per answer (max_tokens). Not set: the model decides.',
+	description:
+		'Most tokens the model may generate per answer (max_tokens). Not set: the model decides.',
 };
 
 export const presencePenaltyOption: INodeProperties = {
@@ -200,7 +234,8 @@ export const timeoutOption: INodeProperties = {
 	type: 'number',
 	typeOptions: { minValue: 1, maxValue: 3600 },
 	default: DEFAULT_TIMEOUT_S,
-	description: 'How long to wait for the gateway to answer one call before the attempt counts as timed out',
+	description:
+		'How long to wait for the gateway to answer one call before the attempt counts as timed out',
 };
 
 export const topPOption: INodeProperties = {
@@ -209,5 +244,6 @@ export const topPOption: INodeProperties = {
 	type: 'number',
 	typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
 	default: 1,
-	description: 'From 0 to 1: sample only from the most likely tokens that add up to this probability',
+	description:
+		'From 0 to 1: sample only from the most likely tokens that add up to this probability',
 };

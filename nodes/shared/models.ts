@@ -11,7 +11,12 @@ import type { ModelList } from './types';
 
 /** Every model the key may call, as the gateway lists it (GET /v1/models), sorted by id. */
 export async function listModelIds(ctx: GatewayContext, itemIndex = 0): Promise<string[]> {
-	const res = await gatewayRequest.call(ctx, { route: '/v1/models', itemIndex, maxRetries: 1, timeoutMs: 30_000 });
+	const res = await gatewayRequest.call(ctx, {
+		route: '/v1/models',
+		itemIndex,
+		maxRetries: 1,
+		timeoutMs: 30_000,
+	});
 	const body = res.body as unknown as ModelList;
 	const ids = (Array.isArray(body?.data) ? body.data : [])
 		.map((m) => (m && typeof m === 'object' ? (m as IDataObject).id : undefined))

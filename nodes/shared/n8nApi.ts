@@ -7,7 +7,14 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { type ErrorClass, GatewayError, type GatewayErrorDetails, inputError, isAbort, readEnvelope } from './errors';
+import {
+	type ErrorClass,
+	GatewayError,
+	type GatewayErrorDetails,
+	inputError,
+	isAbort,
+	readEnvelope,
+} from './errors';
 import { LOOPBACK_HOST } from './keyTarget';
 import { pause } from './pacing';
 import { redact } from './redact';
@@ -32,13 +39,19 @@ export function normalizeN8nUrl(raw: unknown, allowHttp = false): string {
 	try {
 		url = new URL(raw.trim());
 	} catch {
-		throw inputError(field, `expected an http:// or https:// URL such as http://localhost:5678, got "${redact(raw.trim()).slice(0, 80)}"`);
+		throw inputError(
+			field,
+			`expected an http:// or https:// URL such as http://localhost:5678, got "${redact(raw.trim()).slice(0, 80)}"`,
+		);
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
 		throw inputError(field, `expected an http:// or https:// URL, got ${url.protocol}//`);
 	}
 	if (url.username || url.password || url.search || url.hash) {
-		throw inputError(field, 'must be a plain address: no user name, password, query string or fragment');
+		throw inputError(
+			field,
+			'must be a plain address: no user name, password, query string or fragment',
+		);
 	}
 	if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowHttp) {
 		throw inputError(
@@ -46,7 +59,10 @@ export function normalizeN8nUrl(raw: unknown, allowHttp = false): string {
 			`expected https:// for an n8n that is not on this machine (${url.host}): http:// would send the n8n API key and the new gateway key unencrypted. Use https://, or turn on "Allow Unencrypted HTTP" for a trusted network`,
 		);
 	}
-	const path = url.pathname.replace(/\/+$/, '').replace(/\/api\/v1$/i, '').replace(/\/+$/, '');
+	const path = url.pathname
+		.replace(/\/+$/, '')
+		.replace(/\/api\/v1$/i, '')
+		.replace(/\/+$/, '');
 	return `${url.protocol}//${url.host}${path}/api/v1`;
 }
 
@@ -61,7 +77,11 @@ export interface N8nApiSettings {
  * Keys are written only into the n8n that runs the workflow: its own address as n8n knows it
  * (getInstanceBaseUrl), or this machine. Another instance needs the credential's explicit opt-in.
  */
-export function assertThisInstance(apiRoot: string, instanceBaseUrl: string | undefined, allowOtherInstance: boolean): void {
+export function assertThisInstance(
+	apiRoot: string,
+	instanceBaseUrl: string | undefined,
+	allowOtherInstance: boolean,
+): void {
 	if (allowOtherInstance) return;
 	const target = new URL(apiRoot);
 	if (LOOPBACK.test(target.hostname)) return;
@@ -71,7 +91,12 @@ export function assertThisInstance(apiRoot: string, instanceBaseUrl: string | un
 	} catch {
 		own = undefined;
 	}
-	if (own && own.protocol === target.protocol && own.host.toLowerCase() === target.host.toLowerCase()) return;
+	if (
+		own &&
+		own.protocol === target.protocol &&
+		own.host.toLowerCase() === target.host.toLowerCase()
+	)
+		return;
 	throw inputError(
 		'n8n Base URL',
 		`expected the address of this n8n instance${own ? ` (${own.protocol}//${own.host})` : ''} or of this machine (localhost), got ${target.protocol}//${target.host}: gateway keys are written only into the n8n that runs the workflow. To write into another n8n instance, turn on "Allow Another n8n Instance" in the "JLab LLM N8N API" credential`,
@@ -79,8 +104,14 @@ export function assertThisInstance(apiRoot: string, instanceBaseUrl: string | un
 }
 
 /** Reads the n8n API credential: the API root (validated, this instance's) and the key to scrub. */
-export async function n8nApiSettings(ctx: IExecuteFunctions, itemIndex = 0): Promise<N8nApiSettings> {
-	const creds = (await ctx.getCredentials(N8N_CREDENTIAL_TYPE, itemIndex)) as ICredentialDataDecryptedObject;
+export async function n8nApiSettings(
+	ctx: IExecuteFunctions,
+	itemIndex = 0,
+): Promise<N8nApiSettings> {
+	const creds = (await ctx.getCredentials(
+		N8N_CREDENTIAL_TYPE,
+		itemIndex,
+	)) as ICredentialDataDecryptedObject;
 	if (typeof creds.apiKey !== 'string' || creds.apiKey.trim() === '') {
 		throw inputError('n8n API Key', 'the key is empty; create one in n8n under Settings → n8n API');
 	}
@@ -94,7 +125,7 @@ const ADVICE: Partial<Record<ErrorClass, string>> = {
 		'n8n refused the n8n API key of the "JLab LLM N8N API" credential (wrong, expired or deleted). Create a new one under Settings → n8n API.',
 	permission_denied:
 		'The n8n API key may not do this: rotation needs the scope credential:update, Create Key also credential:create, Audit Workflows workflow:list (and credential:create to move keys). Or this n8n version lacks the route (writing a credential needs n8n 2.8.4 or newer).',
-	bad_request: "n8n refused the request: check the credential ID and the message from n8n.",
+	bad_request: 'n8n refused the request: check the credential ID and the message from n8n.',
 	rate_limited: 'n8n asked to slow down. Try again in a minute.',
 	upstream_error: 'n8n answered with a server error. Check the n8n logs.',
 	gateway_unavailable:
@@ -130,26 +161,45 @@ export function classifyN8nResponse(
 	const isJson = body !== null && typeof body === 'object';
 	if (status >= 200 && status < 300 && (isJson || status === 204)) return undefined;
 	const said = (() => {
-		if (typeof (body as IDataObject)?.message === 'string') return (body as IDataObject).message as string;
+		if (typeof (body as IDataObject)?.message === 'string')
+			return (body as IDataObject).message as string;
 		return readEnvelope(body)?.message;
 	})();
 	const details: GatewayErrorDetails = { status, route: `/api/v1${path}` };
 	const make = (cls: ErrorClass, headline: string) =>
-		new N8nApiError(cls, [headline, said ? `n8n said: ${clip(redact(said, secrets))}` : ''].filter(Boolean).join('. '), details);
-	if (status >= 200 && status < 300) return make('invalid_response', `n8n ${path} answered with something that is not JSON`);
+		new N8nApiError(
+			cls,
+			[headline, said ? `n8n said: ${clip(redact(said, secrets))}` : ''].filter(Boolean).join('. '),
+			details,
+		);
+	if (status >= 200 && status < 300)
+		return make('invalid_response', `n8n ${path} answered with something that is not JSON`);
 	if (!isJson && status !== 401 && status !== 403 && status !== 404) {
-		if (status >= 502 && status <= 504) return make('gateway_unavailable', `n8n answered HTTP ${status}`);
-		return make('invalid_response', `n8n ${path} answered HTTP ${status} with a body that is not JSON`);
+		if (status >= 502 && status <= 504)
+			return make('gateway_unavailable', `n8n answered HTTP ${status}`);
+		return make(
+			'invalid_response',
+			`n8n ${path} answered HTTP ${status} with a body that is not JSON`,
+		);
 	}
 	switch (status) {
 		case 401:
 			return make('invalid_key', 'n8n refused the n8n API key (HTTP 401)');
 		case 403:
-			return make('permission_denied', `The n8n API key may not call ${path} (HTTP 403): a scope is missing`);
+			return make(
+				'permission_denied',
+				`The n8n API key may not call ${path} (HTTP 403): a scope is missing`,
+			);
 		case 404:
-			return make('bad_request', `n8n has nothing at ${path} (HTTP 404): no credential with that ID, or the public API is disabled`);
+			return make(
+				'bad_request',
+				`n8n has nothing at ${path} (HTTP 404): no credential with that ID, or the public API is disabled`,
+			);
 		case 405:
-			return make('permission_denied', `This n8n does not support ${path} (HTTP 405): writing a credential needs n8n 2.8.4 or newer`);
+			return make(
+				'permission_denied',
+				`This n8n does not support ${path} (HTTP 405): writing a credential needs n8n 2.8.4 or newer`,
+			);
 		case 408:
 			return make('timeout', 'n8n timed out (HTTP 408)');
 		case 429:
@@ -166,7 +216,11 @@ export function classifyN8nResponse(
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 
-function networkFailure(err: unknown, path: string, secrets: ReadonlyArray<string | undefined>): N8nApiError {
+function networkFailure(
+	err: unknown,
+	path: string,
+	secrets: ReadonlyArray<string | undefined>,
+): N8nApiError {
 	const codes: string[] = [];
 	let cur: unknown = err;
 	for (let depth = 0; depth < 5 && cur && typeof cur === 'object'; depth++) {
@@ -226,7 +280,11 @@ export async function n8nApiRequest<T = IDataObject>(
 			};
 			if (opts.qs) request.qs = opts.qs;
 			if (opts.body) request.body = opts.body;
-			const res = (await this.helpers.httpRequestWithAuthentication.call(this, N8N_CREDENTIAL_TYPE, request)) as {
+			const res = (await this.helpers.httpRequestWithAuthentication.call(
+				this,
+				N8N_CREDENTIAL_TYPE,
+				request,
+			)) as {
 				body: unknown;
 				statusCode: number;
 			};
@@ -235,9 +293,13 @@ export async function n8nApiRequest<T = IDataObject>(
 			err = failure;
 		} catch (error) {
 			if (isAbort(error) || signal?.aborted) {
-				throw new NodeOperationError(this.getNode(), 'The execution was cancelled while waiting for n8n', {
-					itemIndex: opts.itemIndex,
-				});
+				throw new NodeOperationError(
+					this.getNode(),
+					'The execution was cancelled while waiting for n8n',
+					{
+						itemIndex: opts.itemIndex,
+					},
+				);
 			}
 			err = networkFailure(error, opts.path, secrets);
 		}
@@ -266,7 +328,10 @@ export async function n8nApiList<T = IDataObject>(
 		})) as N8nApiResponse<IDataObject>;
 		const data = Array.isArray(res.body?.data) ? (res.body.data as T[]) : [];
 		out.push(...data);
-		cursor = typeof res.body?.nextCursor === 'string' && res.body.nextCursor ? res.body.nextCursor : undefined;
+		cursor =
+			typeof res.body?.nextCursor === 'string' && res.body.nextCursor
+				? res.body.nextCursor
+				: undefined;
 		if (!cursor) break;
 	}
 	return out;
@@ -279,7 +344,8 @@ function domainFieldsOf(current: IDataObject | undefined): IDataObject {
 	const mode = current.allowedHttpRequestDomains;
 	if (typeof mode !== 'string' || mode === '') return out;
 	out.allowedHttpRequestDomains = mode;
-	if (mode === 'domains' && current.allowedDomains !== undefined) out.allowedDomains = current.allowedDomains;
+	if (mode === 'domains' && current.allowedDomains !== undefined)
+		out.allowedDomains = current.allowedDomains;
 	return out;
 }
 
@@ -313,9 +379,15 @@ export interface CredentialWriteOptions {
  * (scope credential:update). Idempotent, so transient failures are retried. Returns the
  * index of the body shape n8n accepted.
  */
-export async function updateCredentialData(this: IExecuteFunctions, opts: CredentialWriteOptions): Promise<number> {
+export async function updateCredentialData(
+	this: IExecuteFunctions,
+	opts: CredentialWriteOptions,
+): Promise<number> {
 	if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.credentialId)) {
-		throw inputError('Credential ID', `expected an n8n credential ID (letters, digits, - and _), got "${redact(opts.credentialId).slice(0, 70)}"`);
+		throw inputError(
+			'Credential ID',
+			`expected an n8n credential ID (letters, digits, - and _), got "${redact(opts.credentialId).slice(0, 70)}"`,
+		);
 	}
 	const shapes = credentialDataShapes(opts.data, opts.current);
 	const order = opts.preferShape === 1 ? [1, 0] : [0, 1];
@@ -368,9 +440,14 @@ export interface CreatedCredential {
  * POST /credentials (scope credential:create). Not retried on an ambiguous failure: a second
  * create could leave two credentials. The caller decides what a lost answer means.
  */
-export async function createCredential(this: IExecuteFunctions, opts: CredentialCreateOptions): Promise<CreatedCredential> {
+export async function createCredential(
+	this: IExecuteFunctions,
+	opts: CredentialCreateOptions,
+): Promise<CreatedCredential> {
 	// Restricted to the gateway's host, where n8n ignores restrictToSupportedNodes (before 2.41).
-	const shapes = [{ ...opts.data, allowedHttpRequestDomains: 'domains', allowedDomains: opts.restrictToHost }];
+	const shapes = [
+		{ ...opts.data, allowedHttpRequestDomains: 'domains', allowedDomains: opts.restrictToHost },
+	];
 	let last: unknown;
 	for (const data of shapes) {
 		const body: IDataObject = { name: opts.name, type: opts.type, data };
@@ -393,10 +470,14 @@ export async function createCredential(this: IExecuteFunctions, opts: Credential
 		if (res) {
 			const id = res.body?.id;
 			if (typeof id !== 'string' && typeof id !== 'number') {
-				throw new N8nApiError('invalid_response', 'n8n answered the credential creation without an ID', {
-					status: res.status,
-					route: '/api/v1/credentials',
-				});
+				throw new N8nApiError(
+					'invalid_response',
+					'n8n answered the credential creation without an ID',
+					{
+						status: res.status,
+						route: '/api/v1/credentials',
+					},
+				);
 			}
 			return {
 				id: String(id),
@@ -418,14 +499,33 @@ export async function createCredential(this: IExecuteFunctions, opts: Credential
  */
 export async function checkCredentialWritable(
 	this: IExecuteFunctions,
-	opts: { credentialId: string; itemIndex?: number; timeoutMs?: number; maxRetries?: number; secrets: string[] },
+	opts: {
+		credentialId: string;
+		itemIndex?: number;
+		timeoutMs?: number;
+		maxRetries?: number;
+		secrets: string[];
+	},
 ): Promise<void> {
 	if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.credentialId)) {
-		throw inputError('Credential ID', `expected an n8n credential ID (letters, digits, - and _), got "${redact(opts.credentialId).slice(0, 70)}"`);
+		throw inputError(
+			'Credential ID',
+			`expected an n8n credential ID (letters, digits, - and _), got "${redact(opts.credentialId).slice(0, 70)}"`,
+		);
 	}
-	const common = { secrets: opts.secrets, itemIndex: opts.itemIndex, timeoutMs: opts.timeoutMs, maxRetries: opts.maxRetries ?? 2 };
+	const common = {
+		secrets: opts.secrets,
+		itemIndex: opts.itemIndex,
+		timeoutMs: opts.timeoutMs,
+		maxRetries: opts.maxRetries ?? 2,
+	};
 	const refused = await n8nApiRequest
-		.call(this, { ...common, method: 'PATCH', path: `/credentials/${encodeURIComponent(opts.credentialId)}`, body: { isPartialData: true } })
+		.call(this, {
+			...common,
+			method: 'PATCH',
+			path: `/credentials/${encodeURIComponent(opts.credentialId)}`,
+			body: { isPartialData: true },
+		})
 		.then(
 			() => undefined,
 			(error: unknown) => error,
@@ -434,8 +534,12 @@ export async function checkCredentialWritable(
 	if (!(refused instanceof GatewayError) || refused.details.status !== 400) throw refused;
 	const listed = await n8nApiList.call(this, { ...common, path: '/credentials' });
 	if (!listed.some((c) => String((c as IDataObject).id) === opts.credentialId)) {
-		throw new N8nApiError('bad_request', `n8n lists no credential with ID ${opts.credentialId} for this n8n API key`, {
-			route: '/api/v1/credentials',
-		});
+		throw new N8nApiError(
+			'bad_request',
+			`n8n lists no credential with ID ${opts.credentialId} for this n8n API key`,
+			{
+				route: '/api/v1/credentials',
+			},
+		);
 	}
 }

@@ -47,11 +47,17 @@ const EMBEDDING_PRICES = {
 
 // Words too common to say anything about a text: left out, so "the" does not pull texts together.
 const STOP_WORDS = new Set(
-	'a an and are as at be by for from has have in is it its of on or that the this to was were what when where which who will with how do does did can'.split(' '),
+	'a an and are as at be by for from has have in is it its of on or that the this to was were what when where which who will with how do does did can'.split(
+		' ',
+	),
 );
 
 function wordsOf(text) {
-	return (String(text).toLowerCase().match(/[a-z0-9]+/g) || []).filter((w) => !STOP_WORDS.has(w));
+	return (
+		String(text)
+			.toLowerCase()
+			.match(/[a-z0-9]+/g) || []
+	).filter((w) => !STOP_WORDS.has(w));
 }
 
 /** Tokens as the sandbox counts them: about 4 characters each, at least 1 per non-empty text. */
@@ -101,14 +107,20 @@ function createEmbeddingsHandler(d) {
 	const { proxyError, U, isObj } = d;
 
 	function badInput(message, param) {
-		return proxyError(400, `litellm.BadRequestError: ${message}`, 'bad_request_error', param || 'None');
+		return proxyError(
+			400,
+			`litellm.BadRequestError: ${message}`,
+			'bad_request_error',
+			param || 'None',
+		);
 	}
 
 	/** The texts of `input`: a string or a list of strings (token arrays are not modelled). */
 	function textsOf(body) {
 		const input = body.input;
 		if (typeof input === 'string') return [input];
-		if (Array.isArray(input) && input.length > 0 && input.every((t) => typeof t === 'string')) return input;
+		if (Array.isArray(input) && input.length > 0 && input.every((t) => typeof t === 'string'))
+			return input;
 		throw badInput("'input' must be a string or a non-empty list of strings", 'input');
 	}
 
@@ -124,16 +136,25 @@ function createEmbeddingsHandler(d) {
 
 	function checkTexts(model, texts, body) {
 		if (model.mode !== 'embedding') {
-			throw upstreamRefusal(model, `The model does not support the Embeddings API (${model.id} is a ${model.mode || 'chat'} model)`);
+			throw upstreamRefusal(
+				model,
+				`The model does not support the Embeddings API (${model.id} is a ${model.mode || 'chat'} model)`,
+			);
 		}
 		if (texts.length > model.max_batch_size) {
-			throw upstreamRefusal(model, `'input' has ${texts.length} texts; at most ${model.max_batch_size} per request`);
+			throw upstreamRefusal(
+				model,
+				`'input' has ${texts.length} texts; at most ${model.max_batch_size} per request`,
+			);
 		}
 		texts.forEach((t, i) => {
 			if (t.length === 0) throw upstreamRefusal(model, `input[${i}] is empty`);
 			const n = tokensOfText(t);
 			if (n > model.max_input_tokens) {
-				throw upstreamRefusal(model, `input[${i}] has ${n} tokens; this model's maximum context length is ${model.max_input_tokens} tokens`);
+				throw upstreamRefusal(
+					model,
+					`input[${i}] has ${n} tokens; this model's maximum context length is ${model.max_input_tokens} tokens`,
+				);
 			}
 		});
 		if (body.dimensions !== undefined && body.dimensions !== null) {
@@ -148,19 +169,30 @@ function createEmbeddingsHandler(d) {
 				);
 			}
 			if (!Number.isInteger(dims) || dims < 1 || dims > model.output_vector_size) {
-				throw upstreamRefusal(model, `dimensions must be a whole number from 1 to ${model.output_vector_size}, got ${JSON.stringify(dims)}`);
+				throw upstreamRefusal(
+					model,
+					`dimensions must be a whole number from 1 to ${model.output_vector_size}, got ${JSON.stringify(dims)}`,
+				);
 			}
 		}
 		const fmt = body.encoding_format;
 		if (fmt !== undefined && fmt !== null && fmt !== 'float' && fmt !== 'base64') {
-			throw badInput(`encoding_format must be "float" or "base64", got ${JSON.stringify(fmt)}`, 'encoding_format');
+			throw badInput(
+				`encoding_format must be "float" or "base64", got ${JSON.stringify(fmt)}`,
+				'encoding_format',
+			);
 		}
 	}
 
 	return async function embeddings(ctx, req, res, started) {
 		const body = req.body;
 		if (req.bodyInvalid || !isObj(body)) {
-			throw proxyError(400, 'Invalid JSON payload: the request body must be a JSON object.', 'bad_request_error', 'None');
+			throw proxyError(
+				400,
+				'Invalid JSON payload: the request body must be a JSON object.',
+				'bad_request_error',
+				'None',
+			);
 		}
 		const modelName = body.model;
 		d.checkModelAccess(ctx, modelName);
@@ -169,10 +201,28 @@ function createEmbeddingsHandler(d) {
 		const startMs = d.now();
 		const spendBefore = ctx.row ? ctx.row.spend : 0;
 		const fail = (err) => {
-			err.headers = { 'x-litellm-call-id': callId, 'x-litellm-key-spend': U.pyFloat(spendBefore), 'x-litellm-response-cost': '0', ...err.headers };
+			err.headers = {
+				'x-litellm-call-id': callId,
+				'x-litellm-key-spend': U.pyFloat(spendBefore),
+				'x-litellm-response-cost': '0',
+				...err.headers,
+			};
 			const usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-			const errorInfo = { error_code: String(err.status), error_message: err.body && err.body.error ? err.body.error.message : '' };
-			d.recordCall(ctx, { model: modelName ?? 'None', usage, requestId, callId, startMs, status: 'failure', body, errorInfo, callType: 'aembedding' });
+			const errorInfo = {
+				error_code: String(err.status),
+				error_message: err.body && err.body.error ? err.body.error.message : '',
+			};
+			d.recordCall(ctx, {
+				model: modelName ?? 'None',
+				usage,
+				requestId,
+				callId,
+				startMs,
+				status: 'failure',
+				body,
+				errorInfo,
+				callType: 'aembedding',
+			});
 			return err;
 		};
 		const model = d.modelById.get(modelName);
@@ -209,25 +259,55 @@ function createEmbeddingsHandler(d) {
 				return { object: 'embedding', index, embedding: base64 ? toBase64(vector) : vector };
 			});
 			const promptTokens = texts.reduce((n, t) => n + tokensOfText(t), 0);
-			const usage = { prompt_tokens: promptTokens, completion_tokens: 0, total_tokens: promptTokens };
-			const cost = d.recordCall(ctx, { model: model.id, usage, requestId, callId, startMs, status: 'success', body, callType: 'aembedding' });
+			const usage = {
+				prompt_tokens: promptTokens,
+				completion_tokens: 0,
+				total_tokens: promptTokens,
+			};
+			const cost = d.recordCall(ctx, {
+				model: model.id,
+				usage,
+				requestId,
+				callId,
+				startMs,
+				status: 'success',
+				body,
+				callType: 'aembedding',
+			});
 			const durationMs = performance.now() - started;
 			const headers = {
 				'x-litellm-call-id': callId,
 				'x-litellm-model-id': d.deploymentId(model.id),
 				...(d.profile().modelGroupHeader && { 'x-litellm-model-group': model.id }),
 				'x-litellm-key-spend': U.pyFloat(spendBefore),
-				...(ctx.row && ctx.row.rpm_limit !== null && { 'x-litellm-key-rpm-limit': String(ctx.row.rpm_limit) }),
+				...(ctx.row &&
+					ctx.row.rpm_limit !== null && { 'x-litellm-key-rpm-limit': String(ctx.row.rpm_limit) }),
 				...d.rateHeaders(ctx, rate),
 				'x-litellm-response-cost': U.pyFloat(cost),
 				'x-litellm-response-duration-ms': durationMs.toFixed(3),
 				'x-litellm-overhead-duration-ms': Math.max(0, durationMs - waited).toFixed(3),
 			};
-			d.sendJson(res, 200, { object: 'list', data, model: modelName, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }, headers);
+			d.sendJson(
+				res,
+				200,
+				{
+					object: 'list',
+					data,
+					model: modelName,
+					usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+				},
+				headers,
+			);
 		} finally {
 			if (rate) rate.inFlight -= 1;
 		}
 	};
 }
 
-module.exports = { EMBEDDING_MODELS, EMBEDDING_PRICES, createEmbeddingsHandler, embedText, tokensOfText };
+module.exports = {
+	EMBEDDING_MODELS,
+	EMBEDDING_PRICES,
+	createEmbeddingsHandler,
+	embedText,
+	tokensOfText,
+};

@@ -16,11 +16,26 @@ const OWNER_DEFAULT_PROFILES = new Set(['next']);
 /** Python's json.dumps (default separators, ensure_ascii): how LiteLLM writes JSON columns. */
 function pyJsonDumps(value) {
 	if (value === null || value === undefined) return 'null';
-	if (typeof value === 'number') return Number.isFinite(value) ? (Number.isInteger(value) ? String(value) : U.pyFloat(value)) : 'NaN';
+	if (typeof value === 'number')
+		return Number.isFinite(value)
+			? Number.isInteger(value)
+				? String(value)
+				: U.pyFloat(value)
+			: 'NaN';
 	if (typeof value === 'boolean') return value ? 'true' : 'false';
-	if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+	if (typeof value === 'string')
+		return JSON.stringify(value).replace(
+			/[\u007f-\uffff]/g,
+			(c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
+		);
 	if (Array.isArray(value)) return '[' + value.map(pyJsonDumps).join(', ') + ']';
-	return '{' + Object.entries(value).map(([k, v]) => pyJsonDumps(k) + ': ' + pyJsonDumps(v)).join(', ') + '}';
+	return (
+		'{' +
+		Object.entries(value)
+			.map(([k, v]) => pyJsonDumps(k) + ': ' + pyJsonDumps(v))
+			.join(', ') +
+		'}'
+	);
 }
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -55,7 +70,10 @@ function makeKeyRules({ store, profileName, isTeamMember, proxyError, wrappedHtt
 	 */
 	function mayUpdate(ctx, row) {
 		if (ctx.admin) return true;
-		if (row.user_id !== null && row.user_id !== undefined) return row.user_id === ctx.user_id || isTeamMember(ctx.user_id, store.teams[row.team_id], true);
+		if (row.user_id !== null && row.user_id !== undefined)
+			return (
+				row.user_id === ctx.user_id || isTeamMember(ctx.user_id, store.teams[row.team_id], true)
+			);
 		if (row.team_id) return isTeamMember(ctx.user_id, store.teams[row.team_id], true);
 		return true;
 	}
@@ -74,8 +92,14 @@ function makeKeyRules({ store, profileName, isTeamMember, proxyError, wrappedHtt
 	 * proxy, team or org admin's job; modelled so (unblock_key @ 00670428 has no check: unsettled).
 	 */
 	function checkUnblock(ctx, row) {
-		if (ctx.admin || (row && row.team_id && isTeamMember(ctx.user_id, store.teams[row.team_id], true))) return;
-		throw wrappedHttpError(403, { error: `Only a proxy admin or the key's team admin can unblock a key. Your role=${U.pyStr(ctx.role)}` });
+		if (
+			ctx.admin ||
+			(row && row.team_id && isTeamMember(ctx.user_id, store.teams[row.team_id], true))
+		)
+			return;
+		throw wrappedHttpError(403, {
+			error: `Only a proxy admin or the key's team admin can unblock a key. Your role=${U.pyStr(ctx.role)}`,
+		});
 	}
 
 	/**

@@ -27,7 +27,8 @@ function messageText(msg) {
 
 function imageCount(msg) {
 	if (!msg || typeof msg !== 'object') return 0;
-	return partsOf(msg.content).filter((p) => p.type === 'image_url' || p.image_url !== undefined).length;
+	return partsOf(msg.content).filter((p) => p.type === 'image_url' || p.image_url !== undefined)
+		.length;
 }
 
 function tokensOf(text) {
@@ -54,7 +55,10 @@ function resolveRef(ref, root) {
 	if (typeof ref !== 'string' || !ref.startsWith('#/')) return {};
 	let node = root;
 	for (const part of ref.slice(2).split('/')) {
-		node = node && typeof node === 'object' ? node[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+		node =
+			node && typeof node === 'object'
+				? node[part.replace(/~1/g, '/').replace(/~0/g, '~')]
+				: undefined;
 	}
 	return node && typeof node === 'object' ? node : {};
 }
@@ -65,7 +69,8 @@ function resolveRef(ref, root) {
  */
 function valueForSchema(schema, root, fill, depth = 0, name = '') {
 	if (!schema || typeof schema !== 'object' || depth > 12) return null;
-	if (schema.$ref) return valueForSchema(resolveRef(schema.$ref, root), root, fill, depth + 1, name);
+	if (schema.$ref)
+		return valueForSchema(resolveRef(schema.$ref, root), root, fill, depth + 1, name);
 	if ('const' in schema) return schema.const;
 	if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
 	if ('default' in schema && schema.default !== undefined) return schema.default;
@@ -91,8 +96,10 @@ function valueForSchema(schema, root, fill, depth = 0, name = '') {
 	switch (type) {
 		case 'object': {
 			const out = {};
-			const props = schema.properties && typeof schema.properties === 'object' ? schema.properties : {};
-			for (const [k, sub] of Object.entries(props)) out[k] = valueForSchema(sub, root, fill, depth + 1, k);
+			const props =
+				schema.properties && typeof schema.properties === 'object' ? schema.properties : {};
+			for (const [k, sub] of Object.entries(props))
+				out[k] = valueForSchema(sub, root, fill, depth + 1, k);
 			for (const k of Array.isArray(schema.required) ? schema.required : []) {
 				if (!(k in out)) out[k] = fill || k;
 			}
@@ -103,7 +110,8 @@ function valueForSchema(schema, root, fill, depth = 0, name = '') {
 			const max = Number.isInteger(schema.maxItems) ? schema.maxItems : Infinity;
 			const count = Math.min(Math.max(min, 1), max);
 			const items = [];
-			for (let i = 0; i < count; i++) items.push(valueForSchema(schema.items || {}, root, fill, depth + 1, name));
+			for (let i = 0; i < count; i++)
+				items.push(valueForSchema(schema.items || {}, root, fill, depth + 1, name));
 			return items;
 		}
 		case 'integer':
@@ -141,7 +149,8 @@ function valueForSchema(schema, root, fill, depth = 0, name = '') {
 					s = fill || name || 'sample';
 			}
 			if (Number.isInteger(schema.maxLength)) s = s.slice(0, schema.maxLength);
-			if (Number.isInteger(schema.minLength) && s.length < schema.minLength) s = s.padEnd(schema.minLength, '.');
+			if (Number.isInteger(schema.minLength) && s.length < schema.minLength)
+				s = s.padEnd(schema.minLength, '.');
 			return s;
 		}
 	}
@@ -164,7 +173,9 @@ function buildReply(model, body, nextToolCallId) {
 	const excerpt = userText.slice(0, 200);
 	const images = imageCount(lastUserMsg);
 	const lastMsg = messages[messages.length - 1];
-	const tools = Array.isArray(body.tools) ? body.tools.filter((t) => t && t.function && t.function.name) : [];
+	const tools = Array.isArray(body.tools)
+		? body.tools.filter((t) => t && t.function && t.function.name)
+		: [];
 	const toolChoice = body.tool_choice;
 	const wantsInvalid = userText.includes(INVALID_JSON_TRIGGER);
 
@@ -173,11 +184,13 @@ function buildReply(model, body, nextToolCallId) {
 	if (lastMsg && lastMsg.role === 'tool') mode = 'after_tool';
 	else if (tools.length && toolChoice !== 'none') {
 		mode = 'tool_call';
-		const wanted = toolChoice && typeof toolChoice === 'object' ? toolChoice.function?.name : undefined;
+		const wanted =
+			toolChoice && typeof toolChoice === 'object' ? toolChoice.function?.name : undefined;
 		tool = (wanted && tools.find((t) => t.function.name === wanted)) || tools[0];
 	}
 
-	const rf = body.response_format && typeof body.response_format === 'object' ? body.response_format : null;
+	const rf =
+		body.response_format && typeof body.response_format === 'object' ? body.response_format : null;
 	const n = Math.min(Math.max(Number.isInteger(body.n) ? body.n : 1, 1), 16);
 	const limit = Number.isInteger(body.max_completion_tokens)
 		? body.max_completion_tokens
@@ -197,7 +210,11 @@ function buildReply(model, body, nextToolCallId) {
 		let toolCalls = null;
 		let finishReason = 'stop';
 		if (mode === 'tool_call') {
-			const args = valueForSchema(tool.function.parameters || { type: 'object', properties: {} }, tool.function.parameters, excerpt.slice(0, 100));
+			const args = valueForSchema(
+				tool.function.parameters || { type: 'object', properties: {} },
+				tool.function.parameters,
+				excerpt.slice(0, 100),
+			);
 			toolCalls = [
 				{
 					id: nextToolCallId(),
@@ -213,7 +230,8 @@ function buildReply(model, body, nextToolCallId) {
 				content = JSON.stringify({ echo: excerpt, model: modelName });
 				if (wantsInvalid) content = breakJson(content);
 			} else if (rf && rf.type === 'json_schema') {
-				const schema = rf.json_schema && typeof rf.json_schema === 'object' ? rf.json_schema.schema : undefined;
+				const schema =
+					rf.json_schema && typeof rf.json_schema === 'object' ? rf.json_schema.schema : undefined;
 				content = JSON.stringify(valueForSchema(schema || { type: 'object' }, schema, excerpt));
 				if (wantsInvalid) content = breakJson(content);
 			} else {

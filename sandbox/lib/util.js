@@ -52,7 +52,9 @@ function pyStr(v) {
 
 /** Python repr() of a list of strings: `['a', 'b']`. */
 function pyList(arr) {
-	return '[' + (arr || []).map((s) => (typeof s === 'string' ? pyStrRepr(s) : pyStr(s))).join(', ') + ']';
+	return (
+		'[' + (arr || []).map((s) => (typeof s === 'string' ? pyStrRepr(s) : pyStr(s))).join(', ') + ']'
+	);
 }
 
 function pyStrRepr(s) {
@@ -86,7 +88,13 @@ function pyIso(ms) {
 /** str(datetime) of an aware UTC datetime: `2026-05-01 12:00:00.123000+00:00`. */
 function pyDatetimeStr(ms) {
 	const d = new Date(ms);
-	return d.toISOString().slice(0, 10) + ' ' + d.toISOString().slice(11, 19) + micro(d.getTime()) + '+00:00';
+	return (
+		d.toISOString().slice(0, 10) +
+		' ' +
+		d.toISOString().slice(11, 19) +
+		micro(d.getTime()) +
+		'+00:00'
+	);
 }
 
 /** `YYYY-MM-DD HH:MM:SS` (UTC), as the v3 rate limiter prints reset times. */
@@ -115,7 +123,15 @@ function normIso(v) {
 	return pyIso(ms);
 }
 
-const UNIT_MS = { s: 1000, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, mo: 30 * 86400e3, y: 365 * 86400e3 };
+const UNIT_MS = {
+	s: 1000,
+	m: 60e3,
+	h: 3600e3,
+	d: 86400e3,
+	w: 7 * 86400e3,
+	mo: 30 * 86400e3,
+	y: 365 * 86400e3,
+};
 
 /** LiteLLM durations: `30s`, `30m`, `30h`, `30d`, `1w`, `1mo`, `1y` → ms. Throws on anything else. */
 function parseDuration(str) {
@@ -126,7 +142,10 @@ function parseDuration(str) {
 
 /** mulberry32: a tiny seeded PRNG (deterministic chaos and latency). */
 function makePrng(seed) {
-	let a = typeof seed === 'number' ? seed >>> 0 : parseInt(hashKey(String(seed ?? 'sandbox')).slice(0, 8), 16) >>> 0;
+	let a =
+		typeof seed === 'number'
+			? seed >>> 0
+			: parseInt(hashKey(String(seed ?? 'sandbox')).slice(0, 8), 16) >>> 0;
 	return function next() {
 		a = (a + 0x6d2b79f5) >>> 0;
 		let t = a;
@@ -152,7 +171,10 @@ function makeIds(seed) {
 			return 'sk-' + b.slice(0, 22);
 		},
 		alnum(kind, len) {
-			return Buffer.from(hex(kind) + hex(kind), 'hex').toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, len);
+			return Buffer.from(hex(kind) + hex(kind), 'hex')
+				.toString('base64')
+				.replace(/[^A-Za-z0-9]/g, '')
+				.slice(0, len);
 		},
 	};
 }

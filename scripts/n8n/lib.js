@@ -11,12 +11,25 @@ const { ROOT, CACHE_DIR, CURRENT, OLDEST, PACKAGE_NAME } = require('./config');
 const { ensureN8n, runtimeEnv, cleanEnv, run, fmt, npmCommand } = require('./install');
 
 /** The owner of every test/dev instance. n8n wants 8+ characters, a digit and an upper-case letter. */
-const OWNER = { email: 'owner@example.com', firstName: 'JLab', lastName: 'Developer', password: 'JlabLlm-dev-2026' };
+const OWNER = {
+	email: 'owner@example.com',
+	firstName: 'JLab',
+	lastName: 'Developer',
+	password: 'JlabLlm-dev-2026',
+};
 
 /** The credential every example workflow refers to. */
-const SANDBOX_CREDENTIAL = { id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)', type: 'jlabLlmApi' };
+const SANDBOX_CREDENTIAL = {
+	id: 'jlabLlmSandbox01',
+	name: 'JLab LLM (sandbox)',
+	type: 'jlabLlmApi',
+};
 /** `npm run dev` only: the rotation example's own credential and key, so rotating leaves the demo key working. */
-const ROTATION_CREDENTIAL = { id: 'jlabLlmSandboxRot01', name: 'JLab LLM (sandbox, rotation demo)', type: 'jlabLlmApi' };
+const ROTATION_CREDENTIAL = {
+	id: 'jlabLlmSandboxRot01',
+	name: 'JLab LLM (sandbox, rotation demo)',
+	type: 'jlabLlmApi',
+};
 /** The n8n API credential the key-rotation examples write the new key through (this n8n itself). */
 const N8N_CREDENTIAL = { id: 'jlabLlmN8nLocal01', name: 'n8n API (local)', type: 'jlabLlmN8nApi' };
 const API_KEY_LABEL = 'jlab-llm-examples';
@@ -65,11 +78,22 @@ async function buildAndPack({ log = console.log, outDir, root = ROOT } = {}) {
 	const env = { ...process.env };
 	delete env.npm_config_ignore_scripts;
 	await run('npm run build', npmCommand(), ['run', 'build'], { cwd: root, env, logFile, log });
-	const out = execFileSync(npmCommand(), ['pack', '--json', '--pack-destination', dest], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+	const out = execFileSync(npmCommand(), ['pack', '--json', '--pack-destination', dest], {
+		cwd: root,
+		env,
+		encoding: 'utf8',
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
 	const info = JSON.parse(out.slice(out.indexOf('[')))[0];
 	const tarball = path.join(dest, info.filename);
 	log(`  ✓ npm pack → ${path.basename(tarball)} (${info.entryCount} files)`);
-	return { tarball, dir: dest, name: info.name, version: info.version, files: info.files.map((f) => f.path) };
+	return {
+		tarball,
+		dir: dest,
+		name: info.name,
+		version: info.version,
+		files: info.files.map((f) => f.path),
+	};
 }
 
 /**
@@ -87,7 +111,9 @@ function installIntoNodesFolder(userFolder, tarball) {
 	const { devDependencies, peerDependencies, optionalDependencies, ...pkg } = manifest;
 	fs.writeFileSync(path.join(target, 'package.json'), JSON.stringify(pkg, null, 2));
 	if (Object.keys(pkg.dependencies || {}).length > 0) {
-		throw new Error(`${manifest.name} has runtime dependencies; install them with npm here before relying on this path`);
+		throw new Error(
+			`${manifest.name} has runtime dependencies; install them with npm here before relying on this path`,
+		);
 	}
 	const hostFile = path.join(nodesDir, 'package.json');
 	let host = { name: 'installed-nodes', private: true, dependencies: {} };
@@ -103,7 +129,9 @@ function installIntoNodesFolder(userFolder, tarball) {
 
 /** Reads package/package.json out of a .tgz. */
 function manifestOf(tarball) {
-	return JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
+	return JSON.parse(
+		execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+	);
 }
 
 /** The environment of one n8n instance (server or CLI). */
@@ -149,7 +177,11 @@ class N8nClient {
 		if (body !== undefined) headers['content-type'] = 'application/json';
 		if (auth === 'cookie' && this.cookie) headers.cookie = this.cookie;
 		if (auth === 'apiKey' && this.apiKey) headers['x-n8n-api-key'] = this.apiKey;
-		const res = await fetch(this.baseUrl + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+		const res = await fetch(this.baseUrl + route, {
+			method,
+			headers,
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
 		const setCookie = res.headers.get('set-cookie');
 		if (setCookie) {
 			const m = /n8n-auth=[^;]+/.exec(setCookie);
@@ -170,19 +202,32 @@ class N8nClient {
 
 	/** Signs in as the owner; sets the owner up first on a fresh instance. */
 	async signIn(owner = OWNER) {
-		const login = () => this.request('POST', '/rest/login', { emailOrLdapLoginId: owner.email, email: owner.email, password: owner.password });
+		const login = () =>
+			this.request('POST', '/rest/login', {
+				emailOrLdapLoginId: owner.email,
+				email: owner.email,
+				password: owner.password,
+			});
 		let res = await login();
 		if (res.status === 200) return res.body?.data;
-		const setup = () => this.request('POST', '/rest/owner/setup', { email: owner.email, firstName: owner.firstName, lastName: owner.lastName, password: owner.password });
+		const setup = () =>
+			this.request('POST', '/rest/owner/setup', {
+				email: owner.email,
+				firstName: owner.firstName,
+				lastName: owner.lastName,
+				password: owner.password,
+			});
 		res = await setup();
 		// n8n 2.8 may answer /rest/settings a moment before it mounts the owner route ("Cannot POST"): wait for it.
 		for (let tries = 0; res.status === 404 && tries < 60; tries++) {
 			await sleep(500);
 			res = await setup();
 		}
-		if (res.status !== 200) throw new Error(`owner setup failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+		if (res.status !== 200)
+			throw new Error(`owner setup failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
 		res = await login();
-		if (res.status !== 200) throw new Error(`login failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+		if (res.status !== 200)
+			throw new Error(`login failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
 		return res.body?.data;
 	}
 
@@ -193,15 +238,18 @@ class N8nClient {
 		const existing = await this.request('GET', '/rest/api-keys', undefined, { expect: 200 });
 		const data = existing.body?.data;
 		const keys = Array.isArray(data) ? data : Array.isArray(data?.items) ? data.items : undefined;
-		if (!keys) throw new Error(`GET /rest/api-keys: unexpected answer ${existing.text.slice(0, 200)}`);
+		if (!keys)
+			throw new Error(`GET /rest/api-keys: unexpected answer ${existing.text.slice(0, 200)}`);
 		for (const k of keys) {
-			if (k.label === label) await this.request('DELETE', `/rest/api-keys/${k.id}`, undefined, { expect: 200 });
+			if (k.label === label)
+				await this.request('DELETE', `/rest/api-keys/${k.id}`, undefined, { expect: 200 });
 		}
 		const scopes = await this.request('GET', '/rest/api-keys/scopes');
 		const body = { label, expiresAt: null };
 		if (scopes.status === 200 && Array.isArray(scopes.body?.data)) body.scopes = scopes.body.data;
 		const res = await this.request('POST', '/rest/api-keys', body);
-		if (res.status !== 200) throw new Error(`creating an API key failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+		if (res.status !== 200)
+			throw new Error(`creating an API key failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
 		this.apiKey = res.body.data.rawApiKey;
 		return this.apiKey;
 	}
@@ -209,7 +257,8 @@ class N8nClient {
 	/** Node types the running instance has loaded (needs the cookie). */
 	async nodeTypeNames() {
 		const res = await this.request('GET', '/types/nodes.json');
-		if (res.status !== 200 || !Array.isArray(res.body)) throw new Error(`GET /types/nodes.json → HTTP ${res.status}`);
+		if (res.status !== 200 || !Array.isArray(res.body))
+			throw new Error(`GET /types/nodes.json → HTTP ${res.status}`);
 		return res.body.map((t) => t.name);
 	}
 }
@@ -218,7 +267,8 @@ class N8nClient {
 async function waitForN8n(inst, timeoutMs = 180000) {
 	const started = Date.now();
 	while (Date.now() - started < timeoutMs) {
-		if (inst.exited) throw new Error(`n8n exited early (${inst.exited}); last log lines:\n${inst.tail(40)}`);
+		if (inst.exited)
+			throw new Error(`n8n exited early (${inst.exited}); last log lines:\n${inst.tail(40)}`);
 		try {
 			const res = await fetch(`${inst.url}/rest/settings`);
 			if (res.status === 200) {
@@ -231,7 +281,9 @@ async function waitForN8n(inst, timeoutMs = 180000) {
 		}
 		await sleep(500);
 	}
-	throw new Error(`n8n did not become ready within ${timeoutMs / 1000}s; last log lines:\n${inst.tail(40)}`);
+	throw new Error(
+		`n8n did not become ready within ${timeoutMs / 1000}s; last log lines:\n${inst.tail(40)}`,
+	);
 }
 
 /**
@@ -242,7 +294,8 @@ async function prepareN8n(o = {}) {
 	const spec = o.version || CURRENT;
 	const log = o.log || console.log;
 	const n8n = await ensureN8n(spec, log);
-	const userFolder = o.userFolder || fs.mkdtempSync(path.join(os.tmpdir(), `jlab-llm-n8n-${spec.n8n}-`));
+	const userFolder =
+		o.userFolder || fs.mkdtempSync(path.join(os.tmpdir(), `jlab-llm-n8n-${spec.n8n}-`));
 	fs.mkdirSync(path.join(userFolder, '.n8n'), { recursive: true });
 	const inst = {
 		n8n,
@@ -272,9 +325,17 @@ async function prepareN8n(o = {}) {
 /** Runs one n8n CLI command with its own task-broker port (the server may be running). */
 async function runCli(inst, args, { timeoutMs = 300000 } = {}) {
 	const brokerPort = await freePort();
-	const env = n8nEnv(inst, { N8N_RUNNERS_BROKER_PORT: String(brokerPort), N8N_PORT: String(await freePort()) });
+	const env = n8nEnv(inst, {
+		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+		N8N_PORT: String(await freePort()),
+	});
 	return new Promise((resolve, reject) => {
-		const child = spawn(inst.n8n.bin, args, { cwd: inst.userFolder, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(inst.n8n.bin, args, {
+			cwd: inst.userFolder,
+			env,
+			detached: true,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		children.add(child.pid);
 		let stdout = '';
 		let stderr = '';
@@ -287,7 +348,10 @@ async function runCli(inst, args, { timeoutMs = 300000 } = {}) {
 			children.delete(child.pid);
 			// The CLI's own task-runner child may outlive it: end the whole group we started.
 			killGroup(child.pid, 'SIGKILL');
-			fs.appendFileSync(inst.logFile, `\n$ n8n ${args.join(' ')}  (exit ${code ?? signal})\n${stdout}\n${stderr}\n`);
+			fs.appendFileSync(
+				inst.logFile,
+				`\n$ n8n ${args.join(' ')}  (exit ${code ?? signal})\n${stdout}\n${stderr}\n`,
+			);
 			resolve({ code: code ?? signal, stdout, stderr });
 		});
 	});
@@ -300,7 +364,14 @@ async function runCli(inst, args, { timeoutMs = 300000 } = {}) {
  */
 function spawnInto(into, cmd, args, { cwd, env, logFile, uid, gid }) {
 	const out = fs.openSync(logFile, 'a');
-	const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], uid, gid });
+	const child = spawn(cmd, args, {
+		cwd,
+		env,
+		detached: true,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		uid,
+		gid,
+	});
 	children.add(child.pid);
 	Object.assign(into, { child, pid: child.pid, exited: null });
 	if (typeof into.output !== 'string') into.output = '';
@@ -327,7 +398,11 @@ function spawnInto(into, cmd, args, { cwd, env, logFile, uid, gid }) {
 
 async function startServer(inst) {
 	const started = Date.now();
-	spawnInto(inst, inst.n8n.bin, ['start'], { cwd: inst.userFolder, env: n8nEnv(inst), logFile: inst.logFile });
+	spawnInto(inst, inst.n8n.bin, ['start'], {
+		cwd: inst.userFolder,
+		env: n8nEnv(inst),
+		logFile: inst.logFile,
+	});
 	await waitForN8n(inst);
 	inst.log(`  ✓ n8n ${inst.spec.n8n} listening on ${inst.url} (${fmt(Date.now() - started)})`);
 	return inst;
@@ -339,7 +414,10 @@ async function stopProcess(proc, graceMs = 20000) {
 	const { pid } = proc.child;
 	killGroup(pid, 'SIGTERM');
 	let timer;
-	const done = await Promise.race([proc.exitPromise.then(() => true), new Promise((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+	const done = await Promise.race([
+		proc.exitPromise.then(() => true),
+		new Promise((r) => (timer = setTimeout(() => r(false), graceMs))),
+	]);
 	clearTimeout(timer);
 	if (!done) {
 		killGroup(pid, 'SIGKILL');
@@ -375,10 +453,15 @@ function loadExamples(dir = EXAMPLES_DIR) {
 		.sort()
 		.map((file) => {
 			const workflow = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-			if (!workflow.id) workflow.id = `jlabex${crypto.createHash('sha256').update(file).digest('hex').slice(0, 10)}`;
+			if (!workflow.id)
+				workflow.id = `jlabex${crypto.createHash('sha256').update(file).digest('hex').slice(0, 10)}`;
 			return { file, workflow };
 		})
-		.sort((a, b) => Number(rotatesKey(a.workflow)) - Number(rotatesKey(b.workflow)) || a.file.localeCompare(b.file));
+		.sort(
+			(a, b) =>
+				Number(rotatesKey(a.workflow)) - Number(rotatesKey(b.workflow)) ||
+				a.file.localeCompare(b.file),
+		);
 }
 
 /** Imports credentials (plain data is encrypted by n8n) and workflows with the CLI. */
@@ -389,14 +472,24 @@ async function importData(inst, { credentials = [], workflows = [] }) {
 			const file = path.join(dir, 'credentials.json');
 			fs.writeFileSync(file, JSON.stringify(credentials));
 			const r = await inst.cli(['import:credentials', `--input=${file}`]);
-			if (r.code !== 0) throw new Error(`import:credentials failed (${r.code}):\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`);
+			if (r.code !== 0)
+				throw new Error(
+					`import:credentials failed (${r.code}):\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`,
+				);
 		}
 		if (workflows.length > 0) {
 			const wfDir = path.join(dir, 'workflows');
 			fs.mkdirSync(wfDir);
-			for (const wf of workflows) fs.writeFileSync(path.join(wfDir, `${wf.id}.json`), JSON.stringify({ active: false, settings: {}, pinData: {}, ...wf }));
+			for (const wf of workflows)
+				fs.writeFileSync(
+					path.join(wfDir, `${wf.id}.json`),
+					JSON.stringify({ active: false, settings: {}, pinData: {}, ...wf }),
+				);
 			const r = await inst.cli(['import:workflow', '--separate', `--input=${wfDir}`]);
-			if (r.code !== 0) throw new Error(`import:workflow failed (${r.code}):\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`);
+			if (r.code !== 0)
+				throw new Error(
+					`import:workflow failed (${r.code}):\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`,
+				);
 		}
 	} finally {
 		// The plain credential file held the key: never leave it on disk.
@@ -409,7 +502,9 @@ async function executeWorkflow(inst, id) {
 	let r = await inst.cli(['execute', `--id=${id}`, '--rawOutput']);
 	if (r.code === 'SIGSEGV' && parseExecuteOutput(r.stdout) === undefined) {
 		// n8n's CLI process (Node 24 + isolated-vm) crashed once under heavy load before printing a result; say so and try once more.
-		process.stderr.write(`warning: \`n8n execute --id=${id}\` died with SIGSEGV before printing a result; running it once more\n`);
+		process.stderr.write(
+			`warning: \`n8n execute --id=${id}\` died with SIGSEGV before printing a result; running it once more\n`,
+		);
 		r = await inst.cli(['execute', `--id=${id}`, '--rawOutput']);
 	}
 	return { ...r, run: parseExecuteOutput(r.stdout) };
@@ -420,8 +515,14 @@ async function readCredentialData(inst, id) {
 	const dir = fs.mkdtempSync(path.join(inst.userFolder, 'export-'));
 	const file = path.join(dir, 'credential.json');
 	try {
-		const r = await inst.cli(['export:credentials', `--id=${id}`, '--decrypted', `--output=${file}`]);
-		if (r.code !== 0) throw new Error(`export:credentials failed (${r.code}): ${r.stdout.slice(-1000)}`);
+		const r = await inst.cli([
+			'export:credentials',
+			`--id=${id}`,
+			'--decrypted',
+			`--output=${file}`,
+		]);
+		if (r.code !== 0)
+			throw new Error(`export:credentials failed (${r.code}): ${r.stdout.slice(-1000)}`);
 		const list = JSON.parse(fs.readFileSync(file, 'utf8'));
 		return (Array.isArray(list) ? list[0] : list).data;
 	} finally {
@@ -431,7 +532,10 @@ async function readCredentialData(inst, id) {
 
 /** Key rotation changes the credential's key, so examples that rotate run after the others. */
 function rotatesKey(workflow) {
-	return (workflow.nodes || []).some((n) => n.type === `${PACKAGE_NAME}.jlabLlmKey` && (n.parameters?.operation ?? 'rotate') === 'rotate');
+	return (workflow.nodes || []).some(
+		(n) =>
+			n.type === `${PACKAGE_NAME}.jlabLlmKey` && (n.parameters?.operation ?? 'rotate') === 'rotate',
+	);
 }
 
 /** A copy of a rotating workflow whose JLab LLM nodes use the rotation demo's credential instead of the sandbox one. */
@@ -439,7 +543,9 @@ function onRotationCredential(workflow) {
 	if (!rotatesKey(workflow)) return workflow;
 	const { id, name } = ROTATION_CREDENTIAL;
 	const nodes = workflow.nodes.map((n) =>
-		n.credentials?.jlabLlmApi?.id === SANDBOX_CREDENTIAL.id ? { ...n, credentials: { ...n.credentials, jlabLlmApi: { id, name } } } : n,
+		n.credentials?.jlabLlmApi?.id === SANDBOX_CREDENTIAL.id
+			? { ...n, credentials: { ...n.credentials, jlabLlmApi: { id, name } } }
+			: n,
 	);
 	return { ...workflow, nodes };
 }
@@ -448,7 +554,8 @@ function onRotationCredential(workflow) {
 function removeStaleTransfers(userFolder) {
 	if (!fs.existsSync(userFolder)) return;
 	for (const e of fs.readdirSync(userFolder)) {
-		if (/^(import|export)-/.test(e)) fs.rmSync(path.join(userFolder, e), { recursive: true, force: true });
+		if (/^(import|export)-/.test(e))
+			fs.rmSync(path.join(userFolder, e), { recursive: true, force: true });
 	}
 }
 
@@ -503,15 +610,29 @@ async function startStack(o = {}) {
 		}
 		stack.pack = pack;
 
-		const sandbox = await startSandbox({ port: o.sandboxPort || 0, embeddingModels: true, ...(o.sandbox || {}), basePath: '/api' });
+		const sandbox = await startSandbox({
+			port: o.sandboxPort || 0,
+			embeddingModels: true,
+			...(o.sandbox || {}),
+			basePath: '/api',
+		});
 		cleanups.push(() => sandbox.close());
 		stack.sandbox = sandbox;
 		log(`  ✓ sandbox gateway on ${sandbox.url}`);
 
-		const inst = await prepareN8n({ version: spec, userFolder: o.userFolder, port: o.port, logLevel: o.logLevel, extraEnv: o.extraEnv, encryptionKey: o.encryptionKey, log });
+		const inst = await prepareN8n({
+			version: spec,
+			userFolder: o.userFolder,
+			port: o.port,
+			logLevel: o.logLevel,
+			extraEnv: o.extraEnv,
+			encryptionKey: o.encryptionKey,
+			log,
+		});
 		stack.n8n = inst;
 		stack.client = inst.client;
-		if (!o.userFolder && !o.keepUserFolder) cleanups.push(() => fs.rmSync(inst.userFolder, { recursive: true, force: true }));
+		if (!o.userFolder && !o.keepUserFolder)
+			cleanups.push(() => fs.rmSync(inst.userFolder, { recursive: true, force: true }));
 
 		removeStaleTransfers(inst.userFolder);
 		const examples = loadExamples(o.examplesDir);
@@ -519,16 +640,28 @@ async function startStack(o = {}) {
 		const workflows = [...examples.map((e) => onRotation(e.workflow)), ...(o.workflows || [])];
 		stack.examples = examples;
 		const credentials = [];
-		if (o.apiKey) credentials.push({ ...SANDBOX_CREDENTIAL, data: { baseUrl: sandbox.url, apiKey: o.apiKey, allowHttp: false } });
-		if (o.rotationApiKey) credentials.push({ ...ROTATION_CREDENTIAL, data: { baseUrl: sandbox.url, apiKey: o.rotationApiKey, allowHttp: false } });
+		if (o.apiKey)
+			credentials.push({
+				...SANDBOX_CREDENTIAL,
+				data: { baseUrl: sandbox.url, apiKey: o.apiKey, allowHttp: false },
+			});
+		if (o.rotationApiKey)
+			credentials.push({
+				...ROTATION_CREDENTIAL,
+				data: { baseUrl: sandbox.url, apiKey: o.rotationApiKey, allowHttp: false },
+			});
 
 		installIntoNodesFolder(inst.userFolder, pack.tarball);
-		log(`  ✓ ${pack.name}@${pack.version} unpacked into ${path.join(inst.userFolder, '.n8n', 'nodes', 'node_modules')}`);
+		log(
+			`  ✓ ${pack.name}@${pack.version} unpacked into ${path.join(inst.userFolder, '.n8n', 'nodes', 'node_modules')}`,
+		);
 
 		// The CLI import works without a server and keeps the ids the workflows refer to.
 		const t0 = Date.now();
 		await importData(inst, { credentials, workflows });
-		log(`  ✓ imported ${credentials.map((c) => `credential "${c.name}"`).join(', ') || 'no credential'} and ${workflows.length} workflow(s) (${fmt(Date.now() - t0)})`);
+		log(
+			`  ✓ imported ${credentials.map((c) => `credential "${c.name}"`).join(', ') || 'no credential'} and ${workflows.length} workflow(s) (${fmt(Date.now() - t0)})`,
+		);
 
 		cleanups.push(() => inst.stop());
 		await inst.start();
@@ -536,11 +669,19 @@ async function startStack(o = {}) {
 		// A public-API key for the suites and for the "n8n API (local)" credential that key rotation
 		// writes through; imported while the server runs (the CLI has its own broker port).
 		await inst.client.createApiKey(API_KEY_LABEL);
-		await importData(inst, { credentials: [{ ...N8N_CREDENTIAL, data: { baseUrl: inst.url, apiKey: inst.client.apiKey, allowHttp: false } }] });
+		await importData(inst, {
+			credentials: [
+				{
+					...N8N_CREDENTIAL,
+					data: { baseUrl: inst.url, apiKey: inst.client.apiKey, allowHttp: false },
+				},
+			],
+		});
 		log(`  ✓ credential "${N8N_CREDENTIAL.name}" → this n8n's public API`);
 		return stack;
 	} catch (err) {
-		if (stack.n8n && stack.n8n.output) err.message += `\n--- n8n log (tail) ---\n${stack.n8n.tail(30)}`;
+		if (stack.n8n && stack.n8n.output)
+			err.message += `\n--- n8n log (tail) ---\n${stack.n8n.tail(30)}`;
 		await stack.stop();
 		throw err;
 	}

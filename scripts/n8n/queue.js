@@ -13,7 +13,9 @@ function pgBin() {
 	const root = '/usr/lib/postgresql';
 	let versions = [];
 	try {
-		versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'postgres')));
+		versions = fs
+			.readdirSync(root)
+			.filter((v) => fs.existsSync(path.join(root, v, 'bin', 'postgres')));
 	} catch {
 		/* not installed */
 	}
@@ -28,7 +30,8 @@ function haveCommand(cmd) {
 /** Installs a Debian package when a command is missing (the suites run as root in CI). */
 function aptInstall(pkg, probe, log) {
 	if (probe()) return;
-	if (process.getuid && process.getuid() !== 0) throw new Error(`${pkg} is missing and this is not root: apt-get install -y ${pkg}`);
+	if (process.getuid && process.getuid() !== 0)
+		throw new Error(`${pkg} is missing and this is not root: apt-get install -y ${pkg}`);
 	log(`  … apt-get install -y ${pkg}`);
 	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 	let r = spawnSync('apt-get', ['install', '-y', '-qq', pkg], { env, encoding: 'utf8' });
@@ -36,11 +39,17 @@ function aptInstall(pkg, probe, log) {
 		spawnSync('apt-get', ['update', '-qq'], { env });
 		r = spawnSync('apt-get', ['install', '-y', '-qq', pkg], { env, encoding: 'utf8' });
 	}
-	if (r.status !== 0 || !probe()) throw new Error(`apt-get install ${pkg} failed:\n${(r.stderr || '').slice(-1500)}`);
+	if (r.status !== 0 || !probe())
+		throw new Error(`apt-get install ${pkg} failed:\n${(r.stderr || '').slice(-1500)}`);
 }
 
 /** Starts a long-running child in its own process group; resolves once `ready(output)` is true. */
-function startProcess(label, cmd, args, { env, cwd, logFile, ready, timeoutMs = 120000, uid, gid }) {
+function startProcess(
+	label,
+	cmd,
+	args,
+	{ env, cwd, logFile, ready, timeoutMs = 120000, uid, gid },
+) {
 	const proc = lib.spawnInto({ label, logFile }, cmd, args, { cwd, env, logFile, uid, gid });
 	proc.tail = (n = 30) => proc.output.split('\n').slice(-n).join('\n');
 	proc.stop = (graceMs) => lib.stopProcess(proc, graceMs);
@@ -53,7 +62,9 @@ function startProcess(label, cmd, args, { env, cwd, logFile, ready, timeoutMs = 
 				resolve(proc);
 			} else if (proc.exited || Date.now() - t0 > timeoutMs) {
 				clearInterval(poll);
-				const why = proc.exited ? `exited (${proc.exited})` : `not ready within ${timeoutMs / 1000}s`;
+				const why = proc.exited
+					? `exited (${proc.exited})`
+					: `not ready within ${timeoutMs / 1000}s`;
 				lib.killGroup(proc.pid, 'SIGKILL');
 				reject(new Error(`${label} ${why}; last lines:\n${proc.tail(40)}`));
 			}
@@ -66,12 +77,32 @@ async function startRedis({ dir, log = console.log }) {
 	aptInstall('redis-server', () => haveCommand('redis-server'), log);
 	const port = await lib.freePort();
 	const version = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
-	const proc = await startProcess('redis-server', 'redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--protected-mode', 'yes'], {
-		cwd: dir,
-		env: process.env,
-		logFile: path.join(dir, 'redis.log'),
-		ready: (o) => /Ready to accept connections/.test(o),
-	});
+	const proc = await startProcess(
+		'redis-server',
+		'redis-server',
+		[
+			'--bind',
+			'127.0.0.1',
+			'--port',
+			String(port),
+			'--save',
+			'',
+			'--appendonly',
+			'no',
+			'--daemonize',
+			'no',
+			'--dir',
+			dir,
+			'--protected-mode',
+			'yes',
+		],
+		{
+			cwd: dir,
+			env: process.env,
+			logFile: path.join(dir, 'redis.log'),
+			ready: (o) => /Ready to accept connections/.test(o),
+		},
+	);
 	return Object.assign(proc, { port, version: /v=(\S+)/.exec(version)?.[1] ?? version });
 }
 
@@ -84,17 +115,39 @@ async function startPostgres({ dir, log = console.log }) {
 	const PG_BIN = pgBin();
 	const pw = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
 	const gw = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-	if (pw.status !== 0) throw new Error('the postgres system user is missing (it comes with the postgresql package)');
+	if (pw.status !== 0)
+		throw new Error('the postgres system user is missing (it comes with the postgresql package)');
 	const uid = Number(pw.stdout.trim());
 	const gid = Number(gw.stdout.trim());
 	const data = path.join(dir, 'pgdata');
 	fs.mkdirSync(data, { recursive: true, mode: 0o700 });
 	fs.chownSync(dir, uid, gid);
 	fs.chownSync(data, uid, gid);
-	const init = spawnSync(path.join(PG_BIN, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'n8n', '-E', 'UTF8', '--no-sync'], { uid, gid, cwd: dir, encoding: 'utf8' });
+	const init = spawnSync(
+		path.join(PG_BIN, 'initdb'),
+		['-D', data, '-A', 'trust', '-U', 'n8n', '-E', 'UTF8', '--no-sync'],
+		{ uid, gid, cwd: dir, encoding: 'utf8' },
+	);
 	if (init.status !== 0) throw new Error(`initdb failed:\n${init.stdout}\n${init.stderr}`);
 	const port = await lib.freePort();
-	const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100'];
+	const args = [
+		'-D',
+		data,
+		'-p',
+		String(port),
+		'-k',
+		dir,
+		'-c',
+		'listen_addresses=127.0.0.1',
+		'-c',
+		'fsync=off',
+		'-c',
+		'synchronous_commit=off',
+		'-c',
+		'full_page_writes=off',
+		'-c',
+		'max_connections=100',
+	];
 	const proc = await startProcess('postgres', path.join(PG_BIN, 'postgres'), args, {
 		cwd: dir,
 		env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
@@ -103,10 +156,16 @@ async function startPostgres({ dir, log = console.log }) {
 		logFile: path.join(dir, 'postgres.log'),
 		ready: (o) => /ready to accept connections/.test(o),
 	});
-	const version = execFileSync(path.join(PG_BIN, 'postgres'), ['--version'], { encoding: 'utf8' }).trim();
+	const version = execFileSync(path.join(PG_BIN, 'postgres'), ['--version'], {
+		encoding: 'utf8',
+	}).trim();
 	/** The whole database as SQL text (pg_dump), for leak checks. */
 	const dump = () => {
-		const r = spawnSync(path.join(PG_BIN, 'pg_dump'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'n8n', 'postgres'], { uid, gid, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+		const r = spawnSync(
+			path.join(PG_BIN, 'pg_dump'),
+			['-h', '127.0.0.1', '-p', String(port), '-U', 'n8n', 'postgres'],
+			{ uid, gid, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
+		);
 		if (r.status !== 0) throw new Error(`pg_dump failed: ${r.stderr}`);
 		return r.stdout;
 	};
@@ -177,19 +236,28 @@ async function startQueueStack(o = {}) {
 		fs.mkdirSync(redisDir);
 		stack.redis = await startRedis({ dir: redisDir, log });
 		cleanups.push(() => stack.redis.stop());
-		log(`  ✓ redis-server ${stack.redis.version} on 127.0.0.1:${stack.redis.port} (pid ${stack.redis.pid}, ${lib.fmt(Date.now() - t0)})`);
+		log(
+			`  ✓ redis-server ${stack.redis.version} on 127.0.0.1:${stack.redis.port} (pid ${stack.redis.pid}, ${lib.fmt(Date.now() - t0)})`,
+		);
 
 		t0 = Date.now();
 		const pgDir = path.join(tmp, 'pg');
 		fs.mkdirSync(pgDir);
 		stack.pg = await startPostgres({ dir: pgDir, log });
 		cleanups.push(() => stack.pg.stop());
-		log(`  ✓ ${stack.pg.version} on 127.0.0.1:${stack.pg.port} (pid ${stack.pg.pid}, ${lib.fmt(Date.now() - t0)})`);
+		log(
+			`  ✓ ${stack.pg.version} on 127.0.0.1:${stack.pg.port} (pid ${stack.pg.pid}, ${lib.fmt(Date.now() - t0)})`,
+		);
 
 		let pack;
 		if (o.tarball || process.env.JLAB_LLM_TARBALL) {
 			const tarball = path.resolve(o.tarball || process.env.JLAB_LLM_TARBALL);
-			pack = { tarball, ...JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) };
+			pack = {
+				tarball,
+				...JSON.parse(
+					execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+				),
+			};
 			log(`  ✓ using ${tarball}`);
 		} else {
 			pack = await lib.buildAndPack({ log });
@@ -197,20 +265,40 @@ async function startQueueStack(o = {}) {
 		}
 		// The working tree is shared: a build running elsewhere at the same moment can leave a tarball
 		// without its compiled files. Refuse it here rather than fail later with "unknown node type".
-		const entries = new Set(execFileSync('tar', ['-tzf', pack.tarball], { encoding: 'utf8' }).split('\n'));
-		const manifest = JSON.parse(execFileSync('tar', ['-xzOf', pack.tarball, 'package/package.json'], { encoding: 'utf8' }));
-		const missing = [...(manifest.n8n?.nodes || []), ...(manifest.n8n?.credentials || [])].filter((f) => !entries.has(`package/${f}`));
-		if (missing.length > 0) throw new Error(`${pack.tarball} lacks ${missing.join(', ')} (a build ran at the same time?); pack again`);
+		const entries = new Set(
+			execFileSync('tar', ['-tzf', pack.tarball], { encoding: 'utf8' }).split('\n'),
+		);
+		const manifest = JSON.parse(
+			execFileSync('tar', ['-xzOf', pack.tarball, 'package/package.json'], { encoding: 'utf8' }),
+		);
+		const missing = [...(manifest.n8n?.nodes || []), ...(manifest.n8n?.credentials || [])].filter(
+			(f) => !entries.has(`package/${f}`),
+		);
+		if (missing.length > 0)
+			throw new Error(
+				`${pack.tarball} lacks ${missing.join(', ')} (a build ran at the same time?); pack again`,
+			);
 		stack.pack = pack;
 
 		const { startSandbox } = require(path.join(lib.ROOT, 'sandbox', 'server'));
-		stack.sandbox = await startSandbox({ port: 0, embeddingModels: true, ...(o.sandbox || {}), basePath: '/api' });
+		stack.sandbox = await startSandbox({
+			port: 0,
+			embeddingModels: true,
+			...(o.sandbox || {}),
+			basePath: '/api',
+		});
 		cleanups.push(() => stack.sandbox.close());
 		log(`  ✓ sandbox gateway on ${stack.sandbox.url}`);
 
 		const shared = queueEnv(stack.redis, stack.pg);
 		const encryptionKey = 'jlab-llm-queue-encryption-key-0001';
-		const main = await lib.prepareN8n({ userFolder: path.join(tmp, 'main'), logLevel: o.logLevel, encryptionKey, extraEnv: { ...shared, ...(o.extraEnv || {}) }, log });
+		const main = await lib.prepareN8n({
+			userFolder: path.join(tmp, 'main'),
+			logLevel: o.logLevel,
+			encryptionKey,
+			extraEnv: { ...shared, ...(o.extraEnv || {}) },
+			log,
+		});
 		stack.main = main;
 		stack.client = main.client;
 		lib.installIntoNodesFolder(main.userFolder, pack.tarball);
@@ -218,15 +306,25 @@ async function startQueueStack(o = {}) {
 		// The schema and the data live in PostgreSQL; the CLI import migrates it on first use.
 		t0 = Date.now();
 		// Credentials may depend on the sandbox's URL: a function of the stack is called here.
-		const credentials = typeof o.credentials === 'function' ? o.credentials(stack) : o.credentials || [];
+		const credentials =
+			typeof o.credentials === 'function' ? o.credentials(stack) : o.credentials || [];
 		await lib.importData(main, { credentials, workflows: o.workflows || [] });
-		log(`  ✓ imported ${credentials.length} credential(s) and ${(o.workflows || []).length} workflow(s) into PostgreSQL (${lib.fmt(Date.now() - t0)})`);
+		log(
+			`  ✓ imported ${credentials.length} credential(s) and ${(o.workflows || []).length} workflow(s) into PostgreSQL (${lib.fmt(Date.now() - t0)})`,
+		);
 
 		cleanups.push(() => main.stop());
 		await main.start();
 		await main.client.signIn();
 		await main.client.createApiKey('jlab-llm-queue');
-		await lib.importData(main, { credentials: [{ ...lib.N8N_CREDENTIAL, data: { baseUrl: main.url, apiKey: main.client.apiKey, allowHttp: false } }] });
+		await lib.importData(main, {
+			credentials: [
+				{
+					...lib.N8N_CREDENTIAL,
+					data: { baseUrl: main.url, apiKey: main.client.apiKey, allowHttp: false },
+				},
+			],
+		});
 		log(`  ✓ credential "${lib.N8N_CREDENTIAL.name}" → the main's public API`);
 
 		const n = o.workers ?? 2;
@@ -235,13 +333,24 @@ async function startQueueStack(o = {}) {
 		const concurrency = o.workerConcurrency ?? 1;
 		for (let i = 1; i <= n; i++) {
 			t0 = Date.now();
-			const w = await lib.prepareN8n({ userFolder: path.join(tmp, `worker${i}`), logLevel: o.logLevel, encryptionKey, extraEnv: { ...shared, ...(o.extraEnv || {}) }, log });
+			const w = await lib.prepareN8n({
+				userFolder: path.join(tmp, `worker${i}`),
+				logLevel: o.logLevel,
+				encryptionKey,
+				extraEnv: { ...shared, ...(o.extraEnv || {}) },
+				log,
+			});
 			lib.installIntoNodesFolder(w.userFolder, pack.tarball);
 			// n8n names a worker `worker-<hostname>` inside a container (a random id elsewhere); give each
 			// worker its own hostname, as its own container would, when a UTS namespace can be made.
 			const hostname = `jlab-queue-worker-${i}`;
 			const workerArgs = ['worker', `--concurrency=${concurrency}`];
-			const [cmd, args] = ownHostname ? ['unshare', ['--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', hostname, w.n8n.bin, ...workerArgs]] : [w.n8n.bin, workerArgs];
+			const [cmd, args] = ownHostname
+				? [
+						'unshare',
+						['--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', hostname, w.n8n.bin, ...workerArgs],
+					]
+				: [w.n8n.bin, workerArgs];
 			const proc = await startProcess(`n8n worker ${i}`, cmd, args, {
 				cwd: w.userFolder,
 				env: w.env(),
@@ -249,7 +358,15 @@ async function startQueueStack(o = {}) {
 				ready: (out) => /n8n worker is now ready/.test(out),
 				timeoutMs: 180000,
 			});
-			const worker = { name: `worker${i}`, index: i, inst: w, proc, concurrency, logFile: proc.logFile, hostname: ownHostname ? hostname : os.hostname() };
+			const worker = {
+				name: `worker${i}`,
+				index: i,
+				inst: w,
+				proc,
+				concurrency,
+				logFile: proc.logFile,
+				hostname: ownHostname ? hostname : os.hostname(),
+			};
 			/** Execution ids this worker started ("Worker started execution N (job J)"). */
 			worker.executions = () =>
 				jsonLogLines(proc.output)
@@ -258,11 +375,14 @@ async function startQueueStack(o = {}) {
 					.map((m) => m[1]);
 			stack.workers.push(worker);
 			cleanups.push(() => proc.stop());
-			log(`  ✓ n8n worker ${i} (pid ${proc.pid}, hostname ${worker.hostname}, --concurrency=${concurrency}) ready (${lib.fmt(Date.now() - t0)})`);
+			log(
+				`  ✓ n8n worker ${i} (pid ${proc.pid}, hostname ${worker.hostname}, --concurrency=${concurrency}) ready (${lib.fmt(Date.now() - t0)})`,
+			);
 		}
 		return stack;
 	} catch (err) {
-		if (stack.main && stack.main.output) err.message += `\n--- n8n main log (tail) ---\n${stack.main.tail(30)}`;
+		if (stack.main && stack.main.output)
+			err.message += `\n--- n8n main log (tail) ---\n${stack.main.tail(30)}`;
 		await stack.stop();
 		throw err;
 	}
@@ -311,8 +431,17 @@ function asWebhookWorkflow(workflow, { id, name, path: hookPath }) {
 		nodes.push(n);
 	}
 	const connections = {};
-	for (const [from, c] of Object.entries(workflow.connections || {})) if (!dropped.has(from)) connections[from] = c;
+	for (const [from, c] of Object.entries(workflow.connections || {}))
+		if (!dropped.has(from)) connections[from] = c;
 	return { ...workflow, id, name, nodes, connections, active: false };
 }
 
-module.exports = { startQueueStack, startRedis, startPostgres, queueEnv, jsonLogLines, workerIdsFromMainLog, asWebhookWorkflow };
+module.exports = {
+	startQueueStack,
+	startRedis,
+	startPostgres,
+	queueEnv,
+	jsonLogLines,
+	workerIdsFromMainLog,
+	asWebhookWorkflow,
+};

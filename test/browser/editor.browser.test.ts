@@ -17,7 +17,9 @@ const lib = require('../../scripts/n8n/lib');
 const PREFIX = `${lib.PACKAGE_NAME}.`;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // Committed and shown by the README; JLAB_LLM_SCREENSHOTS puts them elsewhere (e.g. to compare).
-const IMAGES = path.resolve(process.env.JLAB_LLM_SCREENSHOTS || path.join(lib.ROOT, 'docs', 'images'));
+const IMAGES = path.resolve(
+	process.env.JLAB_LLM_SCREENSHOTS || path.join(lib.ROOT, 'docs', 'images'),
+);
 const CANARY = lib.canaryKey('ui');
 const WRONG_KEY = 'sk-wrong-key-ui-00000000000000000000';
 // Nodes whose default operation only reads (safe to execute in the panel for its screenshot).
@@ -34,16 +36,39 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 	let ctx: BrowserContext;
 	let page: Page;
 	let userDataDir: string;
-	let nodeTypes: Array<{ name: string; displayName: string; version: number | number[]; inputs?: unknown; credentials?: Array<{ name: string }> }> = [];
+	let nodeTypes: Array<{
+		name: string;
+		displayName: string;
+		version: number | number[];
+		inputs?: unknown;
+		credentials?: Array<{ name: string }>;
+	}> = [];
 
 	beforeAll(async () => {
-		if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
+		if (!fs.existsSync(CHROMIUM))
+			throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
 		stack = await lib.startStack({
 			apiKey: CANARY,
-			sandbox: { keys: [{ key: CANARY, key_alias: 'ui-canary', user_id: 'ui-user', max_budget: 25, spend: 5 }] },
+			sandbox: {
+				keys: [
+					{ key: CANARY, key_alias: 'ui-canary', user_id: 'ui-user', max_budget: 25, spend: 5 },
+				],
+			},
 			log: (line: string) => process.stdout.write(`${line}\n`),
 		});
-		const manifest = JSON.parse(fs.readFileSync(path.join(stack.n8n.userFolder, '.n8n', 'nodes', 'node_modules', lib.PACKAGE_NAME, 'package.json'), 'utf8'));
+		const manifest = JSON.parse(
+			fs.readFileSync(
+				path.join(
+					stack.n8n.userFolder,
+					'.n8n',
+					'nodes',
+					'node_modules',
+					lib.PACKAGE_NAME,
+					'package.json',
+				),
+				'utf8',
+			),
+		);
 		const names = (manifest.n8n.nodes as string[]).map((p) => {
 			const stem = path.basename(p, '.node.js');
 			return `${PREFIX}${stem[0].toLowerCase()}${stem.slice(1)}`;
@@ -59,7 +84,15 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 			executablePath: CHROMIUM,
 			headless: true,
 			viewport: { width: 1440, height: 900 },
-			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+			args: [
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-quic',
+				'--no-first-run',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync',
+			],
 		});
 		page = ctx.pages()[0] ?? (await ctx.newPage());
 		page.setDefaultTimeout(60000);
@@ -94,7 +127,9 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 		await dialog.getByText('More details').click();
 		const message = dialog.getByText(/^invalid_key: /);
 		await message.waitFor();
-		expect(await message.innerText()).toMatch(/^invalid_key: The gateway does not recognise this key/);
+		expect(await message.innerText()).toMatch(
+			/^invalid_key: The gateway does not recognise this key/,
+		);
 		await shot(page, 'credential-invalid-key.png');
 
 		await page.locator('[data-test-id=parameter-input-apiKey] input').fill(CANARY);
@@ -102,25 +137,41 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 		await dialog.getByText(/Connection tested successfully/i).waitFor();
 		expect(await dialog.getByText(/Couldn.t connect/).count()).toBe(0);
 		await shot(page, 'credential-dialog.png');
-		expect(stack.sandbox.requests.some((q: any) => q.path === '/v1/models' && q.keyHash === sha256(CANARY))).toBe(true);
+		expect(
+			stack.sandbox.requests.some(
+				(q: any) => q.path === '/v1/models' && q.keyHash === sha256(CANARY),
+			),
+		).toBe(true);
 
 		// Opened again from the server, the saved credential shows no piece of the key (n8n sends a placeholder).
 		const saved = await stack.client.request('GET', '/rest/credentials');
-		const mine = saved.body.data.find((c: { name: string; type: string; id: string }) => c.type === 'jlabLlmApi' && c.id !== lib.SANDBOX_CREDENTIAL.id);
+		const mine = saved.body.data.find(
+			(c: { name: string; type: string; id: string }) =>
+				c.type === 'jlabLlmApi' && c.id !== lib.SANDBOX_CREDENTIAL.id,
+		);
 		expect(mine).toBeDefined();
 		await page.goto(`${stack.n8n.url}/home/credentials/${mine.id}`);
 		await page.locator('[data-test-id=parameter-input-apiKey] input').waitFor();
 		expect(lib.leakedPieces(await page.content(), CANARY)).toEqual([]);
-		expect(lib.leakedPieces(await page.locator('[data-test-id=parameter-input-apiKey] input').inputValue(), CANARY)).toEqual([]);
+		expect(
+			lib.leakedPieces(
+				await page.locator('[data-test-id=parameter-input-apiKey] input').inputValue(),
+				CANARY,
+			),
+		).toEqual([]);
 		await page.keyboard.press('Escape');
 	});
 
-	it('opens every node of the package on a canvas; a model picker lists the gateway\'s models', async () => {
+	it("opens every node of the package on a canvas; a model picker lists the gateway's models", async () => {
 		expect(nodeTypes.length).toBeGreaterThan(0);
 		for (const type of nodeTypes) {
 			const version = Array.isArray(type.version) ? Math.max(...type.version) : type.version;
 			const credentials: Record<string, unknown> = {};
-			if ((type.credentials ?? []).some((c) => c.name === 'jlabLlmApi')) credentials.jlabLlmApi = { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name };
+			if ((type.credentials ?? []).some((c) => c.name === 'jlabLlmApi'))
+				credentials.jlabLlmApi = {
+					id: lib.SANDBOX_CREDENTIAL.id,
+					name: lib.SANDBOX_CREDENTIAL.name,
+				};
 			const created = await stack.client.request(
 				'POST',
 				'/api/v1/workflows',
@@ -128,17 +179,38 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 					name: `Panel: ${type.displayName}`,
 					settings: {},
 					nodes: [
-						{ id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-						{ id: 'node', name: type.displayName, type: type.name, typeVersion: version, position: [320, 0], parameters: {}, credentials },
+						{
+							id: 'start',
+							name: 'Start',
+							type: 'n8n-nodes-base.manualTrigger',
+							typeVersion: 1,
+							position: [0, 0],
+							parameters: {},
+						},
+						{
+							id: 'node',
+							name: type.displayName,
+							type: type.name,
+							typeVersion: version,
+							position: [320, 0],
+							parameters: {},
+							credentials,
+						},
 					],
 					// Sub-nodes (no main input) stand alone; the others hang off the trigger.
-					connections: JSON.stringify(type.inputs ?? []).includes('main') ? { Start: { main: [[{ node: type.displayName, type: 'main', index: 0 }]] } } : {},
+					connections: JSON.stringify(type.inputs ?? []).includes('main')
+						? { Start: { main: [[{ node: type.displayName, type: 'main', index: 0 }]] } }
+						: {},
 				},
 				{ auth: 'apiKey' },
 			);
 			expect(created.status).toBe(200);
 			await page.goto(`${stack.n8n.url}/workflow/${created.body.id}`);
-			await page.locator('[data-test-id=canvas-node]').filter({ hasText: type.displayName }).first().dblclick();
+			await page
+				.locator('[data-test-id=canvas-node]')
+				.filter({ hasText: type.displayName })
+				.first()
+				.dblclick();
 			const ndv = page.locator('[data-test-id=ndv]');
 			await ndv.waitFor();
 			await ndv.locator('[data-test-id=node-parameters]').waitFor();
@@ -146,16 +218,32 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 			if ((await picker.count()) > 0) {
 				const before = stack.sandbox.requests.length;
 				await picker.locator('[data-test-id=rlc-input]').click();
-				await page.locator('[data-test-id=rlc-item]').filter({ hasText: 'openai/gpt-oss-120b' }).first().waitFor();
+				await page
+					.locator('[data-test-id=rlc-item]')
+					.filter({ hasText: 'openai/gpt-oss-120b' })
+					.first()
+					.waitFor();
 				const listed = await page.locator('[data-test-id=rlc-item]').allInnerTexts();
-				expect(listed).toEqual(expect.arrayContaining(['openai/gpt-oss-120b', 'openai/gpt-oss-20b']));
-				expect(stack.sandbox.requests.slice(before).some((q: any) => q.path === '/v1/models' && q.keyHash === sha256(CANARY))).toBe(true);
+				expect(listed).toEqual(
+					expect.arrayContaining(['openai/gpt-oss-120b', 'openai/gpt-oss-20b']),
+				);
+				expect(
+					stack.sandbox.requests
+						.slice(before)
+						.some((q: any) => q.path === '/v1/models' && q.keyHash === sha256(CANARY)),
+				).toBe(true);
 			}
 			if (READ_ONLY_DEFAULT.has(type.name)) {
 				// Its default operation only reads, so the panel can show a real answer from the gateway.
 				await ndv.locator('[data-test-id=node-execute-button]').click();
-				await ndv.locator('[data-test-id=output-panel]').getByText(/\d+ items?/).first().waitFor();
-				expect(lib.leakedPieces(await ndv.locator('[data-test-id=output-panel]').innerText(), CANARY)).toEqual([]);
+				await ndv
+					.locator('[data-test-id=output-panel]')
+					.getByText(/\d+ items?/)
+					.first()
+					.waitFor();
+				expect(
+					lib.leakedPieces(await ndv.locator('[data-test-id=output-panel]').innerText(), CANARY),
+				).toEqual([]);
 			}
 			await shot(page, `node-${type.name.slice(PREFIX.length)}.png`);
 			await page.keyboard.press('Escape');
@@ -163,20 +251,34 @@ describe(`n8n ${lib.CURRENT.n8n} editor in Chromium`, () => {
 	});
 
 	it('executes an example workflow from the editor and shows the output', async () => {
-		const example = stack.examples.find((e: any) => e.file === 'chat-batch-summaries.json') ?? stack.examples[0];
+		const example =
+			stack.examples.find((e: any) => e.file === 'chat-batch-summaries.json') ?? stack.examples[0];
 		expect(example).toBeDefined();
 		await page.goto(`${stack.n8n.url}/workflow/${example.workflow.id}`);
 		await page.locator('[data-test-id=canvas-node]').first().waitFor();
 		await page.locator('[data-test-id=execute-workflow-button]').click();
-		await page.getByText(/Workflow executed successfully/i).first().waitFor();
+		await page
+			.getByText(/Workflow executed successfully/i)
+			.first()
+			.waitFor();
 		await shot(page, 'workflow-executed.png');
-		const packageNode = example.workflow.nodes.find((n: { type: string }) => n.type.startsWith(PREFIX));
-		await page.locator('[data-test-id=canvas-node]').filter({ hasText: packageNode.name }).first().dblclick();
+		const packageNode = example.workflow.nodes.find((n: { type: string }) =>
+			n.type.startsWith(PREFIX),
+		);
+		await page
+			.locator('[data-test-id=canvas-node]')
+			.filter({ hasText: packageNode.name })
+			.first()
+			.dblclick();
 		const output = page.locator('[data-test-id=output-panel]');
 		await output.waitFor();
-		await output.getByText(/\d+ items?/).first().waitFor();
+		await output
+			.getByText(/\d+ items?/)
+			.first()
+			.waitFor();
 		// The item count shows before the schema/table body renders, so wait for the field itself.
-		if (packageNode.type === `${PREFIX}jlabLlmChat`) await output.getByText('reply').first().waitFor({ timeout: 20_000 });
+		if (packageNode.type === `${PREFIX}jlabLlmChat`)
+			await output.getByText('reply').first().waitFor({ timeout: 20_000 });
 		const text = await output.innerText();
 		if (packageNode.type === `${PREFIX}jlabLlmChat`) expect(text).toContain('reply');
 		expect(lib.leakedPieces(text, CANARY)).toEqual([]);

@@ -18,7 +18,9 @@ const lib = require('../../scripts/n8n/lib');
 
 const PREFIX = `${lib.PACKAGE_NAME}.`;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const IMAGES = path.resolve(process.env.JLAB_LLM_SCREENSHOTS || path.join(lib.ROOT, 'docs', 'images'));
+const IMAGES = path.resolve(
+	process.env.JLAB_LLM_SCREENSHOTS || path.join(lib.ROOT, 'docs', 'images'),
+);
 const CANARY = lib.canaryKey('first');
 const ROTATING = lib.canaryKey('firstrot');
 const MODEL = 'openai/gpt-oss-120b';
@@ -37,7 +39,8 @@ describe('a new user in the editor', () => {
 	let chatWorkflowId: string;
 
 	beforeAll(async () => {
-		if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
+		if (!fs.existsSync(CHROMIUM))
+			throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
 		stack = await lib.startStack({
 			apiKey: CANARY,
 			rotationApiKey: ROTATING,
@@ -54,7 +57,15 @@ describe('a new user in the editor', () => {
 			executablePath: CHROMIUM,
 			headless: true,
 			viewport: { width: 1440, height: 900 },
-			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+			args: [
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-quic',
+				'--no-first-run',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync',
+			],
 		});
 		page = ctx.pages()[0] ?? (await ctx.newPage());
 		page.setDefaultTimeout(60000);
@@ -81,11 +92,29 @@ describe('a new user in the editor', () => {
 		const notice = dialog.getByText(/Manage API Keys → log in with CILogon → Create New Key/);
 		await notice.waitFor();
 		expect(await notice.isVisible()).toBe(true);
-		expect(await dialog.getByText(/only inside the lab's network/).first().isVisible()).toBe(true);
-		expect(await dialog.getByText(/ENOTFOUND/).first().isVisible()).toBe(true);
+		expect(
+			await dialog
+				.getByText(/only inside the lab's network/)
+				.first()
+				.isVisible(),
+		).toBe(true);
+		expect(
+			await dialog
+				.getByText(/ENOTFOUND/)
+				.first()
+				.isVisible(),
+		).toBe(true);
 		// The hints under the fields, not in a tooltip.
-		expect(await dialog.getByText('LLM landing page → Manage API Keys → CILogon → Create New Key (shown once)', { exact: true }).isVisible()).toBe(true);
-		expect(await dialog.getByText(/^Inside the lab's network only\. ENOTFOUND on save/).isVisible()).toBe(true);
+		expect(
+			await dialog
+				.getByText('LLM landing page → Manage API Keys → CILogon → Create New Key (shown once)', {
+					exact: true,
+				})
+				.isVisible(),
+		).toBe(true);
+		expect(
+			await dialog.getByText(/^Inside the lab's network only\. ENOTFOUND on save/).isVisible(),
+		).toBe(true);
 		await shot(page, 'credential-dialog-new.png');
 		await page.keyboard.press('Escape');
 	});
@@ -98,7 +127,14 @@ describe('a new user in the editor', () => {
 				name: 'First use: a new Chat node',
 				settings: {},
 				nodes: [
-					{ id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+					{
+						id: 'start',
+						name: 'Start',
+						type: 'n8n-nodes-base.manualTrigger',
+						typeVersion: 1,
+						position: [0, 0],
+						parameters: {},
+					},
 					{
 						id: 'chat',
 						name: 'JLab LLM Chat',
@@ -106,7 +142,9 @@ describe('a new user in the editor', () => {
 						typeVersion: 1,
 						position: [320, 0],
 						parameters: { prompt: 'Hello' },
-						credentials: { jlabLlmApi: { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name } },
+						credentials: {
+							jlabLlmApi: { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name },
+						},
 					},
 				],
 				connections: { Start: { main: [[{ node: 'JLab LLM Chat', type: 'main', index: 0 }]] } },
@@ -116,7 +154,10 @@ describe('a new user in the editor', () => {
 		expect(created.status).toBe(200);
 		chatWorkflowId = created.body.id;
 		await page.goto(`${stack.n8n.url}/workflow/${chatWorkflowId}`);
-		const node = page.locator('[data-test-id=canvas-node]').filter({ hasText: 'JLab LLM Chat' }).first();
+		const node = page
+			.locator('[data-test-id=canvas-node]')
+			.filter({ hasText: 'JLab LLM Chat' })
+			.first();
 		await node.waitFor();
 		await node.getByText(MODEL).first().waitFor();
 		expect(await node.innerText()).toContain(MODEL);
@@ -125,7 +166,11 @@ describe('a new user in the editor', () => {
 
 	it('"Add option" offers only options that apply; options added as they come send nothing', async () => {
 		await page.goto(`${stack.n8n.url}/workflow/${chatWorkflowId}`);
-		await page.locator('[data-test-id=canvas-node]').filter({ hasText: 'JLab LLM Chat' }).first().dblclick();
+		await page
+			.locator('[data-test-id=canvas-node]')
+			.filter({ hasText: 'JLab LLM Chat' })
+			.first()
+			.dblclick();
 		const ndv = page.locator('[data-test-id=ndv]');
 		await ndv.locator('[data-test-id=node-parameters]').waitFor();
 
@@ -143,31 +188,57 @@ describe('a new user in the editor', () => {
 		};
 		const add = async (name: string) => {
 			await select.click();
-			await options.filter({ hasText: new RegExp(`^\\s*${name.replace(/[()]/g, '\\$&')}\\s*$`) }).first().click();
+			await options
+				.filter({ hasText: new RegExp(`^\\s*${name.replace(/[()]/g, '\\$&')}\\s*$`) })
+				.first()
+				.click();
 			await options.first().waitFor({ state: 'hidden' });
 		};
 
 		const first = await offered();
-		expect(first).toEqual(expect.arrayContaining(['Tools', 'Seed', 'Response Format', 'Output Randomness (Temperature)', 'Maximum Number of Tokens']));
-		for (const hidden of ['JSON Schema', 'JSON Schema Name', 'JSON Schema Strict', 'Tool Choice', 'Tool Name']) expect(first).not.toContain(hidden);
+		expect(first).toEqual(
+			expect.arrayContaining([
+				'Tools',
+				'Seed',
+				'Response Format',
+				'Output Randomness (Temperature)',
+				'Maximum Number of Tokens',
+			]),
+		);
+		for (const hidden of [
+			'JSON Schema',
+			'JSON Schema Name',
+			'JSON Schema Strict',
+			'Tool Choice',
+			'Tool Name',
+		])
+			expect(first).not.toContain(hidden);
 
 		await add('Tools');
 		await add('Seed');
 		await add('Response Format');
 		// Response Format "Text" (as it comes): the JSON Schema fields still do not apply.
 		const after = await offered();
-		for (const hidden of ['JSON Schema', 'JSON Schema Name', 'JSON Schema Strict', 'Tool Choice']) expect(after).not.toContain(hidden);
+		for (const hidden of ['JSON Schema', 'JSON Schema Name', 'JSON Schema Strict', 'Tool Choice'])
+			expect(after).not.toContain(hidden);
 		await shot(page, 'chat-options.png');
 
 		const before = stack.sandbox.requests.length;
 		await ndv.locator('[data-test-id=node-execute-button]').click();
-		await ndv.locator('[data-test-id=output-panel]').getByText(/\d+ items?/).first().waitFor();
-		const chats = stack.sandbox.requests.slice(before).filter((q: any) => q.path.endsWith('/chat/completions'));
+		await ndv
+			.locator('[data-test-id=output-panel]')
+			.getByText(/\d+ items?/)
+			.first()
+			.waitFor();
+		const chats = stack.sandbox.requests
+			.slice(before)
+			.filter((q: any) => q.path.endsWith('/chat/completions'));
 		expect(chats).toHaveLength(1);
 		expect(chats[0].keyHash).toBe(sha256(CANARY));
 		// The sandbox's request log: the model preselected, and nothing the user did not set.
 		expect(chats[0].body.model).toBe(MODEL);
-		for (const field of ['tools', 'tool_choice', 'seed', 'response_format']) expect([field, chats[0].body[field]]).toEqual([field, undefined]);
+		for (const field of ['tools', 'tool_choice', 'seed', 'response_format'])
+			expect([field, chats[0].body[field]]).toEqual([field, undefined]);
 		await page.keyboard.press('Escape');
 	});
 
@@ -177,15 +248,22 @@ describe('a new user in the editor', () => {
 		await page.goto(`${stack.n8n.url}/workflow/${rotation.workflow.id}`);
 		await page.locator('[data-test-id=canvas-node]').first().waitFor();
 		await page.locator('[data-test-id=execute-workflow-button]').click();
-		await page.getByText(/Workflow executed successfully/i).first().waitFor();
+		await page
+			.getByText(/Workflow executed successfully/i)
+			.first()
+			.waitFor();
 		const status = async (key: string) => {
-			const res = await fetch(`${stack.sandbox.url}/key/info`, { headers: { authorization: `Bearer ${key}` } });
+			const res = await fetch(`${stack.sandbox.url}/key/info`, {
+				headers: { authorization: `Bearer ${key}` },
+			});
 			await res.arrayBuffer();
 			return res.status;
 		};
 		expect(await status(ROTATING)).toBe(401);
 		expect(await status(CANARY)).toBe(200);
 		// And the credential every other example uses still holds the demo key.
-		expect((await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id)).apiKey).toBe(CANARY);
+		expect((await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id)).apiKey).toBe(
+			CANARY,
+		);
 	});
 });

@@ -38,9 +38,21 @@ const FIRE = lib.canaryKey('fire');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 const ERROR_CLASSES = [
-	'invalid_key', 'expired_key', 'blocked_key', 'budget_exceeded', 'rate_limited', 'model_not_allowed', 'unknown_model',
-	'permission_denied', 'enterprise_required', 'bad_request', 'upstream_error', 'gateway_unavailable', 'timeout',
-	'invalid_response', 'stream_error',
+	'invalid_key',
+	'expired_key',
+	'blocked_key',
+	'budget_exceeded',
+	'rate_limited',
+	'model_not_allowed',
+	'unknown_model',
+	'permission_denied',
+	'enterprise_required',
+	'bad_request',
+	'upstream_error',
+	'gateway_unavailable',
+	'timeout',
+	'invalid_response',
+	'stream_error',
 ];
 
 const ITEMS = 1000;
@@ -66,15 +78,34 @@ let INSPECT_PORT = 0;
 const ADMIN_CRED = { id: 'jlabLlmAdmin0001', name: 'JLab LLM (admin canary)', type: 'jlabLlmApi' };
 // Rotation under fire: a credential whose gateway and n8n API calls pass through fault-injecting proxies.
 const FIRE_CRED = { id: 'jlabLlmFire00001', name: 'JLab LLM (under fire)', type: 'jlabLlmApi' };
-const FIRE_N8N_CRED = { id: 'jlabLlmFireN8n01', name: 'n8n API (under fire)', type: 'jlabLlmN8nApi' };
+const FIRE_N8N_CRED = {
+	id: 'jlabLlmFireN8n01',
+	name: 'n8n API (under fire)',
+	type: 'jlabLlmN8nApi',
+};
 const FIRE_ROTATIONS = Number(process.env.JLAB_LLM_FIRE_ROTATIONS ?? 50);
 const FIRE_RATE = 0.25;
-const ROTATE_CRED = { id: 'jlabLlmRotate001', name: 'JLab LLM (rotating canary)', type: 'jlabLlmApi' };
+const ROTATE_CRED = {
+	id: 'jlabLlmRotate001',
+	name: 'JLab LLM (rotating canary)',
+	type: 'jlabLlmApi',
+};
 const N8N_CRED_REF = { id: lib.N8N_CREDENTIAL.id, name: lib.N8N_CREDENTIAL.name };
 const USER_CRED_REF = { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name };
 
-const node = (name: string, type: string, parameters: object, x: number, y: number, extra: object = {}) => ({
-	id: crypto.createHash('md5').update(name).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'),
+const node = (
+	name: string,
+	type: string,
+	parameters: object,
+	x: number,
+	y: number,
+	extra: object = {},
+) => ({
+	id: crypto
+		.createHash('md5')
+		.update(name)
+		.digest('hex')
+		.replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'),
 	name,
 	type,
 	typeVersion: 1,
@@ -87,8 +118,27 @@ const CHAOS_WF = {
 	id: 'jlabChaosRun0001',
 	name: 'JLab LLM chaos run',
 	nodes: [
-		node('Webhook', 'n8n-nodes-base.webhook', { httpMethod: 'POST', path: 'jlab-chaos', responseMode: 'lastNode', responseData: 'allEntries', options: {} }, 0, 0, { typeVersion: 2, webhookId: 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0001' }),
-		node('Split Out', 'n8n-nodes-base.splitOut', { fieldToSplitOut: 'body.items', options: {} }, 200, 0),
+		node(
+			'Webhook',
+			'n8n-nodes-base.webhook',
+			{
+				httpMethod: 'POST',
+				path: 'jlab-chaos',
+				responseMode: 'lastNode',
+				responseData: 'allEntries',
+				options: {},
+			},
+			0,
+			0,
+			{ typeVersion: 2, webhookId: 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0001' },
+		),
+		node(
+			'Split Out',
+			'n8n-nodes-base.splitOut',
+			{ fieldToSplitOut: 'body.items', options: {} },
+			200,
+			0,
+		),
 		node(
 			'Chat',
 			`${PREFIX}jlabLlmChat`,
@@ -96,7 +146,13 @@ const CHAOS_WF = {
 				operation: 'complete',
 				model: { __rl: true, mode: 'id', value: '={{ $json.model }}' },
 				prompt: '={{ $json.text }}',
-				options: { maxRetries: 3, timeout: 10, maxTokens: 64, reasoningEffort: 'low', tags: 'chaos' },
+				options: {
+					maxRetries: 3,
+					timeout: 10,
+					maxTokens: 64,
+					reasoningEffort: 'low',
+					tags: 'chaos',
+				},
 			},
 			400,
 			0,
@@ -107,35 +163,82 @@ const CHAOS_WF = {
 		Webhook: { main: [[{ node: 'Split Out', type: 'main', index: 0 }]] },
 		'Split Out': { main: [[{ node: 'Chat', type: 'main', index: 0 }]] },
 	},
-	settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+	settings: {
+		executionOrder: 'v1',
+		saveDataSuccessExecution: 'all',
+		saveDataErrorExecution: 'all',
+	},
 };
 
 const webhookNode = (pathName: string, webhookId: string) =>
-	node('Webhook', 'n8n-nodes-base.webhook', { httpMethod: 'POST', path: pathName, responseMode: 'lastNode', responseData: 'allEntries', options: {} }, 0, 0, { typeVersion: 2, webhookId });
+	node(
+		'Webhook',
+		'n8n-nodes-base.webhook',
+		{
+			httpMethod: 'POST',
+			path: pathName,
+			responseMode: 'lastNode',
+			responseData: 'allEntries',
+			options: {},
+		},
+		0,
+		0,
+		{ typeVersion: 2, webhookId },
+	);
 const FIRE_ROTATE_WF = {
 	id: 'jlabFireRotate01',
 	name: 'JLab LLM rotation under fire',
 	nodes: [
 		webhookNode('jlab-fire-rotate', 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0003'),
-		node('Rotate', `${PREFIX}jlabLlmKey`, { operation: 'rotate', strategy: 'replace', options: { timeoutMs: 1000, maxRetries: 1 } }, 300, 0, {
-			credentials: { jlabLlmApi: { id: FIRE_CRED.id, name: FIRE_CRED.name }, jlabLlmN8nApi: { id: FIRE_N8N_CRED.id, name: FIRE_N8N_CRED.name } },
-			onError: 'continueRegularOutput',
-		}),
+		node(
+			'Rotate',
+			`${PREFIX}jlabLlmKey`,
+			{ operation: 'rotate', strategy: 'replace', options: { timeoutMs: 1000, maxRetries: 1 } },
+			300,
+			0,
+			{
+				credentials: {
+					jlabLlmApi: { id: FIRE_CRED.id, name: FIRE_CRED.name },
+					jlabLlmN8nApi: { id: FIRE_N8N_CRED.id, name: FIRE_N8N_CRED.name },
+				},
+				onError: 'continueRegularOutput',
+			},
+		),
 	],
 	connections: { Webhook: { main: [[{ node: 'Rotate', type: 'main', index: 0 }]] } },
-	settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+	settings: {
+		executionOrder: 'v1',
+		saveDataSuccessExecution: 'all',
+		saveDataErrorExecution: 'all',
+	},
 };
 const FIRE_CHAT_WF = {
 	id: 'jlabFireChat0001',
 	name: 'JLab LLM chat through the credential under fire',
 	nodes: [
 		webhookNode('jlab-fire-chat', 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0004'),
-		node('Chat', `${PREFIX}jlabLlmChat`, { operation: 'complete', model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-20b' }, prompt: '={{ $json.body.text }}', options: { maxRetries: 0 } }, 300, 0, {
-			credentials: { jlabLlmApi: { id: FIRE_CRED.id, name: FIRE_CRED.name } },
-		}),
+		node(
+			'Chat',
+			`${PREFIX}jlabLlmChat`,
+			{
+				operation: 'complete',
+				model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-20b' },
+				prompt: '={{ $json.body.text }}',
+				options: { maxRetries: 0 },
+			},
+			300,
+			0,
+			{
+				credentials: { jlabLlmApi: { id: FIRE_CRED.id, name: FIRE_CRED.name } },
+			},
+		),
 	],
 	connections: { Webhook: { main: [[{ node: 'Chat', type: 'main', index: 0 }]] } },
-	settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+	settings: {
+		executionOrder: 'v1',
+		saveDataSuccessExecution: 'all',
+		saveDataErrorExecution: 'all',
+	},
 };
 
 /** Every operation of every node, each on its own branch from the webhook, all Continue On Fail. */
@@ -144,19 +247,109 @@ const admin = { jlabLlmApi: { id: ADMIN_CRED.id, name: ADMIN_CRED.name } };
 const adminN8n = { ...admin, jlabLlmN8nApi: N8N_CRED_REF };
 const tuning = { maxRetries: 0, timeoutMs: 5000 };
 const OPERATIONS: Array<{ name: string; type: string; params: object; credentials: object }> = [
-	{ name: 'Chat complete', type: 'jlabLlmChat', params: { operation: 'complete', model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' }, prompt: 'leak hunt', options: { maxRetries: 0, timeout: 5 } }, credentials: user },
-	{ name: 'Usage getKeyInfo', type: 'jlabLlmUsage', params: { operation: 'getKeyInfo' }, credentials: user },
-	{ name: 'Usage getActivity', type: 'jlabLlmUsage', params: { operation: 'getActivity' }, credentials: user },
-	{ name: 'Usage checkBudget', type: 'jlabLlmUsage', params: { operation: 'checkBudget' }, credentials: user },
-	{ name: 'Usage listModels', type: 'jlabLlmUsage', params: { operation: 'listModels' }, credentials: user },
-	{ name: 'Key listKeys', type: 'jlabLlmKey', params: { operation: 'listKeys', options: tuning }, credentials: admin },
-	{ name: 'Key createKey', type: 'jlabLlmKey', params: { operation: 'createKey', keyAlias: '=leak-bot-{{ $execution.id }}', credentialName: '=Leak bot {{ $execution.id }}', options: tuning }, credentials: adminN8n },
-	{ name: 'Key updateKey', type: 'jlabLlmKey', params: { operation: 'updateKey', keySelect: 'alias', keyAlias: 'leak-target', updateFields: { maxBudget: 50 }, options: tuning }, credentials: admin },
-	{ name: 'Key block', type: 'jlabLlmKey', params: { operation: 'block', keySelect: 'alias', keyAlias: 'leak-target', options: tuning }, credentials: admin },
-	{ name: 'Key unblock', type: 'jlabLlmKey', params: { operation: 'unblock', keySelect: 'alias', keyAlias: 'leak-target', options: tuning }, credentials: admin },
-	{ name: 'Key revoke', type: 'jlabLlmKey', params: { operation: 'revoke', keySelect: 'alias', keyAlias: 'leak-victim', confirmRevoke: true, options: tuning }, credentials: admin },
-	{ name: 'Key rotate', type: 'jlabLlmKey', params: { operation: 'rotate', strategy: 'replace', options: tuning }, credentials: { jlabLlmApi: { id: ROTATE_CRED.id, name: ROTATE_CRED.name }, jlabLlmN8nApi: N8N_CRED_REF } },
-	{ name: 'Key auditWorkflows', type: 'jlabLlmKey', params: { operation: 'auditWorkflows', checkKeys: true, options: tuning }, credentials: { jlabLlmApi: USER_CRED_REF, jlabLlmN8nApi: N8N_CRED_REF } },
+	{
+		name: 'Chat complete',
+		type: 'jlabLlmChat',
+		params: {
+			operation: 'complete',
+			model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' },
+			prompt: 'leak hunt',
+			options: { maxRetries: 0, timeout: 5 },
+		},
+		credentials: user,
+	},
+	{
+		name: 'Usage getKeyInfo',
+		type: 'jlabLlmUsage',
+		params: { operation: 'getKeyInfo' },
+		credentials: user,
+	},
+	{
+		name: 'Usage getActivity',
+		type: 'jlabLlmUsage',
+		params: { operation: 'getActivity' },
+		credentials: user,
+	},
+	{
+		name: 'Usage checkBudget',
+		type: 'jlabLlmUsage',
+		params: { operation: 'checkBudget' },
+		credentials: user,
+	},
+	{
+		name: 'Usage listModels',
+		type: 'jlabLlmUsage',
+		params: { operation: 'listModels' },
+		credentials: user,
+	},
+	{
+		name: 'Key listKeys',
+		type: 'jlabLlmKey',
+		params: { operation: 'listKeys', options: tuning },
+		credentials: admin,
+	},
+	{
+		name: 'Key createKey',
+		type: 'jlabLlmKey',
+		params: {
+			operation: 'createKey',
+			keyAlias: '=leak-bot-{{ $execution.id }}',
+			credentialName: '=Leak bot {{ $execution.id }}',
+			options: tuning,
+		},
+		credentials: adminN8n,
+	},
+	{
+		name: 'Key updateKey',
+		type: 'jlabLlmKey',
+		params: {
+			operation: 'updateKey',
+			keySelect: 'alias',
+			keyAlias: 'leak-target',
+			updateFields: { maxBudget: 50 },
+			options: tuning,
+		},
+		credentials: admin,
+	},
+	{
+		name: 'Key block',
+		type: 'jlabLlmKey',
+		params: { operation: 'block', keySelect: 'alias', keyAlias: 'leak-target', options: tuning },
+		credentials: admin,
+	},
+	{
+		name: 'Key unblock',
+		type: 'jlabLlmKey',
+		params: { operation: 'unblock', keySelect: 'alias', keyAlias: 'leak-target', options: tuning },
+		credentials: admin,
+	},
+	{
+		name: 'Key revoke',
+		type: 'jlabLlmKey',
+		params: {
+			operation: 'revoke',
+			keySelect: 'alias',
+			keyAlias: 'leak-victim',
+			confirmRevoke: true,
+			options: tuning,
+		},
+		credentials: admin,
+	},
+	{
+		name: 'Key rotate',
+		type: 'jlabLlmKey',
+		params: { operation: 'rotate', strategy: 'replace', options: tuning },
+		credentials: {
+			jlabLlmApi: { id: ROTATE_CRED.id, name: ROTATE_CRED.name },
+			jlabLlmN8nApi: N8N_CRED_REF,
+		},
+	},
+	{
+		name: 'Key auditWorkflows',
+		type: 'jlabLlmKey',
+		params: { operation: 'auditWorkflows', checkKeys: true, options: tuning },
+		credentials: { jlabLlmApi: USER_CRED_REF, jlabLlmN8nApi: N8N_CRED_REF },
+	},
 ];
 
 const CHAIN = 'Chat Model chain';
@@ -165,35 +358,116 @@ const LEAK_WF = {
 	id: 'jlabLeakHunt0001',
 	name: 'JLab LLM leak hunt',
 	nodes: [
-		node('Webhook', 'n8n-nodes-base.webhook', { httpMethod: 'POST', path: 'jlab-leak', responseMode: 'lastNode', responseData: 'allEntries', options: {} }, 0, 0, { typeVersion: 2, webhookId: 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0002' }),
-		...OPERATIONS.map((op, k) => node(op.name, `${PREFIX}${op.type}`, op.params, 300, k * 150, { credentials: op.credentials, onError: 'continueRegularOutput' })),
+		node(
+			'Webhook',
+			'n8n-nodes-base.webhook',
+			{
+				httpMethod: 'POST',
+				path: 'jlab-leak',
+				responseMode: 'lastNode',
+				responseData: 'allEntries',
+				options: {},
+			},
+			0,
+			0,
+			{ typeVersion: 2, webhookId: 'b7b0c6f1-4c55-4a53-9a53-5f8f4b8f0002' },
+		),
+		...OPERATIONS.map((op, k) =>
+			node(op.name, `${PREFIX}${op.type}`, op.params, 300, k * 150, {
+				credentials: op.credentials,
+				onError: 'continueRegularOutput',
+			}),
+		),
 		// The Chat Model sub-node, under n8n's Basic LLM Chain (its errors surface on the model node and the chain).
-		node(CHAIN, '@n8n/n8n-nodes-langchain.chainLlm', { promptType: 'define', text: 'leak hunt', batching: {} }, 300, OPERATIONS.length * 150, { typeVersion: 1.9, onError: 'continueRegularOutput' }),
-		node(CHAT_MODEL, `${PREFIX}lmChatJlabLlm`, { model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' }, options: { maxRetries: 0, timeout: 5, tags: 'leak-hunt' } }, 300, OPERATIONS.length * 150 + 200, { credentials: user }),
+		node(
+			CHAIN,
+			'@n8n/n8n-nodes-langchain.chainLlm',
+			{ promptType: 'define', text: 'leak hunt', batching: {} },
+			300,
+			OPERATIONS.length * 150,
+			{ typeVersion: 1.9, onError: 'continueRegularOutput' },
+		),
+		node(
+			CHAT_MODEL,
+			`${PREFIX}lmChatJlabLlm`,
+			{
+				model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' },
+				options: { maxRetries: 0, timeout: 5, tags: 'leak-hunt' },
+			},
+			300,
+			OPERATIONS.length * 150 + 200,
+			{ credentials: user },
+		),
 		node('Done', 'n8n-nodes-base.noOp', {}, 600, 0),
 	],
 	connections: {
-		Webhook: { main: [[...OPERATIONS.map((op) => ({ node: op.name, type: 'main', index: 0 })), { node: CHAIN, type: 'main', index: 0 }]] },
+		Webhook: {
+			main: [
+				[
+					...OPERATIONS.map((op) => ({ node: op.name, type: 'main', index: 0 })),
+					{ node: CHAIN, type: 'main', index: 0 },
+				],
+			],
+		},
 		[CHAT_MODEL]: { ai_languageModel: [[{ node: CHAIN, type: 'ai_languageModel', index: 0 }]] },
 	},
-	settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+	settings: {
+		executionOrder: 'v1',
+		saveDataSuccessExecution: 'all',
+		saveDataErrorExecution: 'all',
+	},
 };
 
 /** The gateway answering every route with one error class, the presented keys echoed (as LiteLLM 1.83 did). */
 const echo = `Received API Key = ${CANARY}, ${ADMIN}, ${ROTATING}; Authorization: Bearer ${CANARY}`;
-const err = (status: number, type: string | null, message: string, param: string | null = null) => ({
+const err = (
+	status: number,
+	type: string | null,
+	message: string,
+	param: string | null = null,
+) => ({
 	kind: 'status',
 	status,
 	body: { error: { message: `${message}. ${echo}`, type, param, code: String(status) } },
 });
 const FAULT_RUNS: Array<{ label: string; fault: object }> = [
-	{ label: 'invalid key (401 token_not_found_in_db)', fault: err(401, 'token_not_found_in_db', 'Authentication Error, Invalid proxy server token passed', 'key') },
-	{ label: 'expired key (401 expired_key)', fault: err(401, 'expired_key', 'Authentication Error - Expired Key') },
-	{ label: 'blocked key (401 auth_error)', fault: err(401, 'auth_error', 'Authentication Error, Key is blocked') },
-	{ label: 'budget exceeded (429 budget_exceeded)', fault: err(429, 'budget_exceeded', 'Budget has been exceeded! Current cost: 12.5, Max budget: 10.0') },
-	{ label: 'model not allowed (401 key_model_access_denied)', fault: err(401, 'key_model_access_denied', 'key not allowed to access model') },
-	{ label: 'permission denied (403 internal_server_error)', fault: err(403, 'internal_server_error', 'Only proxy admin can perform this action') },
-	{ label: 'bad request (400 invalid_request_error)', fault: err(400, 'invalid_request_error', 'Invalid request body') },
+	{
+		label: 'invalid key (401 token_not_found_in_db)',
+		fault: err(
+			401,
+			'token_not_found_in_db',
+			'Authentication Error, Invalid proxy server token passed',
+			'key',
+		),
+	},
+	{
+		label: 'expired key (401 expired_key)',
+		fault: err(401, 'expired_key', 'Authentication Error - Expired Key'),
+	},
+	{
+		label: 'blocked key (401 auth_error)',
+		fault: err(401, 'auth_error', 'Authentication Error, Key is blocked'),
+	},
+	{
+		label: 'budget exceeded (429 budget_exceeded)',
+		fault: err(
+			429,
+			'budget_exceeded',
+			'Budget has been exceeded! Current cost: 12.5, Max budget: 10.0',
+		),
+	},
+	{
+		label: 'model not allowed (401 key_model_access_denied)',
+		fault: err(401, 'key_model_access_denied', 'key not allowed to access model'),
+	},
+	{
+		label: 'permission denied (403 internal_server_error)',
+		fault: err(403, 'internal_server_error', 'Only proxy admin can perform this action'),
+	},
+	{
+		label: 'bad request (400 invalid_request_error)',
+		fault: err(400, 'invalid_request_error', 'Invalid request body'),
+	},
 	{ label: 'rate limited (429, retry-after 1)', fault: { kind: 'rate_limit', retryAfter: 1 } },
 	{ label: 'model server error (500)', fault: { kind: 'upstream' } },
 	{ label: 'gateway unavailable (503)', fault: err(503, null, 'Service Unavailable') },
@@ -297,18 +571,32 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			workflows: [CHAOS_WF, LEAK_WF, FIRE_ROTATE_WF, FIRE_CHAT_WF],
 			logLevel: 'debug', // the strictest log for the leak check
 			// The inspector's port, opened only when the heap is measured (SIGUSR1); 127.0.0.1 only.
-			extraEnv: { NODE_OPTIONS: `--max-old-space-size=2048 --inspect-port=127.0.0.1:${INSPECT_PORT}` },
+			extraEnv: {
+				NODE_OPTIONS: `--max-old-space-size=2048 --inspect-port=127.0.0.1:${INSPECT_PORT}`,
+			},
 			sandbox: {
 				users: [
 					{ user_id: 'chaos-user', user_role: 'internal_user' },
 					{ user_id: 'chaos-admin', user_role: 'proxy_admin' },
 				],
 				keys: [
-					{ key: CANARY, key_alias: 'chaos-canary', user_id: 'chaos-user', models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'], max_budget: 1000 },
+					{
+						key: CANARY,
+						key_alias: 'chaos-canary',
+						user_id: 'chaos-user',
+						models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'],
+						max_budget: 1000,
+					},
 					{ key: ADMIN, key_alias: 'chaos-admin', user_id: 'chaos-admin' },
 					{ key: ROTATING, key_alias: 'chaos-rotating', user_id: 'chaos-user' },
 					// No rate limit: many rotations and chats in a minute.
-					{ key: FIRE, key_alias: 'chaos-fire', user_id: 'chaos-user', rpm_limit: null, tpm_limit: null },
+					{
+						key: FIRE,
+						key_alias: 'chaos-fire',
+						user_id: 'chaos-user',
+						rpm_limit: null,
+						tpm_limit: null,
+					},
 					{ key: `sk-target-${rand()}`, key_alias: 'leak-target', user_id: 'chaos-user' },
 					{ key: `sk-victim-${rand()}`, key_alias: 'leak-victim', user_id: 'chaos-user' },
 				],
@@ -322,14 +610,26 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 		await lib.importData(stack.n8n, {
 			credentials: [
 				{ ...ADMIN_CRED, data: { baseUrl: stack.sandbox.url, apiKey: ADMIN, allowHttp: false } },
-				{ ...ROTATE_CRED, data: { baseUrl: stack.sandbox.url, apiKey: ROTATING, allowHttp: false } },
+				{
+					...ROTATE_CRED,
+					data: { baseUrl: stack.sandbox.url, apiKey: ROTATING, allowHttp: false },
+				},
 				{ ...FIRE_CRED, data: { baseUrl: gatewayProxy.url, apiKey: FIRE, allowHttp: false } },
-				{ ...FIRE_N8N_CRED, data: { baseUrl: n8nProxy.url, apiKey: stack.client.apiKey, allowHttp: false } },
+				{
+					...FIRE_N8N_CRED,
+					data: { baseUrl: n8nProxy.url, apiKey: stack.client.apiKey, allowHttp: false },
+				},
 			],
 		});
 		for (const id of [CHAOS_WF.id, LEAK_WF.id, FIRE_ROTATE_WF.id, FIRE_CHAT_WF.id]) {
-			const res = await stack.client.request('POST', `/api/v1/workflows/${id}/activate`, undefined, { auth: 'apiKey' });
-			if (res.status !== 200) throw new Error(`activating ${id}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+			const res = await stack.client.request(
+				'POST',
+				`/api/v1/workflows/${id}/activate`,
+				undefined,
+				{ auth: 'apiKey' },
+			);
+			if (res.status !== 200)
+				throw new Error(`activating ${id}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
 		}
 	});
 
@@ -340,7 +640,10 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 		if (stack) await stack.stop();
 	});
 
-	async function webhook(pathName: string, body: unknown): Promise<{ status: number; text: string; ms: number }> {
+	async function webhook(
+		pathName: string,
+		body: unknown,
+	): Promise<{ status: number; text: string; ms: number }> {
 		const t0 = Date.now();
 		let res: Response;
 		let text: string;
@@ -360,7 +663,12 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 	}
 
 	async function lastExecution(workflowId: string): Promise<any> {
-		const res = await stack.client.request('GET', `/api/v1/executions?workflowId=${workflowId}&includeData=true&limit=1`, undefined, { auth: 'apiKey' });
+		const res = await stack.client.request(
+			'GET',
+			`/api/v1/executions?workflowId=${workflowId}&includeData=true&limit=1`,
+			undefined,
+			{ auth: 'apiKey' },
+		);
 		expect(res.status).toBe(200);
 		return res.body.data[0];
 	}
@@ -400,19 +708,30 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			const problems: string[] = [];
 			out.forEach((item, i) => {
 				const paired = Array.isArray(item.pairedItem) ? item.pairedItem[0] : item.pairedItem;
-				if (paired?.item !== i) problems.push(`item ${i}: pairedItem ${JSON.stringify(item.pairedItem)}`);
+				if (paired?.item !== i)
+					problems.push(`item ${i}: pairedItem ${JSON.stringify(item.pairedItem)}`);
 				const j = item.json;
-				if (JSON.stringify(answered[i]) !== JSON.stringify(j)) problems.push(`item ${i}: the webhook answer differs from the stored item`);
+				if (JSON.stringify(answered[i]) !== JSON.stringify(j))
+					problems.push(`item ${i}: the webhook answer differs from the stored item`);
 				if (j.errorType !== undefined) {
-					if (!ERROR_CLASSES.includes(j.errorType)) problems.push(`item ${i}: unknown errorType ${j.errorType}`);
-					if (typeof j.error !== 'string' || !j.error) problems.push(`item ${i}: errorType without error`);
+					if (!ERROR_CLASSES.includes(j.errorType))
+						problems.push(`item ${i}: unknown errorType ${j.errorType}`);
+					if (typeof j.error !== 'string' || !j.error)
+						problems.push(`item ${i}: errorType without error`);
 					outcomes[j.errorType] = (outcomes[j.errorType] ?? 0) + 1;
 				} else {
-					if (typeof j.reply !== 'string' || !j.reply.endsWith(`: chaos item ${i}`)) problems.push(`item ${i}: reply ${JSON.stringify(j.reply)?.slice(0, 80)}`);
+					if (typeof j.reply !== 'string' || !j.reply.endsWith(`: chaos item ${i}`))
+						problems.push(`item ${i}: reply ${JSON.stringify(j.reply)?.slice(0, 80)}`);
 					outcomes.success = (outcomes.success ?? 0) + 1;
 				}
-				if (inputs[i].text === '' && j.errorType !== 'bad_request') problems.push(`item ${i}: empty text gave ${j.errorType ?? 'success'}`);
-				if (inputs[i].text !== '' && inputs[i].model.startsWith('meta') && j.errorType !== 'model_not_allowed') problems.push(`item ${i}: forbidden model gave ${j.errorType ?? 'success'}`);
+				if (inputs[i].text === '' && j.errorType !== 'bad_request')
+					problems.push(`item ${i}: empty text gave ${j.errorType ?? 'success'}`);
+				if (
+					inputs[i].text !== '' &&
+					inputs[i].model.startsWith('meta') &&
+					j.errorType !== 'model_not_allowed'
+				)
+					problems.push(`item ${i}: forbidden model gave ${j.errorType ?? 'success'}`);
 			});
 			expect(problems.slice(0, 10)).toEqual([]);
 
@@ -482,12 +801,17 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			try {
 				items = JSON.parse(rotated.text);
 			} catch {
-				problems.push(`${label}: the webhook answered ${rotated.status} ${rotated.text.slice(0, 200)}`);
+				problems.push(
+					`${label}: the webhook answered ${rotated.status} ${rotated.text.slice(0, 200)}`,
+				);
 			}
 			if (items.length !== 1) problems.push(`${label}: ${items.length} items`);
 			const state = String(items[0]?.state);
 			states[state] = (states[state] ?? 0) + 1;
-			if (!ROTATION_STATES.includes(state as never)) problems.push(`${label}: unknown state ${state} (${JSON.stringify(items[0]).slice(0, 300)})`);
+			if (!ROTATION_STATES.includes(state as never))
+				problems.push(
+					`${label}: unknown state ${state} (${JSON.stringify(items[0]).slice(0, 300)})`,
+				);
 			// The proof that counts: a workflow through the credential, right after, with no fault.
 			const chatsBefore = stack.sandbox.requests.length;
 			const chat = await webhook('jlab-fire-chat', { text: `after rotation ${n}` });
@@ -499,19 +823,33 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 				}
 			})();
 			if (chat.status !== 200 || reply !== `Echo from openai/gpt-oss-20b: after rotation ${n}`) {
-				problems.push(`${label}: the chat after it failed: ${chat.status} ${chat.text.slice(0, 300)}`);
+				problems.push(
+					`${label}: the chat after it failed: ${chat.status} ${chat.text.slice(0, 300)}`,
+				);
 			}
-			const sent = stack.sandbox.requests.slice(chatsBefore).filter((q: any) => q.path === '/v1/chat/completions');
-			if (sent.length !== 1 || sent[0].status !== 200) problems.push(`${label}: the chat sent ${sent.length} request(s), statuses ${sent.map((q: any) => q.status)}`);
+			const sent = stack.sandbox.requests
+				.slice(chatsBefore)
+				.filter((q: any) => q.path === '/v1/chat/completions');
+			if (sent.length !== 1 || sent[0].status !== 200)
+				problems.push(
+					`${label}: the chat sent ${sent.length} request(s), statuses ${sent.map((q: any) => q.status)}`,
+				);
 			if (problems.length > problemsBefore) {
 				// What the rotation did, call by call, and what it reported: enough to replay it in-process.
-				const calls = fireTimeline.slice(traceFrom).map((c) => `${c.method} ${c.path} → ${c.status ?? '-'}${c.fault ? ` [${c.fault}]` : ''}`);
-				problems.push(`${label} trace: ${calls.join('; ')}; output ${JSON.stringify(items[0] ?? null).slice(0, 1500)}`);
+				const calls = fireTimeline
+					.slice(traceFrom)
+					.map(
+						(c) => `${c.method} ${c.path} → ${c.status ?? '-'}${c.fault ? ` [${c.fault}]` : ''}`,
+					);
+				problems.push(
+					`${label} trace: ${calls.join('; ')}; output ${JSON.stringify(items[0] ?? null).slice(0, 1500)}`,
+				);
 			}
 		}
 		// The key n8n stores now is one the gateway knows.
 		const stored = (await lib.readCredentialData(stack.n8n, FIRE_CRED.id)).apiKey;
-		if (!stack.sandbox.getKey(stored)) problems.push(`the stored key ${sha256(stored).slice(0, 12)} is unknown to the gateway`);
+		if (!stack.sandbox.getKey(stored))
+			problems.push(`the stored key ${sha256(stored).slice(0, 12)} is unknown to the gateway`);
 		const faults = Object.values(injected).reduce((a, b) => a + b, 0);
 		summary.push(
 			`rotation under fire (real n8n): ${FIRE_ROTATIONS} rotations, ${calls} calls through the proxies, ${faults} faults injected ${JSON.stringify(injected)}; end states ${JSON.stringify(states)}; chats after each: ${problems.length ? 'see problems' : 'all answered'}`,
@@ -546,30 +884,53 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			const outcomes: Record<string, string[]> = {};
 			for (const op of OPERATIONS) {
 				const task = runData[op.name]?.[0];
-				expect({ op: op.name, ran: !!task, error: task?.error?.message }).toEqual({ op: op.name, ran: true, error: undefined });
+				expect({ op: op.name, ran: !!task, error: task?.error?.message }).toEqual({
+					op: op.name,
+					ran: true,
+					error: undefined,
+				});
 				const items: Item[] = (task.data?.main ?? []).flatMap((o: Item[] | null) => o ?? []);
 				expect({ op: op.name, items: items.length > 0 }).toEqual({ op: op.name, items: true });
 				const kinds = new Set<string>();
 				for (const item of items) {
 					expect(item.pairedItem).toBeDefined();
 					const t = item.json.errorType;
-					if (t !== undefined) expect({ op: op.name, t, known: ERROR_CLASSES.includes(t) }).toEqual({ op: op.name, t, known: true });
+					if (t !== undefined)
+						expect({ op: op.name, t, known: ERROR_CLASSES.includes(t) }).toEqual({
+							op: op.name,
+							t,
+							known: true,
+						});
 					// auditWorkflows reports findings as items; a clean n8n has none, only its summary.
 					// An unexpected failure shows with its message (redacted by the node, as it is stored).
-					kinds.add(t === undefined ? 'success' : label === 'clean' ? `${t} (${String(item.json.error).slice(0, 300)})` : t);
+					kinds.add(
+						t === undefined
+							? 'success'
+							: label === 'clean'
+								? `${t} (${String(item.json.error).slice(0, 300)})`
+								: t,
+					);
 				}
 				for (const k of kinds) record(op.name, k);
 				outcomes[op.name] = [...kinds];
 			}
 			// The chain answers with the model's text, or (Continue On Fail) with the error the model node raised.
-			const chainItems: Item[] = (runData[CHAIN]?.[0]?.data?.main ?? []).flatMap((o: Item[] | null) => o ?? []);
+			const chainItems: Item[] = (runData[CHAIN]?.[0]?.data?.main ?? []).flatMap(
+				(o: Item[] | null) => o ?? [],
+			);
 			expect({ op: CHAT_MODEL, items: chainItems.length }).toEqual({ op: CHAT_MODEL, items: 1 });
 			const modelErrors = (runData[CHAT_MODEL] ?? []).map((t: any) => t.error).filter(Boolean);
 			let kind = 'success';
 			if (chainItems[0].json.text === undefined) {
 				const described = String(modelErrors[0]?.description ?? '');
-				kind = /^([a-z_]+): /.exec(described)?.[1] ?? `unclassified (${described.slice(0, 80)} / ${String(chainItems[0].json.error).slice(0, 80)})`;
-				expect({ op: CHAT_MODEL, kind, known: ERROR_CLASSES.includes(kind) }).toEqual({ op: CHAT_MODEL, kind, known: true });
+				kind =
+					/^([a-z_]+): /.exec(described)?.[1] ??
+					`unclassified (${described.slice(0, 80)} / ${String(chainItems[0].json.error).slice(0, 80)})`;
+				expect({ op: CHAT_MODEL, kind, known: ERROR_CLASSES.includes(kind) }).toEqual({
+					op: CHAT_MODEL,
+					kind,
+					known: true,
+				});
 			} else {
 				expect(modelErrors).toEqual([]);
 			}
@@ -580,29 +941,40 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 
 		it('runs cleanly: every operation succeeds', async () => {
 			const outcomes = await huntOnce('clean');
-			for (const op of [...OPERATIONS.map((o) => o.name), CHAT_MODEL]) expect({ op, outcomes: outcomes[op] }).toEqual({ op, outcomes: ['success'] });
+			for (const op of [...OPERATIONS.map((o) => o.name), CHAT_MODEL])
+				expect({ op, outcomes: outcomes[op] }).toEqual({ op, outcomes: ['success'] });
 		});
 
-		it.each(FAULT_RUNS.map((f) => [f.label, f] as const))('under %s: every operation fails with a classified error item', async (_label, f) => {
-			const outcomes = await huntOnce(f.label, f.fault);
-			for (const op of OPERATIONS) {
-				// Audit reads n8n's workflows and asks the gateway only about keys it finds there: none here.
-				if (op.name === 'Key auditWorkflows') continue;
-				// A spent budget is Check Budget's answer, not its failure: "over threshold", budgetExceeded true.
-				if (op.name === 'Usage checkBudget' && f.label.startsWith('budget exceeded')) {
-					expect(outcomes[op.name]).toEqual(['success']);
-					continue;
+		it.each(FAULT_RUNS.map((f) => [f.label, f] as const))(
+			'under %s: every operation fails with a classified error item',
+			async (_label, f) => {
+				const outcomes = await huntOnce(f.label, f.fault);
+				for (const op of OPERATIONS) {
+					// Audit reads n8n's workflows and asks the gateway only about keys it finds there: none here.
+					if (op.name === 'Key auditWorkflows') continue;
+					// A spent budget is Check Budget's answer, not its failure: "over threshold", budgetExceeded true.
+					if (op.name === 'Usage checkBudget' && f.label.startsWith('budget exceeded')) {
+						expect(outcomes[op.name]).toEqual(['success']);
+						continue;
+					}
+					expect({ op: op.name, failed: outcomes[op.name].every((o) => o !== 'success') }).toEqual({
+						op: op.name,
+						failed: true,
+					});
 				}
-				expect({ op: op.name, failed: outcomes[op.name].every((o) => o !== 'success') }).toEqual({ op: op.name, failed: true });
-			}
-			expect({ op: CHAT_MODEL, outcomes: outcomes[CHAT_MODEL] }).toEqual({ op: CHAT_MODEL, outcomes: [expect.not.stringMatching(/^success$/)] });
-		});
+				expect({ op: CHAT_MODEL, outcomes: outcomes[CHAT_MODEL] }).toEqual({
+					op: CHAT_MODEL,
+					outcomes: [expect.not.stringMatching(/^success$/)],
+				});
+			},
+		);
 
 		it('no canary (nor any 8-character piece of one) in webhook answers, stored executions, the n8n log, SQLite, or the sandbox log outside Authorization', async () => {
 			// Keys the package minted travelled in /key/generate bodies (the client makes the key, as LiteLLM allows).
 			for (const r of stack.sandbox.requests) {
 				const b = r.body && typeof r.body === 'object' ? r.body : {};
-				for (const v of [b.key, b.new_key]) if (typeof v === 'string' && v.startsWith('sk-')) minted.add(v);
+				for (const v of [b.key, b.new_key])
+					if (typeof v === 'string' && v.startsWith('sk-')) minted.add(v);
 			}
 			const all = [...secrets, ...minted];
 			const hits: string[] = [];
@@ -612,8 +984,13 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 					if (!pieces.length) continue;
 					// Where it is: the surroundings of the first piece, the piece itself masked.
 					const at = text.indexOf(pieces[0]);
-					const context = text.slice(Math.max(0, at - 200), at + 60).split(pieces[0]).join('«piece»');
-					hits.push(`${where}: ${pieces.length} pieces of ${key.slice(0, 16)}…, first in …${context}…`);
+					const context = text
+						.slice(Math.max(0, at - 200), at + 60)
+						.split(pieces[0])
+						.join('«piece»');
+					hits.push(
+						`${where}: ${pieces.length} pieces of ${key.slice(0, 16)}…, first in …${context}…`,
+					);
 				}
 			};
 			scan('webhook answers', answers.join('\n'), all);
@@ -621,7 +998,12 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			const executions: unknown[] = [];
 			let cursor: string | undefined;
 			do {
-				const res = await stack.client.request('GET', `/api/v1/executions?includeData=true&limit=50${cursor ? `&cursor=${cursor}` : ''}`, undefined, { auth: 'apiKey' });
+				const res = await stack.client.request(
+					'GET',
+					`/api/v1/executions?includeData=true&limit=50${cursor ? `&cursor=${cursor}` : ''}`,
+					undefined,
+					{ auth: 'apiKey' },
+				);
 				expect(res.status).toBe(200);
 				executions.push(...res.body.data);
 				cursor = res.body.nextCursor ?? undefined;
@@ -633,7 +1015,14 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 
 			// Outside Authorization: path, query, headers and body of every request the gateway saw.
 			// The canaries only: a minted key is sent in the body of the request that creates it, by design.
-			const logText = JSON.stringify(stack.sandbox.requests.map((r: any) => ({ path: r.path, query: r.query, headers: r.headers, body: r.body })));
+			const logText = JSON.stringify(
+				stack.sandbox.requests.map((r: any) => ({
+					path: r.path,
+					query: r.query,
+					headers: r.headers,
+					body: r.body,
+				})),
+			);
 			scan('sandbox request log', logText, secrets);
 			expect(stack.sandbox.requests.some((r: any) => r.keyHash === sha256(CANARY))).toBe(true);
 			expect(stack.sandbox.requests.some((r: any) => r.keyHash === sha256(ADMIN))).toBe(true);
@@ -654,7 +1043,9 @@ describe(`n8n ${lib.CURRENT.n8n}: chaos run and leak hunt`, () => {
 			const pairs = [...covered.values()].reduce((a, s) => a + s.size, 0);
 			summary.push(
 				`leak hunt: ${OPERATIONS.length} operations + the Chat Model × (1 clean + ${FAULT_RUNS.length} fault runs); ${pairs} distinct operation × outcome pairs: ` +
-					[...covered.entries()].map(([op, s]) => `${op} [${[...s].sort().join(', ')}]`).join('; ') +
+					[...covered.entries()]
+						.map(([op, s]) => `${op} [${[...s].sort().join(', ')}]`)
+						.join('; ') +
 					`; ${all.length} keys searched (${minted.size} minted); leaks found: ${hits.length}`,
 			);
 			expect(hits).toEqual([]);

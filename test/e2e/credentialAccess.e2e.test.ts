@@ -45,8 +45,17 @@ async function startEcho(): Promise<Echo> {
 	};
 }
 
-const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
-const sandboxCredential = { jlabLlmApi: { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name } };
+const trigger = {
+	id: 't',
+	name: 'Start',
+	type: 'n8n-nodes-base.manualTrigger',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
+const sandboxCredential = {
+	jlabLlmApi: { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name },
+};
 const after = (name: string) => ({ Start: { main: [[{ node: name, type: 'main', index: 0 }]] } });
 
 /** A user's attempt: an HTTP Request node with the shared credential, calling a server that echoes headers. */
@@ -62,7 +71,12 @@ function httpRequestWorkflow(echoUrl: string) {
 				type: 'n8n-nodes-base.httpRequest',
 				typeVersion: 4.2,
 				position: [200, 0],
-				parameters: { url: echoUrl, authentication: 'predefinedCredentialType', nodeCredentialType: 'jlabLlmApi', options: {} },
+				parameters: {
+					url: echoUrl,
+					authentication: 'predefinedCredentialType',
+					nodeCredentialType: 'jlabLlmApi',
+					options: {},
+				},
 				credentials: sandboxCredential,
 			},
 		],
@@ -81,7 +95,12 @@ const chatWorkflow = {
 			type: `${PREFIX}jlabLlmChat`,
 			typeVersion: 1,
 			position: [200, 0],
-			parameters: { model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' }, inputMode: 'prompt', prompt: 'Say hello', options: {} },
+			parameters: {
+				model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' },
+				inputMode: 'prompt',
+				prompt: 'Say hello',
+				options: {},
+			},
 			credentials: sandboxCredential,
 		},
 	],
@@ -101,7 +120,10 @@ const rotateWorkflow = {
 			typeVersion: 1,
 			position: [200, 0],
 			parameters: { operation: 'rotate', strategy: 'replace', options: {} },
-			credentials: { ...sandboxCredential, jlabLlmN8nApi: { id: ELSEWHERE_N8N.id, name: ELSEWHERE_N8N.name } },
+			credentials: {
+				...sandboxCredential,
+				jlabLlmN8nApi: { id: ELSEWHERE_N8N.id, name: ELSEWHERE_N8N.name },
+			},
 		},
 	],
 	connections: after('Rotate'),
@@ -118,7 +140,11 @@ describe(`n8n ${lib.CURRENT.n8n}: who may get a key`, () => {
 		echo = await startEcho();
 		stack = await lib.startStack({
 			apiKey: CANARY,
-			workflows: [httpRequestWorkflow(`http://127.0.0.1:${echo.port}/anything`), chatWorkflow, rotateWorkflow],
+			workflows: [
+				httpRequestWorkflow(`http://127.0.0.1:${echo.port}/anything`),
+				chatWorkflow,
+				rotateWorkflow,
+			],
 			sandbox: {
 				users: [{ user_id: 'access-user', user_role: 'internal_user' }],
 				keys: [
@@ -131,7 +157,14 @@ describe(`n8n ${lib.CURRENT.n8n}: who may get a key`, () => {
 		// The n8n API credential names this very n8n, spelt as another host: only the check can tell.
 		await lib.importData(stack.n8n, {
 			credentials: [
-				{ ...ELSEWHERE_N8N, data: { baseUrl: `http://${NETWORK_HOST}:${stack.n8n.port}`, apiKey: stack.client.apiKey, allowHttp: true } },
+				{
+					...ELSEWHERE_N8N,
+					data: {
+						baseUrl: `http://${NETWORK_HOST}:${stack.n8n.port}`,
+						apiKey: stack.client.apiKey,
+						allowHttp: true,
+					},
+				},
 			],
 		});
 	});
@@ -151,7 +184,9 @@ describe(`n8n ${lib.CURRENT.n8n}: who may get a key`, () => {
 		expect(res.run).toBeDefined();
 		expect(echo.seen).toEqual([]);
 		expect(lib.leakedPieces(JSON.stringify(res.run), CANARY)).toEqual([]);
-		expect(nodeError(res.run, 'Echo')?.message).toBe('Credential type "jlabLlmApi" is restricted to specific nodes');
+		expect(nodeError(res.run, 'Echo')?.message).toBe(
+			'Credential type "jlabLlmApi" is restricted to specific nodes',
+		);
 	});
 
 	it('the JLab LLM Chat node with the same credential still works', async () => {
@@ -159,21 +194,31 @@ describe(`n8n ${lib.CURRENT.n8n}: who may get a key`, () => {
 		const res = await lib.executeWorkflow(stack.n8n, 'accessChat0001');
 		output.push(res.stdout, res.stderr);
 		expect(nodeError(res.run, 'Chat')).toBeUndefined();
-		const chats = stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/chat/completions');
+		const chats = stack.sandbox.requests
+			.slice(before)
+			.filter((q: any) => q.path === '/v1/chat/completions');
 		expect(chats.map((q: any) => [q.status, q.keyHash])).toEqual([[200, sha256(CANARY)]]);
 		expect(lib.leakedPieces(JSON.stringify(res.run), CANARY)).toEqual([]);
 	});
 
 	describe('credential test (POST /rest/credentials/test)', () => {
 		const testJlab = (data: Record<string, unknown>) =>
-			stack.client.request('POST', '/rest/credentials/test', { credentials: { ...lib.SANDBOX_CREDENTIAL, data } });
+			stack.client.request('POST', '/rest/credentials/test', {
+				credentials: { ...lib.SANDBOX_CREDENTIAL, data },
+			});
 
 		it('sends no key over http:// to a host that is not this machine, and says why', async () => {
 			const seenBefore = echo.seen.length;
-			const res = await testJlab({ baseUrl: `http://${NETWORK_HOST}:${echo.port}`, apiKey: CANARY, allowHttp: false });
+			const res = await testJlab({
+				baseUrl: `http://${NETWORK_HOST}:${echo.port}`,
+				apiKey: CANARY,
+				allowHttp: false,
+			});
 			expect(res.status).toBe(200);
 			expect(res.body.data.status).toBe('Error');
-			expect(res.body.data.message).toMatch(/^bad_request: Base URL: expected https:\/\/ .*"Allow Unencrypted HTTP"/);
+			expect(res.body.data.message).toMatch(
+				/^bad_request: Base URL: expected https:\/\/ .*"Allow Unencrypted HTTP"/,
+			);
 			expect(echo.seen.length).toBe(seenBefore);
 			expect(lib.leakedPieces(res.text, CANARY)).toEqual([]);
 		});
@@ -181,7 +226,14 @@ describe(`n8n ${lib.CURRENT.n8n}: who may get a key`, () => {
 		it('the n8n API credential test also sends nothing there', async () => {
 			const seenBefore = echo.seen.length;
 			const res = await stack.client.request('POST', '/rest/credentials/test', {
-				credentials: { ...ELSEWHERE_N8N, data: { baseUrl: `http://${NETWORK_HOST}:${echo.port}`, apiKey: stack.client.apiKey, allowHttp: false } },
+				credentials: {
+					...ELSEWHERE_N8N,
+					data: {
+						baseUrl: `http://${NETWORK_HOST}:${echo.port}`,
+						apiKey: stack.client.apiKey,
+						allowHttp: false,
+					},
+				},
 			});
 			expect(res.body.data.status).toBe('Error');
 			expect(res.body.data.message).toMatch(/^bad_request: n8n Base URL: expected https:\/\/ /);
@@ -192,19 +244,30 @@ describe(`n8n ${lib.CURRENT.n8n}: who may get a key`, () => {
 			['exposed', { exposeManagement: true }],
 			['hidden as JSON 404', { exposeManagement: false, hiddenRoutes: 'json' }],
 			['hidden as HTML 404', { exposeManagement: false, hiddenRoutes: 'html' }],
-		])('management routes %s: a valid key passes, a blocked key fails naming its case', async (_label, exposure) => {
-			stack.sandbox.setConfig(exposure);
-			try {
-				const good = await testJlab({ baseUrl: stack.sandbox.url, apiKey: CANARY, allowHttp: false });
-				expect(good.body.data).toEqual({ status: 'OK', message: 'Connection successful!' });
-				const blocked = await testJlab({ baseUrl: stack.sandbox.url, apiKey: BLOCKED_KEY, allowHttp: false });
-				expect(blocked.body.data.status).toBe('Error');
-				expect(blocked.body.data.message).toMatch(/^blocked_key: /);
-				expect(lib.leakedPieces(good.text + blocked.text, BLOCKED_KEY)).toEqual([]);
-			} finally {
-				stack.sandbox.setConfig({ exposeManagement: true, hiddenRoutes: 'json' });
-			}
-		});
+		])(
+			'management routes %s: a valid key passes, a blocked key fails naming its case',
+			async (_label, exposure) => {
+				stack.sandbox.setConfig(exposure);
+				try {
+					const good = await testJlab({
+						baseUrl: stack.sandbox.url,
+						apiKey: CANARY,
+						allowHttp: false,
+					});
+					expect(good.body.data).toEqual({ status: 'OK', message: 'Connection successful!' });
+					const blocked = await testJlab({
+						baseUrl: stack.sandbox.url,
+						apiKey: BLOCKED_KEY,
+						allowHttp: false,
+					});
+					expect(blocked.body.data.status).toBe('Error');
+					expect(blocked.body.data.message).toMatch(/^blocked_key: /);
+					expect(lib.leakedPieces(good.text + blocked.text, BLOCKED_KEY)).toEqual([]);
+				} finally {
+					stack.sandbox.setConfig({ exposeManagement: true, hiddenRoutes: 'json' });
+				}
+			},
+		);
 	});
 
 	it('a rotation whose n8n API credential names another n8n is refused before any key is minted', async () => {
@@ -214,7 +277,11 @@ describe(`n8n ${lib.CURRENT.n8n}: who may get a key`, () => {
 		expect(nodeError(res.run, 'Rotate')?.message).toMatch(
 			/^n8n Base URL: expected the address of this n8n instance \(http:\/\/127\.0\.0\.1:\d+\) or of this machine \(localhost\), got http:\/\/\[::ffff:7f00:1\]:\d+: .*"Allow Another n8n Instance"/,
 		);
-		expect(stack.sandbox.requests.slice(before).filter((q: any) => q.method === 'POST')).toEqual([]);
-		expect((await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id)).apiKey).toBe(CANARY);
+		expect(stack.sandbox.requests.slice(before).filter((q: any) => q.method === 'POST')).toEqual(
+			[],
+		);
+		expect((await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id)).apiKey).toBe(
+			CANARY,
+		);
 	});
 });

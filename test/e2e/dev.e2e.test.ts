@@ -15,8 +15,12 @@ const lib = require('../../scripts/n8n/lib');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SEED = JSON.parse(fs.readFileSync(path.join(ROOT, 'sandbox', 'seed.example.json'), 'utf8'));
-const DEMO_KEY: string = SEED.keys.find((k: { key_alias?: string }) => k.key_alias === 'jdoe-n8n').key;
-const ROTATION_KEY: string = SEED.keys.find((k: { key_alias?: string }) => k.key_alias === 'jdoe-rotation-demo').key;
+const DEMO_KEY: string = SEED.keys.find(
+	(k: { key_alias?: string }) => k.key_alias === 'jdoe-n8n',
+).key;
+const ROTATION_KEY: string = SEED.keys.find(
+	(k: { key_alias?: string }) => k.key_alias === 'jdoe-rotation-demo',
+).key;
 // A bound on one start, so a hang fails the test instead of blocking the suite (not a timing check).
 const START_BOUND_MS = 10 * 60 * 1000;
 
@@ -32,20 +36,30 @@ let packDir: string | undefined;
 const running = new Set<DevRun>();
 
 function startDev(port: number, ...args: string[]): DevRun {
-	const env: NodeJS.ProcessEnv = { ...process.env, JLAB_LLM_DEV_DIR: devDir, JLAB_LLM_TARBALL: tarball };
+	const env: NodeJS.ProcessEnv = {
+		...process.env,
+		JLAB_LLM_DEV_DIR: devDir,
+		JLAB_LLM_TARBALL: tarball,
+	};
 	delete env.NODE_ENV;
-	const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'dev.js'), '--port', String(port), '--sandbox-port', '0', ...args], {
-		cwd: ROOT,
-		env,
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
+	const child = spawn(
+		process.execPath,
+		[path.join(ROOT, 'scripts', 'dev.js'), '--port', String(port), '--sandbox-port', '0', ...args],
+		{
+			cwd: ROOT,
+			env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		},
+	);
 	let out = '';
 	child.stdout!.on('data', (d) => (out += d));
 	child.stderr!.on('data', (d) => (out += d));
 	const run: DevRun = {
 		child,
 		output: () => out,
-		exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))),
+		exited: new Promise((resolve) =>
+			child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+		),
 	};
 	running.add(run);
 	void run.exited.then(() => running.delete(run));
@@ -56,8 +70,10 @@ function startDev(port: number, ...args: string[]): DevRun {
 async function waitFor(run: DevRun, pattern: RegExp): Promise<void> {
 	const started = Date.now();
 	while (!pattern.test(run.output())) {
-		if (run.child.exitCode !== null || run.child.signalCode !== null) throw new Error(`npm run dev exited before ${pattern}:\n${run.output()}`);
-		if (Date.now() - started > START_BOUND_MS) throw new Error(`no ${pattern} within the bound:\n${run.output()}`);
+		if (run.child.exitCode !== null || run.child.signalCode !== null)
+			throw new Error(`npm run dev exited before ${pattern}:\n${run.output()}`);
+		if (Date.now() - started > START_BOUND_MS)
+			throw new Error(`no ${pattern} within the bound:\n${run.output()}`);
 		await lib.sleep(500);
 	}
 }
@@ -76,11 +92,15 @@ async function ctrlC(run: DevRun, ports: number[]) {
 	for (const port of ports) expect([port, await portIsFree(port)]).toEqual([port, true]);
 }
 
-const sandboxPortOf = (run: DevRun) => Number(/sandbox gateway on http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1]);
-const sandboxUrlOf = (run: DevRun) => /sandbox gateway on (http:\/\/127\.0\.0\.1:\d+\/api)/.exec(run.output())?.[1];
+const sandboxPortOf = (run: DevRun) =>
+	Number(/sandbox gateway on http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1]);
+const sandboxUrlOf = (run: DevRun) =>
+	/sandbox gateway on (http:\/\/127\.0\.0\.1:\d+\/api)/.exec(run.output())?.[1];
 
 async function keyAccepted(sandboxUrl: string, key: string): Promise<number> {
-	const res = await fetch(`${sandboxUrl}/key/info`, { headers: { authorization: `Bearer ${key}` } });
+	const res = await fetch(`${sandboxUrl}/key/info`, {
+		headers: { authorization: `Bearer ${key}` },
+	});
 	await res.arrayBuffer();
 	return res.status;
 }
@@ -99,7 +119,10 @@ afterAll(async () => {
 	// Anything still running (a failed test): Ctrl-C first, then SIGKILL, by PID.
 	for (const run of running) {
 		run.child.kill('SIGINT');
-		const done = await Promise.race([run.exited.then(() => true), lib.sleep(60_000).then(() => false)]);
+		const done = await Promise.race([
+			run.exited.then(() => true),
+			lib.sleep(60_000).then(() => false),
+		]);
 		if (!done) run.child.kill('SIGKILL');
 	}
 	fs.rmSync(devDir, { recursive: true, force: true });
@@ -122,8 +145,15 @@ describe('npm run dev, started again and again on one machine', () => {
 		expect(run.output()).not.toContain(ROTATION_KEY);
 
 		const sandboxUrl = sandboxUrlOf(run)!;
-		const inst = await lib.prepareN8n({ userFolder: path.join(devDir, `n8n-${lib.CURRENT.n8n}`), port, encryptionKey: 'jlab-llm-dev-encryption-key-0001', log: () => undefined });
-		const rotation = lib.loadExamples().find((e: { workflow: object }) => lib.rotatesKey(e.workflow));
+		const inst = await lib.prepareN8n({
+			userFolder: path.join(devDir, `n8n-${lib.CURRENT.n8n}`),
+			port,
+			encryptionKey: 'jlab-llm-dev-encryption-key-0001',
+			log: () => undefined,
+		});
+		const rotation = lib
+			.loadExamples()
+			.find((e: { workflow: object }) => lib.rotatesKey(e.workflow));
 		const r = await lib.executeWorkflow(inst, rotation.workflow.id);
 		const reports = Object.values(r.run?.data?.resultData?.runData ?? {})
 			.flat()

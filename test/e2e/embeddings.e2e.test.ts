@@ -19,15 +19,22 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 const EXAMPLE_ID = 'jlabEmbeddingsRag01';
 const INSERT_EMBEDDINGS = 'JLab LLM Embeddings';
 const QUERY_EMBEDDINGS = 'JLab LLM Embeddings (Question)';
-const EXPECTED = 'The Central Helium Liquefier supplies liquid helium that cools the superconducting niobium cavities to 2 kelvin.';
-const OTHERS = ['CEBAF delivers a continuous electron beam', 'The cafeteria serves breakfast', 'Radiation worker training', 'The scientific computing farm'];
+const EXPECTED =
+	'The Central Helium Liquefier supplies liquid helium that cools the superconducting niobium cavities to 2 kelvin.';
+const OTHERS = [
+	'CEBAF delivers a continuous electron beam',
+	'The cafeteria serves breakfast',
+	'Radiation worker training',
+	'The scientific computing farm',
+];
 
 /** The example with a model the gateway does not have, under another id. */
 function brokenVariant(example: any) {
 	const w = JSON.parse(JSON.stringify(example));
 	w.id = 'jlabEmbeddingsRagBroken01';
 	w.name = 'JLab LLM: RAG example with an unknown embedding model';
-	for (const n of w.nodes) if (n.name === INSERT_EMBEDDINGS) n.parameters.model.value = 'acme/no-such-embedder';
+	for (const n of w.nodes)
+		if (n.name === INSERT_EMBEDDINGS) n.parameters.model.value = 'acme/no-such-embedder';
 	return w;
 }
 
@@ -43,7 +50,9 @@ describe(`JLab LLM Embeddings in n8n ${lib.CURRENT.n8n}`, () => {
 			workflows: [brokenVariant(example.workflow)],
 			sandbox: {
 				users: [{ user_id: 'embed-e2e', user_role: 'internal_user' }],
-				keys: [{ key: CANARY, key_alias: 'embed-e2e-canary', user_id: 'embed-e2e', max_budget: 25 }],
+				keys: [
+					{ key: CANARY, key_alias: 'embed-e2e-canary', user_id: 'embed-e2e', max_budget: 25 },
+				],
 			},
 			log: (line: string) => process.stdout.write(`${line}\n`),
 		});
@@ -65,9 +74,14 @@ describe(`JLab LLM Embeddings in n8n ${lib.CURRENT.n8n}`, () => {
 		for (const q of embeds) {
 			expect(q.keyHash).toBe(sha256(CANARY));
 			expect(q.body.model).toBe('nomic-ai/nomic-embed-text-v1.5');
-			expect(q.body.metadata).toMatchObject({ tags: ['example', 'rag'], n8n_workflow_id: EXAMPLE_ID });
+			expect(q.body.metadata).toMatchObject({
+				tags: ['example', 'rag'],
+				n8n_workflow_id: EXAMPLE_ID,
+			});
 		}
-		expect(embeds[1].body.input).toEqual(['What cools the superconducting cavities, and to what temperature?']);
+		expect(embeds[1].body.input).toEqual([
+			'What cools the superconducting cavities, and to what temperature?',
+		]);
 		// The retriever (top 1) handed the chain the helium document, and only that one.
 		const chats = requests.filter((q: any) => q.path === '/v1/chat/completions');
 		expect(chats).toHaveLength(1);
@@ -76,17 +90,26 @@ describe(`JLab LLM Embeddings in n8n ${lib.CURRENT.n8n}`, () => {
 		for (const other of OTHERS) expect(prompt).not.toContain(other);
 		const answer = items('Question and Answer Chain');
 		expect(answer).toHaveLength(1);
-		expect(answer[0].json.response ?? answer[0].json.text).toMatch(/^Echo from openai\/gpt-oss-120b: /);
+		expect(answer[0].json.response ?? answer[0].json.text).toMatch(
+			/^Echo from openai\/gpt-oss-120b: /,
+		);
 		// The embeddings sub-nodes' calls in the run data: texts in, vectors' count and token usage out.
 		const runData = res.run.data.resultData.runData;
 		const insert = runData[INSERT_EMBEDDINGS];
 		expect(insert).toHaveLength(1);
 		expect(insert[0].inputOverride.ai_embedding[0][0].json.documents).toHaveLength(5);
-		expect(insert[0].data.ai_embedding[0][0].json).toMatchObject({ vectors: 5, requests: 1, dimensions: 768, tokenUsage: { promptTokens: expect.any(Number) } });
+		expect(insert[0].data.ai_embedding[0][0].json).toMatchObject({
+			vectors: 5,
+			requests: 1,
+			dimensions: 768,
+			tokenUsage: { promptTokens: expect.any(Number) },
+		});
 		expect(insert[0].data.ai_embedding[0][0].json.tokenUsage.promptTokens).toBeGreaterThan(0);
 		const query = runData[QUERY_EMBEDDINGS];
 		expect(query).toHaveLength(1);
-		expect(query[0].inputOverride.ai_embedding[0][0].json).toEqual({ query: 'What cools the superconducting cavities, and to what temperature?' });
+		expect(query[0].inputOverride.ai_embedding[0][0].json).toEqual({
+			query: 'What cools the superconducting cavities, and to what temperature?',
+		});
 		expect(query[0].data.ai_embedding[0][0].json).toMatchObject({ vectors: 1, requests: 1 });
 	});
 
@@ -94,20 +117,32 @@ describe(`JLab LLM Embeddings in n8n ${lib.CURRENT.n8n}`, () => {
 		const res = await lib.executeWorkflow(stack.n8n, 'jlabEmbeddingsRagBroken01');
 		cliOutput.push(res.stdout, res.stderr);
 		const text = res.stdout + res.stderr;
-		expect(text).toMatch(/Model: .*"acme\/no-such-embedder" is not in the gateway's model list for this key/);
+		expect(text).toMatch(
+			/Model: .*"acme\/no-such-embedder" is not in the gateway's model list for this key/,
+		);
 		expect(text).toContain('nomic-ai/nomic-embed-text-v1.5');
 		expect(lib.leakedPieces(text, CANARY)).toEqual([]);
 	});
 
 	describe('the canary key leaves no trace', () => {
-		it('in the stored executions (public API, includeData), which hold the embeddings sub-node\'s run data', async () => {
-			const res = await stack.client.request('GET', '/api/v1/executions?includeData=true&limit=100', undefined, { auth: 'apiKey' });
+		it("in the stored executions (public API, includeData), which hold the embeddings sub-node's run data", async () => {
+			const res = await stack.client.request(
+				'GET',
+				'/api/v1/executions?includeData=true&limit=100',
+				undefined,
+				{ auth: 'apiKey' },
+			);
 			expect(res.status).toBe(200);
 			const ours = res.body.data.filter((e: any) => e.workflowId === EXAMPLE_ID);
 			expect(ours.length).toBeGreaterThan(0);
 			const runData = ours[0].data.resultData.runData;
-			expect(runData[INSERT_EMBEDDINGS][0].data.ai_embedding[0][0].json).toMatchObject({ vectors: 5, requests: 1 });
-			expect(runData[QUERY_EMBEDDINGS][0].data.ai_embedding[0][0].json).toMatchObject({ vectors: 1 });
+			expect(runData[INSERT_EMBEDDINGS][0].data.ai_embedding[0][0].json).toMatchObject({
+				vectors: 5,
+				requests: 1,
+			});
+			expect(runData[QUERY_EMBEDDINGS][0].data.ai_embedding[0][0].json).toMatchObject({
+				vectors: 1,
+			});
 			expect(lib.leakedPieces(JSON.stringify(res.body), CANARY)).toEqual([]);
 		});
 
@@ -117,7 +152,10 @@ describe(`JLab LLM Embeddings in n8n ${lib.CURRENT.n8n}`, () => {
 			await stack.n8n.stop();
 			const dir = `${stack.n8n.userFolder}/.n8n`;
 			for (const f of fs.readdirSync(dir).filter((n: string) => n.startsWith('database.sqlite'))) {
-				expect({ file: f, leaked: lib.leakedPieces(fs.readFileSync(`${dir}/${f}`).toString('latin1'), CANARY) }).toEqual({ file: f, leaked: [] });
+				expect({
+					file: f,
+					leaked: lib.leakedPieces(fs.readFileSync(`${dir}/${f}`).toString('latin1'), CANARY),
+				}).toEqual({ file: f, leaked: [] });
 			}
 			const log = fs.readFileSync(stack.n8n.logFile, 'utf8');
 			expect(log.length).toBeGreaterThan(1000);

@@ -25,8 +25,16 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 // Raw keys planted in workflows for the audit (test/e2e/fixtures/planted-keys.json): fresh canaries,
 // none of them the credential's key. The audit's output and n8n's executions and logs must hold
 // none of them (the SQLite file does: the workflows themselves, and the credentials fix mode makes).
-const PLANTED_FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'planted-keys.json'), 'utf8')) as {
-	expected: Array<{ workflowId: string; nodeName: string | null; where: string; path: string; key: string }>;
+const PLANTED_FIXTURE = JSON.parse(
+	fs.readFileSync(path.join(__dirname, 'fixtures', 'planted-keys.json'), 'utf8'),
+) as {
+	expected: Array<{
+		workflowId: string;
+		nodeName: string | null;
+		where: string;
+		path: string;
+		key: string;
+	}>;
 	workflows: Array<{ id: string; name: string }>;
 };
 const PLANTED: Record<string, string> = Object.fromEntries(
@@ -40,7 +48,8 @@ const PLANTED_KEYS = Object.values(PLANTED);
 /** The planted workflows with this run's canaries and the sandbox's address filled in. */
 function plantedWorkflows(gateway: string): Array<{ id: string; name: string }> {
 	let text = JSON.stringify(PLANTED_FIXTURE.workflows).split('__GATEWAY__').join(gateway);
-	for (const [place, key] of Object.entries(PLANTED)) text = text.split(`__KEY_${place}__`).join(key);
+	for (const [place, key] of Object.entries(PLANTED))
+		text = text.split(`__KEY_${place}__`).join(key);
 	return JSON.parse(text);
 }
 
@@ -62,7 +71,11 @@ interface ExampleRun {
 	/** Requests the sandbox saw during this execution. */
 	requests: Array<{ method: string; path: string; keyHash?: string; status: number; body?: any }>;
 	/** The sandbox's spend-log rows written during this execution (what LiteLLM keeps per call). */
-	spendLogs: Array<{ api_key: string; request_tags: string[]; metadata: { spend_logs_metadata: Record<string, unknown> | null } }>;
+	spendLogs: Array<{
+		api_key: string;
+		request_tags: string[];
+		metadata: { spend_logs_metadata: Record<string, unknown> | null };
+	}>;
 }
 
 const CHAIN_TYPE = '@n8n/n8n-nodes-langchain.chainLlm';
@@ -73,7 +86,9 @@ function aiCalls(run: any, nodeName: string): Array<{ json?: any; error?: any }>
 	const tasks: any[] = run.data.resultData.runData[nodeName] ?? [];
 	return tasks.map((t) => {
 		if (t.error) return { error: t.error };
-		const outs = Object.entries(t.data ?? {}).filter(([k]) => k.startsWith('ai_')).flatMap(([, v]) => v as any[]);
+		const outs = Object.entries(t.data ?? {})
+			.filter(([k]) => k.startsWith('ai_'))
+			.flatMap(([, v]) => v as any[]);
 		return { json: outs.flat().find(Boolean)?.json };
 	});
 }
@@ -84,7 +99,12 @@ const modelNodesOf = (r: { workflow: { nodes: Array<{ name: string; type: string
 
 /** Where in n8n a call came from, as the model sends it in LiteLLM's metadata. */
 function expectAttribution(body: any, workflowId: string, nodeName: string, tags: string[]) {
-	const origin = { n8n_workflow_id: workflowId, n8n_workflow_name: expect.any(String), n8n_execution_id: expect.stringMatching(/\S/), n8n_node_name: nodeName };
+	const origin = {
+		n8n_workflow_id: workflowId,
+		n8n_workflow_name: expect.any(String),
+		n8n_execution_id: expect.stringMatching(/\S/),
+		n8n_node_name: nodeName,
+	};
 	expect(body.metadata).toEqual({ tags, ...origin, spend_logs_metadata: origin });
 }
 
@@ -111,7 +131,10 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 		const [insert] = aiCalls(r.run, 'JLab LLM Embeddings');
 		expect(insert.json).toMatchObject({ vectors: 5, requests: 1 });
 		expect(insert.json.tokenUsage.promptTokens).toBeGreaterThan(0);
-		expect(aiCalls(r.run, 'JLab LLM Embeddings (Question)')[0].json).toMatchObject({ vectors: 1, requests: 1 });
+		expect(aiCalls(r.run, 'JLab LLM Embeddings (Question)')[0].json).toMatchObject({
+			vectors: 1,
+			requests: 1,
+		});
 	},
 	'chat-model-basic-chain.json': (r) => {
 		const [chain] = r.workflow.nodes.filter((n) => n.type === CHAIN_TYPE).map((n) => n.name);
@@ -119,19 +142,30 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 		// The chain's answer is the gateway's (the sandbox echoes the prompt).
 		const out = r.items(chain);
 		expect(out).toHaveLength(1);
-		expect(out[0].json.text).toMatch(/^Echo from openai\/gpt-oss-120b: Summarise in one sentence for a lab newsletter: /);
+		expect(out[0].json.text).toMatch(
+			/^Echo from openai\/gpt-oss-120b: Summarise in one sentence for a lab newsletter: /,
+		);
 		// One chat completion, with the credential's key, the node's options and the spend attribution.
 		const chats = r.requests.filter((q) => q.path === '/v1/chat/completions');
 		expect(chats).toHaveLength(1);
 		expect(chats[0].keyHash).toBe(sha256(CANARY));
-		expect(chats[0].body).toMatchObject({ model: 'openai/gpt-oss-120b', stream: false, temperature: 0.2, max_tokens: 300, reasoning_effort: 'low' });
+		expect(chats[0].body).toMatchObject({
+			model: 'openai/gpt-oss-120b',
+			stream: false,
+			temperature: 0.2,
+			max_tokens: 300,
+			reasoning_effort: 'low',
+		});
 		expect(chats[0].body.messages.map((m: any) => m.role)).toEqual(['system', 'user']);
 		expectAttribution(chats[0].body, 'jlabModelChain01', model, ['example', 'chat-model']);
 		// LiteLLM's spend log keeps the attribution and the tags.
 		expect(r.spendLogs).toHaveLength(1);
 		expect(r.spendLogs[0].api_key).toBe(sha256(CANARY));
 		expect(r.spendLogs[0].request_tags).toEqual(['example', 'chat-model']);
-		expect(r.spendLogs[0].metadata.spend_logs_metadata).toMatchObject({ n8n_workflow_id: 'jlabModelChain01', n8n_node_name: model });
+		expect(r.spendLogs[0].metadata.spend_logs_metadata).toMatchObject({
+			n8n_workflow_id: 'jlabModelChain01',
+			n8n_node_name: model,
+		});
 		// n8n's run data of the model node: the call with the gateway's token usage.
 		const calls = aiCalls(r.run, model);
 		expect(calls).toHaveLength(1);
@@ -144,10 +178,14 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 		const [agent] = r.workflow.nodes.filter((n) => n.type === AGENT_TYPE).map((n) => n.name);
 		const [model] = modelNodesOf(r);
 		// The model asked for the calculator; n8n ran it; the model answered with its result.
-		expect(r.run.data.resultData.runData.Calculator?.[0]?.data?.ai_tool?.[0]?.[0]?.json).toEqual({ response: '3503326' });
+		expect(r.run.data.resultData.runData.Calculator?.[0]?.data?.ai_tool?.[0]?.[0]?.json).toEqual({
+			response: '3503326',
+		});
 		const out = r.items(agent);
 		expect(out).toHaveLength(1);
-		expect(out[0].json.output).toMatch(/^Echo from openai\/gpt-oss-120b: the tool returned: .*3503326/);
+		expect(out[0].json.output).toMatch(
+			/^Echo from openai\/gpt-oss-120b: the tool returned: .*3503326/,
+		);
 		// The round trip as the gateway saw it: tools offered → tool call → tool result sent back.
 		const chats = r.requests.filter((q) => q.path === '/v1/chat/completions');
 		expect(chats).toHaveLength(2);
@@ -168,17 +206,25 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 		// Two model calls in n8n's run data, each with token usage: the tool call, then the answer.
 		const calls = aiCalls(r.run, model);
 		expect(calls).toHaveLength(2);
-		expect(calls[0].json.response.generations[0][0].generationInfo.finish_reason).toBe('tool_calls');
+		expect(calls[0].json.response.generations[0][0].generationInfo.finish_reason).toBe(
+			'tool_calls',
+		);
 		expect(calls[1].json.response.generations[0][0].text).toBe(out[0].json.output);
 		for (const c of calls) expect(c.json.tokenUsage.totalTokens).toBeGreaterThan(0);
 	},
 	'chat-batch-summaries.json': (r) => {
-		const chatNodes = r.workflow.nodes.filter((n) => n.type === `${PREFIX}jlabLlmChat`).map((n) => n.name);
+		const chatNodes = r.workflow.nodes
+			.filter((n) => n.type === `${PREFIX}jlabLlmChat`)
+			.map((n) => n.name);
 		expect(chatNodes.length).toBeGreaterThan(0);
 		const replies = chatNodes.flatMap((n) => r.items(n));
 		expect(replies.length).toBeGreaterThan(1); // a batch, not one call
 		for (const item of replies) {
-			expect(typeof item.json.reply === 'string' ? item.json.reply.length : JSON.stringify(item.json.reply ?? '').length).toBeGreaterThan(0);
+			expect(
+				typeof item.json.reply === 'string'
+					? item.json.reply.length
+					: JSON.stringify(item.json.reply ?? '').length,
+			).toBeGreaterThan(0);
 			expect(item.json.usage?.totalTokens).toBeGreaterThan(0);
 		}
 		// One chat completion per item, all with the credential's key.
@@ -187,7 +233,9 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 		expect(chats.every((q) => q.keyHash === sha256(CANARY))).toBe(true);
 	},
 	'key-rotate-every-30-days.json': async (r) => {
-		const keyNodes = r.workflow.nodes.filter((n) => n.type === `${PREFIX}jlabLlmKey`).map((n) => n.name);
+		const keyNodes = r.workflow.nodes
+			.filter((n) => n.type === `${PREFIX}jlabLlmKey`)
+			.map((n) => n.name);
 		const reports = keyNodes.flatMap((n) => r.items(n));
 		expect(reports).toHaveLength(1);
 		const report = reports[0].json;
@@ -208,17 +256,36 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 		const out = r.items('Audit Workflows').map((i) => i.json);
 		const findings = out.filter((j) => j.type === 'finding');
 		// Every planted key, in its place, and nothing else: no false positive on the examples.
-		const shape = (j: Record<string, any>) => ({ workflowId: j.workflowId, nodeName: j.nodeName, where: j.where, path: j.path, fingerprint: j.fingerprint });
+		const shape = (j: Record<string, any>) => ({
+			workflowId: j.workflowId,
+			nodeName: j.nodeName,
+			where: j.where,
+			path: j.path,
+			fingerprint: j.fingerprint,
+		});
 		expect(findings.map(shape)).toEqual(
-			PLANTED_FIXTURE.expected.map(({ key, ...rest }) => ({ ...rest, fingerprint: fp(PLANTED[key]) })),
+			PLANTED_FIXTURE.expected.map(({ key, ...rest }) => ({
+				...rest,
+				fingerprint: fp(PLANTED[key]),
+			})),
 		);
 		const summary = out[out.length - 1];
-		expect(summary).toMatchObject({ type: 'summary', clean: false, findings: PLANTED_FIXTURE.expected.length, distinctKeys: PLANTED_KEYS.length });
+		expect(summary).toMatchObject({
+			type: 'summary',
+			clean: false,
+			findings: PLANTED_FIXTURE.expected.length,
+			distinctKeys: PLANTED_KEYS.length,
+		});
 		// Every example and every planted workflow was read.
 		expect(summary.workflowsChecked).toBe(examples.length + PLANTED_FIXTURE.workflows.length);
 		// The gateway recognised the live planted keys and refused the blocked one.
-		const of = (place: string) => findings.find((j) => j.fingerprint.hash === fp(PLANTED[place]).hash);
-		expect(of('HEADER')).toMatchObject({ live: true, keyAlias: 'e2e-planted-header', userId: 'e2e-user' });
+		const of = (place: string) =>
+			findings.find((j) => j.fingerprint.hash === fp(PLANTED[place]).hash);
+		expect(of('HEADER')).toMatchObject({
+			live: true,
+			keyAlias: 'e2e-planted-header',
+			userId: 'e2e-user',
+		});
 		expect(of('EXPRESSION')).toMatchObject({ live: true, keyAlias: 'e2e-planted-expression' });
 		expect(of('BEARER')).toMatchObject({ live: false });
 		// A key in a Code node calls no host the audit can tell: reported, never presented to the gateway.
@@ -228,14 +295,19 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 		for (const key of PLANTED_KEYS) expect(lib.leakedPieces(JSON.stringify(out), key)).toEqual([]);
 	},
 	'usage-daily-budget-check.json': (r) => {
-		const usageNodes = r.workflow.nodes.filter((n) => n.type === `${PREFIX}jlabLlmUsage`).map((n) => n.name);
+		const usageNodes = r.workflow.nodes
+			.filter((n) => n.type === `${PREFIX}jlabLlmUsage`)
+			.map((n) => n.name);
 		const out = usageNodes.flatMap((n) => r.items(n));
 		const checks = out.filter((i) => 'overThreshold' in i.json);
 		expect(checks.length).toBeGreaterThan(0);
 		for (const c of checks) {
 			expect(typeof c.json.overThreshold).toBe('boolean');
 			// The key is named only by its fingerprint, and it is the credential's key.
-			expect(c.json.fingerprint).toEqual({ display: `sk-…${CANARY.slice(-4)}`, hash: sha256(CANARY).slice(0, 12) });
+			expect(c.json.fingerprint).toEqual({
+				display: `sk-…${CANARY.slice(-4)}`,
+				hash: sha256(CANARY).slice(0, 12),
+			});
 			// The numbers are the gateway's own: the seeded $25 budget, $5 spent plus what the runs before billed.
 			const spend = r.sandboxKey().spend;
 			expect(spend).toBeGreaterThanOrEqual(5);
@@ -243,7 +315,9 @@ const EXPECTATIONS: Record<string, (r: ExampleRun) => void | Promise<void>> = {
 			expect(c.json.spendUsd).toBeCloseTo(spend, 6);
 			expect(c.json.overThreshold).toBe(false); // ~20 % used, threshold 80 %
 		}
-		expect(r.requests.some((q) => q.path.endsWith('/key/info') && q.keyHash === sha256(CANARY))).toBe(true);
+		expect(
+			r.requests.some((q) => q.path.endsWith('/key/info') && q.keyHash === sha256(CANARY)),
+		).toBe(true);
 	},
 };
 
@@ -273,10 +347,20 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 				keys: [
 					{ key: CANARY, key_alias: 'e2e-canary', user_id: 'e2e-user', max_budget: 25, spend: 5 },
 					{ key: BLOCKED_KEY, key_alias: 'e2e-blocked', user_id: 'e2e-user', blocked: true },
-					{ key: EXPIRED_KEY, key_alias: 'e2e-expired', user_id: 'e2e-user', expires: '2020-01-01T00:00:00Z' },
+					{
+						key: EXPIRED_KEY,
+						key_alias: 'e2e-expired',
+						user_id: 'e2e-user',
+						expires: '2020-01-01T00:00:00Z',
+					},
 					{ key: PLANTED.HEADER, key_alias: 'e2e-planted-header', user_id: 'e2e-user' },
 					{ key: PLANTED.EXPRESSION, key_alias: 'e2e-planted-expression', user_id: 'e2e-user' },
-					{ key: PLANTED.BEARER, key_alias: 'e2e-planted-blocked', user_id: 'e2e-user', blocked: true },
+					{
+						key: PLANTED.BEARER,
+						key_alias: 'e2e-planted-blocked',
+						user_id: 'e2e-user',
+						blocked: true,
+					},
 				],
 			},
 			log: (line: string) => process.stdout.write(`${line}\n`),
@@ -288,7 +372,19 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 	});
 
 	it('loads every node and credential of the tarball as n8n-nodes-jlab-llm.<name>', async () => {
-		const manifest = JSON.parse(fs.readFileSync(path.join(stack.n8n.userFolder, '.n8n', 'nodes', 'node_modules', lib.PACKAGE_NAME, 'package.json'), 'utf8'));
+		const manifest = JSON.parse(
+			fs.readFileSync(
+				path.join(
+					stack.n8n.userFolder,
+					'.n8n',
+					'nodes',
+					'node_modules',
+					lib.PACKAGE_NAME,
+					'package.json',
+				),
+				'utf8',
+			),
+		);
 		const expected = (manifest.n8n.nodes as string[]).map((p) => {
 			const stem = path.basename(p, '.node.js');
 			return `${PREFIX}${stem[0].toLowerCase()}${stem.slice(1)}`;
@@ -300,22 +396,38 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 		expect(creds.status).toBe(200);
 		expect(creds.body.map((c: { name: string }) => c.name)).toContain('jlabLlmApi');
 		// The install is the tarball's content, not the checkout: no sources, no tests.
-		expect(fs.existsSync(path.join(stack.n8n.userFolder, '.n8n', 'nodes', 'node_modules', lib.PACKAGE_NAME, 'nodes'))).toBe(false);
+		expect(
+			fs.existsSync(
+				path.join(stack.n8n.userFolder, '.n8n', 'nodes', 'node_modules', lib.PACKAGE_NAME, 'nodes'),
+			),
+		).toBe(false);
 	});
 
 	describe('credential test endpoint', () => {
 		const testWith = (apiKey: string) =>
 			stack.client.request('POST', '/rest/credentials/test', {
-				credentials: { ...lib.SANDBOX_CREDENTIAL, data: { baseUrl: stack.sandbox.url, apiKey, allowHttp: false } },
+				credentials: {
+					...lib.SANDBOX_CREDENTIAL,
+					data: { baseUrl: stack.sandbox.url, apiKey, allowHttp: false },
+				},
 			});
 
 		it('passes for the stored credential (public API) and the good key (REST)', async () => {
-			const stored = await stack.client.request('POST', `/api/v1/credentials/${lib.SANDBOX_CREDENTIAL.id}/test`, undefined, { auth: 'apiKey' });
+			const stored = await stack.client.request(
+				'POST',
+				`/api/v1/credentials/${lib.SANDBOX_CREDENTIAL.id}/test`,
+				undefined,
+				{ auth: 'apiKey' },
+			);
 			expect(stored.status).toBe(200);
 			expect(stored.body).toEqual({ status: 'OK', message: 'Connection successful!' });
 			const rest = await testWith(CANARY);
 			expect(rest.body.data).toEqual({ status: 'OK', message: 'Connection successful!' });
-			expect(stack.sandbox.requests.some((q: any) => q.path === '/v1/models' && q.keyHash === sha256(CANARY))).toBe(true);
+			expect(
+				stack.sandbox.requests.some(
+					(q: any) => q.path === '/v1/models' && q.keyHash === sha256(CANARY),
+				),
+			).toBe(true);
 		});
 
 		it.each([
@@ -333,40 +445,57 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 
 	describe('example workflows', () => {
 		it('examples/ holds workflows to run', () => {
-			expect(examples.map((e) => e.file)).toEqual(expect.arrayContaining([expect.stringMatching(/\.json$/)]));
+			expect(examples.map((e) => e.file)).toEqual(
+				expect.arrayContaining([expect.stringMatching(/\.json$/)]),
+			);
 		});
 
-		it.each(examples.map((e) => [e.file, e] as const))('%s runs in n8n without a node error', async (file, example) => {
-			const before = stack.sandbox.requests.length;
-			const spendBefore = stack.sandbox.store.spendLogs.length;
-			const res = await lib.executeWorkflow(stack.n8n, example.workflow.id);
-			cliOutput.push(res.stdout, res.stderr);
-			const { items, packageNodesRan } = checkRun(file, res, example.workflow, PREFIX);
-			runs[file] = res.run;
-			const check = EXPECTATIONS[file];
-			if (check) {
-				await check({
-					file,
-					workflow: example.workflow,
-					run: res.run,
-					items,
-					packageNodesRan,
-					requests: stack.sandbox.requests.slice(before),
-					spendLogs: stack.sandbox.store.spendLogs.slice(spendBefore),
-					sandboxKey: () => stack.sandbox.getKey(sha256(CANARY)),
-					sandboxUrl: stack.sandbox.url,
-					readCredential: () => lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id),
-					testStoredCredential: async () =>
-						(await stack.client.request('POST', `/api/v1/credentials/${lib.SANDBOX_CREDENTIAL.id}/test`, undefined, { auth: 'apiKey' })).body,
-				});
-			}
-		});
+		it.each(examples.map((e) => [e.file, e] as const))(
+			'%s runs in n8n without a node error',
+			async (file, example) => {
+				const before = stack.sandbox.requests.length;
+				const spendBefore = stack.sandbox.store.spendLogs.length;
+				const res = await lib.executeWorkflow(stack.n8n, example.workflow.id);
+				cliOutput.push(res.stdout, res.stderr);
+				const { items, packageNodesRan } = checkRun(file, res, example.workflow, PREFIX);
+				runs[file] = res.run;
+				const check = EXPECTATIONS[file];
+				if (check) {
+					await check({
+						file,
+						workflow: example.workflow,
+						run: res.run,
+						items,
+						packageNodesRan,
+						requests: stack.sandbox.requests.slice(before),
+						spendLogs: stack.sandbox.store.spendLogs.slice(spendBefore),
+						sandboxKey: () => stack.sandbox.getKey(sha256(CANARY)),
+						sandboxUrl: stack.sandbox.url,
+						readCredential: () => lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id),
+						testStoredCredential: async () =>
+							(
+								await stack.client.request(
+									'POST',
+									`/api/v1/credentials/${lib.SANDBOX_CREDENTIAL.id}/test`,
+									undefined,
+									{ auth: 'apiKey' },
+								)
+							).body,
+					});
+				}
+			},
+		);
 	});
 
 	it('the audit in fix mode moves each live key an HTTP Request node sends to the gateway into a new credential', async () => {
 		const res = await lib.executeWorkflow(stack.n8n, 'plantedAuditFix01');
 		cliOutput.push(res.stdout, res.stderr);
-		const { items } = checkRun('planted-keys.json (plantedAuditFix01)', res, { nodes: [{ name: 'Audit And Move', type: `${PREFIX}jlabLlmKey` }] }, PREFIX);
+		const { items } = checkRun(
+			'planted-keys.json (plantedAuditFix01)',
+			res,
+			{ nodes: [{ name: 'Audit And Move', type: `${PREFIX}jlabLlmKey` }] },
+			PREFIX,
+		);
 		const out = items('Audit And Move').map((i) => i.json);
 		const moved = out.filter((j) => j.type === 'finding' && j.movedToCredential);
 		// The two live keys in "Planted: gateway calls"; not the blocked one, not the query key (another host).
@@ -375,23 +504,45 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			['Call With Expression', fp(PLANTED.EXPRESSION).hash],
 		]);
 		expect(out[out.length - 1]).toMatchObject({ type: 'summary', credentialsCreated: 2 });
-		for (const [j, place] of [[moved[0], 'HEADER'], [moved[1], 'EXPRESSION']] as const) {
-			expect(j.movedToCredential.name).toBe(`JLab LLM (moved from Planted: gateway calls/${j.nodeName})`);
+		for (const [j, place] of [
+			[moved[0], 'HEADER'],
+			[moved[1], 'EXPRESSION'],
+		] as const) {
+			expect(j.movedToCredential.name).toBe(
+				`JLab LLM (moved from Planted: gateway calls/${j.nodeName})`,
+			);
 			const data = await lib.readCredentialData(stack.n8n, j.movedToCredential.id);
 			expect(data.apiKey).toBe(PLANTED[place]);
 			expect(data.baseUrl).toBe(stack.sandbox.url);
 			// HTTP Request may take the moved key only to the gateway's host.
-			expect([data.allowedHttpRequestDomains, data.allowedDomains]).toEqual(['domains', '127.0.0.1']);
+			expect([data.allowedHttpRequestDomains, data.allowedDomains]).toEqual([
+				'domains',
+				'127.0.0.1',
+			]);
 		}
 		for (const key of PLANTED_KEYS) expect(lib.leakedPieces(JSON.stringify(out), key)).toEqual([]);
 	});
 
 	it("n8n's own install API refuses a local registry without an enterprise licence (why the suites unpack into the nodes folder)", async () => {
-		const res = await stack.client.request('POST', '/rest/community-packages', { name: lib.PACKAGE_NAME, version: stack.pack.version });
+		const res = await stack.client.request('POST', '/rest/community-packages', {
+			name: lib.PACKAGE_NAME,
+			version: stack.pack.version,
+		});
 		expect(res.status).toBeGreaterThanOrEqual(400);
 		expect(res.text).toContain('feat:communityNodes:customRegistry');
 		// The refused attempt leaves the package that n8n loaded from the nodes folder in place.
-		expect(fs.existsSync(path.join(stack.n8n.userFolder, '.n8n', 'nodes', 'node_modules', lib.PACKAGE_NAME, 'package.json'))).toBe(true);
+		expect(
+			fs.existsSync(
+				path.join(
+					stack.n8n.userFolder,
+					'.n8n',
+					'nodes',
+					'node_modules',
+					lib.PACKAGE_NAME,
+					'package.json',
+				),
+			),
+		).toBe(true);
 	});
 
 	describe('JLab LLM Chat Model: gateway errors reach n8n classified', () => {
@@ -403,71 +554,148 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 		const BROKE_KEY = randomKey();
 		// The sandbox credential's key now: the key-rotation example has replaced the canary.
 		let credentialKey = CANARY;
-		const chainExample = () => examples.find((e) => e.file === 'chat-model-basic-chain.json')!.workflow;
+		const chainExample = () =>
+			examples.find((e) => e.file === 'chat-model-basic-chain.json')!.workflow;
 		const cases = [
-			{ label: 'a blocked key', key: MODEL_BLOCKED_KEY, cls: 'blocked_key', id: 'jlabModelErrBlk1', model: undefined as string | undefined },
-			{ label: 'an expired key', key: MODEL_EXPIRED_KEY, cls: 'expired_key', id: 'jlabModelErrExp1', model: undefined },
-			{ label: 'a used-up budget', key: BROKE_KEY, cls: 'budget_exceeded', id: 'jlabModelErrBud1', model: undefined },
-			{ label: 'a model the gateway does not have', key: 'credential', cls: 'unknown_model', id: 'jlabModelErrMod1', model: 'openai/no-such-model' },
+			{
+				label: 'a blocked key',
+				key: MODEL_BLOCKED_KEY,
+				cls: 'blocked_key',
+				id: 'jlabModelErrBlk1',
+				model: undefined as string | undefined,
+			},
+			{
+				label: 'an expired key',
+				key: MODEL_EXPIRED_KEY,
+				cls: 'expired_key',
+				id: 'jlabModelErrExp1',
+				model: undefined,
+			},
+			{
+				label: 'a used-up budget',
+				key: BROKE_KEY,
+				cls: 'budget_exceeded',
+				id: 'jlabModelErrBud1',
+				model: undefined,
+			},
+			{
+				label: 'a model the gateway does not have',
+				key: 'credential',
+				cls: 'unknown_model',
+				id: 'jlabModelErrMod1',
+				model: 'openai/no-such-model',
+			},
 			// The gateway takes the request and never answers; Timeout 1 s, no retries.
-			{ label: 'a gateway that does not answer in time', key: 'credential', cls: 'timeout', id: 'jlabModelErrTim1', model: undefined, hang: true },
-		] as Array<{ label: string; key: string; cls: string; id: string; model: string | undefined; hang?: boolean }>;
+			{
+				label: 'a gateway that does not answer in time',
+				key: 'credential',
+				cls: 'timeout',
+				id: 'jlabModelErrTim1',
+				model: undefined,
+				hang: true,
+			},
+		] as Array<{
+			label: string;
+			key: string;
+			cls: string;
+			id: string;
+			model: string | undefined;
+			hang?: boolean;
+		}>;
 		const keyOf = (c: { key: string }) => (c.key === 'credential' ? credentialKey : c.key);
 
 		beforeAll(async () => {
 			credentialKey = (await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id)).apiKey;
-			stack.sandbox.addKey({ key: MODEL_BLOCKED_KEY, key_alias: 'e2e-model-blocked', user_id: 'e2e-user', blocked: true });
-			stack.sandbox.addKey({ key: MODEL_EXPIRED_KEY, key_alias: 'e2e-model-expired', user_id: 'e2e-user', expires: '2020-01-01T00:00:00Z' });
-			stack.sandbox.addKey({ key: BROKE_KEY, key_alias: 'e2e-broke', user_id: 'e2e-user', max_budget: 1, spend: 2 });
+			stack.sandbox.addKey({
+				key: MODEL_BLOCKED_KEY,
+				key_alias: 'e2e-model-blocked',
+				user_id: 'e2e-user',
+				blocked: true,
+			});
+			stack.sandbox.addKey({
+				key: MODEL_EXPIRED_KEY,
+				key_alias: 'e2e-model-expired',
+				user_id: 'e2e-user',
+				expires: '2020-01-01T00:00:00Z',
+			});
+			stack.sandbox.addKey({
+				key: BROKE_KEY,
+				key_alias: 'e2e-broke',
+				user_id: 'e2e-user',
+				max_budget: 1,
+				spend: 2,
+			});
 			const credentials = cases
 				.filter((c) => c.key !== 'credential')
-				.map((c) => ({ id: `${c.id}Cred`, name: `JLab LLM (${c.label})`, type: 'jlabLlmApi', data: { baseUrl: stack.sandbox.url, apiKey: c.key, allowHttp: false } }));
+				.map((c) => ({
+					id: `${c.id}Cred`,
+					name: `JLab LLM (${c.label})`,
+					type: 'jlabLlmApi',
+					data: { baseUrl: stack.sandbox.url, apiKey: c.key, allowHttp: false },
+				}));
 			const workflows = cases.map((c) => {
 				const wf = JSON.parse(JSON.stringify(chainExample()));
 				wf.id = c.id;
 				wf.name = `JLab LLM Chat Model with ${c.label}`;
 				const model = wf.nodes.find((n: any) => n.type === `${PREFIX}lmChatJlabLlm`);
-				if (c.key !== 'credential') model.credentials = { jlabLlmApi: { id: `${c.id}Cred`, name: `JLab LLM (${c.label})` } };
+				if (c.key !== 'credential')
+					model.credentials = { jlabLlmApi: { id: `${c.id}Cred`, name: `JLab LLM (${c.label})` } };
 				if (c.model) model.parameters.model.value = c.model;
-				if (c.hang) model.parameters.options = { ...model.parameters.options, timeout: 1, maxRetries: 0 };
+				if (c.hang)
+					model.parameters.options = { ...model.parameters.options, timeout: 1, maxRetries: 0 };
 				return wf;
 			});
 			await lib.importData(stack.n8n, { credentials, workflows });
 			for (const key of cases.map(keyOf)) if (!SECRETS.includes(key)) SECRETS.push(key);
 		});
 
-		it.each(cases.map((c) => [c.label, c.cls, c] as const))('%s → %s on the model node, the chain fails, no piece of the key in the output', async (_label, cls, c) => {
-			const before = stack.sandbox.requests.length;
-			if (c.hang) stack.sandbox.injectFaults([{ route: '/v1/chat/completions', times: 1, kind: 'hang' }]);
-			const res = await lib.executeWorkflow(stack.n8n, c.id);
-			stack.sandbox.clearFaults();
-			cliOutput.push(res.stdout, res.stderr);
-			expect(res.run).toBeDefined();
-			const model = modelNodesOf({ workflow: chainExample() })[0];
-			// The model node carries the classified error…
-			const calls = aiCalls(res.run, model);
-			expect(calls.length).toBeGreaterThan(0);
-			const failed = calls.find((x) => x.error)!;
-			expect(failed.error.description).toMatch(new RegExp(`^${cls}: `));
-			// …and the run failed with it.
-			expect(res.run.data.resultData.error).toBeDefined();
-			expect(JSON.stringify(res.run.data.resultData.error)).toContain(`${cls}: `);
-			// Refusals are not retried (and the timeout case allows none): one request.
-			const chats = stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/chat/completions');
-			expect(chats).toHaveLength(1);
-			expect(chats[0].keyHash).toBe(sha256(keyOf(c)));
-			expect(lib.leakedPieces(res.stdout + res.stderr, keyOf(c))).toEqual([]);
-		});
+		it.each(cases.map((c) => [c.label, c.cls, c] as const))(
+			'%s → %s on the model node, the chain fails, no piece of the key in the output',
+			async (_label, cls, c) => {
+				const before = stack.sandbox.requests.length;
+				if (c.hang)
+					stack.sandbox.injectFaults([{ route: '/v1/chat/completions', times: 1, kind: 'hang' }]);
+				const res = await lib.executeWorkflow(stack.n8n, c.id);
+				stack.sandbox.clearFaults();
+				cliOutput.push(res.stdout, res.stderr);
+				expect(res.run).toBeDefined();
+				const model = modelNodesOf({ workflow: chainExample() })[0];
+				// The model node carries the classified error…
+				const calls = aiCalls(res.run, model);
+				expect(calls.length).toBeGreaterThan(0);
+				const failed = calls.find((x) => x.error)!;
+				expect(failed.error.description).toMatch(new RegExp(`^${cls}: `));
+				// …and the run failed with it.
+				expect(res.run.data.resultData.error).toBeDefined();
+				expect(JSON.stringify(res.run.data.resultData.error)).toContain(`${cls}: `);
+				// Refusals are not retried (and the timeout case allows none): one request.
+				const chats = stack.sandbox.requests
+					.slice(before)
+					.filter((q: any) => q.path === '/v1/chat/completions');
+				expect(chats).toHaveLength(1);
+				expect(chats[0].keyHash).toBe(sha256(keyOf(c)));
+				expect(lib.leakedPieces(res.stdout + res.stderr, keyOf(c))).toEqual([]);
+			},
+		);
 
 		it('a gateway that is unavailable twice is retried (Max Retries), and the chain gets its answer', async () => {
 			const before = stack.sandbox.requests.length;
-			stack.sandbox.injectFaults([{ route: '/v1/chat/completions', times: 2, kind: 'status', status: 503 }]);
+			stack.sandbox.injectFaults([
+				{ route: '/v1/chat/completions', times: 2, kind: 'status', status: 503 },
+			]);
 			const res = await lib.executeWorkflow(stack.n8n, chainExample().id);
 			stack.sandbox.clearFaults();
 			cliOutput.push(res.stdout, res.stderr);
-			const { items } = checkRun('chat-model-basic-chain.json (after two 503s)', res, chainExample(), PREFIX);
+			const { items } = checkRun(
+				'chat-model-basic-chain.json (after two 503s)',
+				res,
+				chainExample(),
+				PREFIX,
+			);
 			expect(items('Basic LLM Chain')[0].json.text).toMatch(/^Echo from openai\/gpt-oss-120b: /);
-			const chats = stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/chat/completions');
+			const chats = stack.sandbox.requests
+				.slice(before)
+				.filter((q: any) => q.path === '/v1/chat/completions');
 			expect(chats.map((q: any) => q.status)).toEqual([503, 503, 200]);
 		});
 	});
@@ -479,21 +707,43 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			name: 'JLab LLM Chat Model: streaming chat',
 			settings: { executionOrder: 'v1' },
 			nodes: [
-				{ parameters: { public: true, mode: 'webhook', options: { responseMode: 'streaming' } }, id: 'e2e-s1', name: 'When chat message received', type: '@n8n/n8n-nodes-langchain.chatTrigger', typeVersion: 1.3, position: [0, 0], webhookId: WEBHOOK_ID },
-				{ parameters: { options: { enableStreaming: true } }, id: 'e2e-s2', name: 'AI Agent', type: AGENT_TYPE, typeVersion: 3.1, position: [260, 0] },
 				{
-					parameters: { model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' }, options: { tags: 'e2e, streaming' } },
+					parameters: { public: true, mode: 'webhook', options: { responseMode: 'streaming' } },
+					id: 'e2e-s1',
+					name: 'When chat message received',
+					type: '@n8n/n8n-nodes-langchain.chatTrigger',
+					typeVersion: 1.3,
+					position: [0, 0],
+					webhookId: WEBHOOK_ID,
+				},
+				{
+					parameters: { options: { enableStreaming: true } },
+					id: 'e2e-s2',
+					name: 'AI Agent',
+					type: AGENT_TYPE,
+					typeVersion: 3.1,
+					position: [260, 0],
+				},
+				{
+					parameters: {
+						model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' },
+						options: { tags: 'e2e, streaming' },
+					},
 					id: 'e2e-s3',
 					name: 'JLab LLM Chat Model',
 					type: `${PREFIX}lmChatJlabLlm`,
 					typeVersion: 1,
 					position: [260, 220],
-					credentials: { jlabLlmApi: { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name } },
+					credentials: {
+						jlabLlmApi: { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name },
+					},
 				},
 			],
 			connections: {
 				'When chat message received': { main: [[{ node: 'AI Agent', type: 'main', index: 0 }]] },
-				'JLab LLM Chat Model': { ai_languageModel: [[{ node: 'AI Agent', type: 'ai_languageModel', index: 0 }]] },
+				'JLab LLM Chat Model': {
+					ai_languageModel: [[{ node: 'AI Agent', type: 'ai_languageModel', index: 0 }]],
+				},
 			},
 		};
 
@@ -502,7 +752,12 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 		beforeAll(async () => {
 			credentialKey = (await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id)).apiKey;
 			await lib.importData(stack.n8n, { workflows: [streamWorkflow] });
-			const res = await stack.client.request('POST', `/api/v1/workflows/${streamWorkflow.id}/activate`, undefined, { auth: 'apiKey' });
+			const res = await stack.client.request(
+				'POST',
+				`/api/v1/workflows/${streamWorkflow.id}/activate`,
+				undefined,
+				{ auth: 'apiKey' },
+			);
 			expect(res.status).toBe(200);
 			// The sandbox paces its SSE chunks, so that streaming (not one buffered answer) shows in the timing.
 			stack.sandbox.setConfig({ chunkDelayMs: 40 });
@@ -512,7 +767,7 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			stack.sandbox.setConfig({ chunkDelayMs: 0 });
 		});
 
-		it('the agent streams the gateway\'s SSE answer to the chat client chunk by chunk', async () => {
+		it("the agent streams the gateway's SSE answer to the chat client chunk by chunk", async () => {
 			const chatInput = 'Tell me about the CEBAF accelerator in a few words please';
 			const before = stack.sandbox.requests.length;
 			const send = () =>
@@ -548,15 +803,25 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			expect(events[0].type).toBe('begin');
 			expect(events.at(-1)!.type).toBe('end');
 			expect(items.length).toBeGreaterThan(2);
-			expect(items.map((e) => e.content).join('')).toBe(`Echo from openai/gpt-oss-120b: ${chatInput}`);
+			expect(items.map((e) => e.content).join('')).toBe(
+				`Echo from openai/gpt-oss-120b: ${chatInput}`,
+			);
 			// The chunks arrived over time, as the gateway sent them.
 			expect(items.at(-1)!.at - items[0].at).toBeGreaterThanOrEqual(80);
 			// The gateway saw one streamed chat completion with usage, the credential's key and the attribution.
-			const chats = stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/chat/completions');
+			const chats = stack.sandbox.requests
+				.slice(before)
+				.filter((q: any) => q.path === '/v1/chat/completions');
 			expect(chats).toHaveLength(1);
 			expect(chats[0].keyHash).toBe(sha256(credentialKey));
-			expect(chats[0].body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
-			expectAttribution(chats[0].body, streamWorkflow.id, 'JLab LLM Chat Model', ['e2e', 'streaming']);
+			expect(chats[0].body).toMatchObject({
+				stream: true,
+				stream_options: { include_usage: true },
+			});
+			expectAttribution(chats[0].body, streamWorkflow.id, 'JLab LLM Chat Model', [
+				'e2e',
+				'streaming',
+			]);
 		});
 	});
 
@@ -565,7 +830,12 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			const all: unknown[] = [];
 			let cursor: string | undefined;
 			do {
-				const res = await stack.client.request('GET', `/api/v1/executions?includeData=true&limit=100${cursor ? `&cursor=${cursor}` : ''}`, undefined, { auth: 'apiKey' });
+				const res = await stack.client.request(
+					'GET',
+					`/api/v1/executions?includeData=true&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+					undefined,
+					{ auth: 'apiKey' },
+				);
 				expect(res.status).toBe(200);
 				all.push(...res.body.data);
 				cursor = res.body.nextCursor ?? undefined;
@@ -575,14 +845,16 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			expect(Object.keys(runs).length).toBe(examples.length);
 			const text = JSON.stringify(all);
 			expect(text).toContain('runData');
-			for (const key of [...SECRETS, ...PLANTED_KEYS]) expect(lib.leakedPieces(text, key)).toEqual([]);
+			for (const key of [...SECRETS, ...PLANTED_KEYS])
+				expect(lib.leakedPieces(text, key)).toEqual([]);
 			// And the sandbox did see that key, so the executions really used the credential.
 			expect(stack.sandbox.requests.some((q: any) => q.keyHash === sha256(CANARY))).toBe(true);
 		});
 
 		it('the CLI output of every execution holds no piece of the key', () => {
 			expect(cliOutput.length).toBeGreaterThan(0);
-			for (const key of [...SECRETS, ...PLANTED_KEYS]) expect(lib.leakedPieces(cliOutput.join('\n'), key)).toEqual([]);
+			for (const key of [...SECRETS, ...PLANTED_KEYS])
+				expect(lib.leakedPieces(cliOutput.join('\n'), key)).toEqual([]);
 		});
 
 		it("n8n's SQLite files and log hold no piece of the key once n8n has stopped", async () => {
@@ -594,14 +866,19 @@ describe(`n8n ${lib.CURRENT.n8n} with the packed package`, () => {
 			for (const f of dbFiles) {
 				const bytes = fs.readFileSync(path.join(dir, f)).toString('latin1');
 				all += bytes;
-				for (const key of SECRETS) expect({ file: f, leaked: lib.leakedPieces(bytes, key) }).toEqual({ file: f, leaked: [] });
+				for (const key of SECRETS)
+					expect({ file: f, leaked: lib.leakedPieces(bytes, key) }).toEqual({
+						file: f,
+						leaked: [],
+					});
 			}
 			// The scan reads real content: the credential's name and the executions' data are in there.
 			expect(all).toContain(lib.SANDBOX_CREDENTIAL.name);
 			expect(all).toContain('runData');
 			const log = fs.readFileSync(stack.n8n.logFile, 'utf8');
 			expect(log.length).toBeGreaterThan(1000);
-			for (const key of [...SECRETS, ...PLANTED_KEYS]) expect(lib.leakedPieces(log, key)).toEqual([]);
+			for (const key of [...SECRETS, ...PLANTED_KEYS])
+				expect(lib.leakedPieces(log, key)).toEqual([]);
 		});
 	});
 });

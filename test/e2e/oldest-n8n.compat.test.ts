@@ -19,7 +19,10 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 // (the JLab LLM Chat Model loads the SDK on first use, so its file loads and it says what it needs).
 const AI_SUBNODES = new Set([`${PREFIX}lmChatJlabLlm`, `${PREFIX}embeddingsJlabLlm`]);
 
-const examples: Array<{ file: string; workflow: { id: string; nodes: Array<{ name: string; type: string }> } }> = lib.loadExamples();
+const examples: Array<{
+	file: string;
+	workflow: { id: string; nodes: Array<{ name: string; type: string }> };
+}> = lib.loadExamples();
 const runnable = examples.filter((e) => !e.workflow.nodes.some((n) => AI_SUBNODES.has(n.type)));
 
 describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed package`, () => {
@@ -30,7 +33,17 @@ describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed
 		stack = await lib.startStack({
 			version: lib.OLDEST,
 			apiKey: CANARY,
-			sandbox: { keys: [{ key: CANARY, key_alias: 'compat-canary', user_id: 'compat-user', max_budget: 25, spend: 5 }] },
+			sandbox: {
+				keys: [
+					{
+						key: CANARY,
+						key_alias: 'compat-canary',
+						user_id: 'compat-user',
+						max_budget: 25,
+						spend: 5,
+					},
+				],
+			},
 			log: (line: string) => process.stdout.write(`${line}\n`),
 		});
 	});
@@ -45,7 +58,19 @@ describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed
 	});
 
 	it('loads every non-AI node of the tarball as n8n-nodes-jlab-llm.<name>, and the credential', async () => {
-		const manifest = JSON.parse(fs.readFileSync(path.join(stack.n8n.userFolder, '.n8n', 'nodes', 'node_modules', lib.PACKAGE_NAME, 'package.json'), 'utf8'));
+		const manifest = JSON.parse(
+			fs.readFileSync(
+				path.join(
+					stack.n8n.userFolder,
+					'.n8n',
+					'nodes',
+					'node_modules',
+					lib.PACKAGE_NAME,
+					'package.json',
+				),
+				'utf8',
+			),
+		);
 		const expected = (manifest.n8n.nodes as string[])
 			.map((p) => {
 				const stem = path.basename(p, '.node.js');
@@ -62,9 +87,15 @@ describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed
 	it('the credential test passes for the key and fails with the classified message for a wrong one', async () => {
 		const testWith = (apiKey: string) =>
 			stack.client.request('POST', '/rest/credentials/test', {
-				credentials: { ...lib.SANDBOX_CREDENTIAL, data: { baseUrl: stack.sandbox.url, apiKey, allowHttp: false } },
+				credentials: {
+					...lib.SANDBOX_CREDENTIAL,
+					data: { baseUrl: stack.sandbox.url, apiKey, allowHttp: false },
+				},
 			});
-		expect((await testWith(CANARY)).body.data).toEqual({ status: 'OK', message: 'Connection successful!' });
+		expect((await testWith(CANARY)).body.data).toEqual({
+			status: 'OK',
+			message: 'Connection successful!',
+		});
 		const bad = await testWith('sk-wrong-key-compat-000000000000000');
 		expect(bad.body.data.status).toBe('Error');
 		expect(bad.body.data.message).toMatch(/^invalid_key: /);
@@ -74,11 +105,14 @@ describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed
 		expect(runnable.length).toBeGreaterThan(0);
 	});
 
-	it.each(runnable.map((e) => [e.file, e] as const))('%s runs without a node error', async (file, example) => {
-		const res = await lib.executeWorkflow(stack.n8n, example.workflow.id);
-		output.push(res.stdout, res.stderr);
-		checkRun(file, res, example.workflow, PREFIX);
-	});
+	it.each(runnable.map((e) => [e.file, e] as const))(
+		'%s runs without a node error',
+		async (file, example) => {
+			const res = await lib.executeWorkflow(stack.n8n, example.workflow.id);
+			output.push(res.stdout, res.stderr);
+			checkRun(file, res, example.workflow, PREFIX);
+		},
+	);
 
 	it('the JLab LLM Chat Model: its file loads without the SDK, and a chain that uses it fails saying it needs n8n 2.16', async () => {
 		const chain = examples.find((e) => e.file === 'chat-model-basic-chain.json');
@@ -93,7 +127,9 @@ describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed
 		expect(task?.error?.message).toBe('JLab LLM Chat Model needs n8n 2.16 or newer');
 		expect(JSON.stringify(res.run.data.resultData.error)).toContain('needs n8n 2.16 or newer');
 		// It failed before any request.
-		expect(stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/chat/completions')).toEqual([]);
+		expect(
+			stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/chat/completions'),
+		).toEqual([]);
 	});
 
 	it('the JLab LLM Embeddings: listed, and the RAG example stops saying it needs n8n 2.16, before any request', async () => {
@@ -107,17 +143,22 @@ describe(`n8n ${lib.OLDEST.n8n} on Node ${process.versions.node} with the packed
 		const task = res.run.data.resultData.runData['JLab LLM Embeddings']?.[0];
 		expect(task?.error?.message).toBe('JLab LLM Embeddings needs n8n 2.16 or newer');
 		expect(JSON.stringify(res.run.data.resultData.error)).toContain('needs n8n 2.16 or newer');
-		expect(stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/embeddings')).toEqual([]);
+		expect(
+			stack.sandbox.requests.slice(before).filter((q: any) => q.path === '/v1/embeddings'),
+		).toEqual([]);
 	});
 
-	it('the gateway saw the credential\'s key, and no piece of it is in the CLI output, the log or the DB', async () => {
+	it("the gateway saw the credential's key, and no piece of it is in the CLI output, the log or the DB", async () => {
 		expect(stack.sandbox.requests.some((q: any) => q.keyHash === sha256(CANARY))).toBe(true);
 		expect(output.length).toBeGreaterThan(0);
 		expect(lib.leakedPieces(output.join('\n'), CANARY)).toEqual([]);
 		await stack.n8n.stop();
 		const dir = path.join(stack.n8n.userFolder, '.n8n');
 		for (const f of fs.readdirSync(dir).filter((x) => x.startsWith('database.sqlite'))) {
-			expect({ file: f, leaked: lib.leakedPieces(fs.readFileSync(path.join(dir, f)).toString('latin1'), CANARY) }).toEqual({ file: f, leaked: [] });
+			expect({
+				file: f,
+				leaked: lib.leakedPieces(fs.readFileSync(path.join(dir, f)).toString('latin1'), CANARY),
+			}).toEqual({ file: f, leaked: [] });
 		}
 		expect(lib.leakedPieces(fs.readFileSync(stack.n8n.logFile, 'utf8'), CANARY)).toEqual([]);
 	});

@@ -19,7 +19,15 @@ const workflow = {
 	id: 'jlabRotationRace1',
 	name: 'JLab LLM: rotation race (e2e)',
 	nodes: [
-		{ id: 'rr-1', name: 'Hook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: HOOK, parameters: { httpMethod: 'POST', path: HOOK, responseMode: 'lastNode', options: {} } },
+		{
+			id: 'rr-1',
+			name: 'Hook',
+			type: 'n8n-nodes-base.webhook',
+			typeVersion: 2,
+			position: [0, 0],
+			webhookId: HOOK,
+			parameters: { httpMethod: 'POST', path: HOOK, responseMode: 'lastNode', options: {} },
+		},
 		{
 			id: 'rr-2',
 			name: 'Rotate Key',
@@ -27,7 +35,13 @@ const workflow = {
 			typeVersion: 1,
 			position: [260, 0],
 			continueOnFail: true,
-			parameters: { operation: 'rotate', strategy: 'replace', gracePeriod: '', newKeyDuration: '', options: { revocationWait: 10 } },
+			parameters: {
+				operation: 'rotate',
+				strategy: 'replace',
+				gracePeriod: '',
+				newKeyDuration: '',
+				options: { revocationWait: 10 },
+			},
 			credentials: {
 				jlabLlmApi: { id: lib.SANDBOX_CREDENTIAL.id, name: lib.SANDBOX_CREDENTIAL.name },
 				jlabLlmN8nApi: { id: 'jlabLlmN8nLocal01', name: 'n8n API (local)' },
@@ -54,7 +68,12 @@ describe(`n8n ${lib.CURRENT.n8n}: two rotations of one credential at once (three
 			},
 			log: (line: string) => process.stdout.write(`${line}\n`),
 		});
-		const res = await stack.client.request('POST', `/api/v1/workflows/${workflow.id}/activate`, undefined, { auth: 'apiKey' });
+		const res = await stack.client.request(
+			'POST',
+			`/api/v1/workflows/${workflow.id}/activate`,
+			undefined,
+			{ auth: 'apiKey' },
+		);
 		expect(res.status).toBe(200);
 	});
 
@@ -65,7 +84,11 @@ describe(`n8n ${lib.CURRENT.n8n}: two rotations of one credential at once (three
 	async function rotateViaHook(): Promise<Record<string, any>> {
 		// Activation registers the webhook shortly after the API call returns.
 		for (let attempt = 0; ; attempt++) {
-			const res = await fetch(`${stack.n8n.url}/webhook/${HOOK}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+			const res = await fetch(`${stack.n8n.url}/webhook/${HOOK}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: '{}',
+			});
 			const text = await res.text();
 			if (res.status === 404 && attempt < 20) {
 				await lib.sleep(500);
@@ -84,11 +107,16 @@ describe(`n8n ${lib.CURRENT.n8n}: two rotations of one credential at once (three
 		expect(completed).toHaveLength(1);
 		expect(completed[0]).toMatchObject({ state: 'completed', credentialHolds: 'new' });
 		const other = reports.find((r) => r.ok !== true)!;
-		expect(String(other.error)).toMatch(/already in progress|no longer holds the key this rotation started from/);
+		expect(String(other.error)).toMatch(
+			/already in progress|no longer holds the key this rotation started from/,
+		);
 		// At most one wrote the credential.
-		const wrote = reports.filter((r) => (r.steps ?? []).some((s: any) => s.step === 'write' && s.ok));
+		const wrote = reports.filter((r) =>
+			(r.steps ?? []).some((s: any) => s.step === 'write' && s.ok),
+		);
 		expect(wrote).toHaveLength(1);
-		const stored = (await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id)).apiKey as string;
+		const stored = (await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id))
+			.apiKey as string;
 		secrets.add(stored);
 		expect(sha256(stored).slice(0, 12)).toBe(completed[0].newKey.hash);
 		expect(stack.sandbox.getKey(stored)).toBeDefined();
@@ -99,7 +127,8 @@ describe(`n8n ${lib.CURRENT.n8n}: two rotations of one credential at once (three
 	it('a later rotation runs: the lock did not outlive the runs', async () => {
 		const r = await rotateViaHook();
 		expect(r).toMatchObject({ ok: true, state: 'completed' });
-		const stored = (await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id)).apiKey as string;
+		const stored = (await lib.readCredentialData(stack.n8n, lib.SANDBOX_CREDENTIAL.id))
+			.apiKey as string;
 		secrets.add(stored);
 		expect(sha256(stored).slice(0, 12)).toBe(r.newKey.hash);
 		expect(stack.sandbox.getKey(stored)).toBeDefined();

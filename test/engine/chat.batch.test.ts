@@ -51,7 +51,11 @@ let sandbox: Sandbox;
 
 beforeAll(async () => {
 	// The gateway knows only the new key: the old one was revoked by the rotation.
-	sandbox = await startSandbox({ port: 0, basePath: '/api', keys: [{ key: NEW_KEY, key_alias: 'batch', user_id: 'alice' }] });
+	sandbox = await startSandbox({
+		port: 0,
+		basePath: '/api',
+		keys: [{ key: NEW_KEY, key_alias: 'batch', user_id: 'alice' }],
+	});
 });
 
 afterAll(async () => {
@@ -84,7 +88,10 @@ async function runBatch(store: RotatingStore, count: number): Promise<RunResult>
 		parameters: { items: JSON.stringify(Array.from({ length: count }, (_, i) => ({ i }))) },
 	};
 	return await runWorkflow(
-		{ nodes: [source, chat], connections: { Items: { main: [[{ node: 'Chat', type: 'main', index: 0 }]] } } },
+		{
+			nodes: [source, chat],
+			connections: { Items: { main: [[{ node: 'Chat', type: 'main', index: 0 }]] } },
+		},
 		[],
 		{ store },
 	);
@@ -103,7 +110,11 @@ describe('a batch', () => {
 		const log = chats();
 		const firstAnswer = Math.min(...log.map((q) => q.time + q.durationMs));
 		expect(log.filter((q) => q.time < firstAnswer)).toHaveLength(32);
-		const most = Math.max(...log.map((q) => log.filter((o) => o.time <= q.time && o.time + o.durationMs > q.time).length));
+		const most = Math.max(
+			...log.map(
+				(q) => log.filter((o) => o.time <= q.time && o.time + o.durationMs > q.time).length,
+			),
+		);
 		expect(most).toBeGreaterThan(32);
 		expect(most).toBeLessThanOrEqual(64);
 	});
@@ -116,9 +127,13 @@ describe('a batch and its credential', () => {
 		const out = r.output('Chat');
 		expect(out).toHaveLength(40);
 		expect(out.every((o) => typeof o.json.reply === 'string')).toBe(true);
-		expect(out.map((o) => o.pairedItem)).toEqual(Array.from({ length: 40 }, (_, i) => ({ item: i })));
+		expect(out.map((o) => o.pairedItem)).toEqual(
+			Array.from({ length: 40 }, (_, i) => ({ item: i })),
+		);
 		expect(chats()).toHaveLength(40);
-		expect(chats().every((q) => q.authorization === `Bearer ${NEW_KEY}` && q.status === 200)).toBe(true);
+		expect(chats().every((q) => q.authorization === `Bearer ${NEW_KEY}` && q.status === 200)).toBe(
+			true,
+		);
 		// One read when the run starts; none per request.
 		expect(store.reads).toBe(1);
 	});
@@ -129,7 +144,9 @@ describe('a batch and its credential', () => {
 		const out = r.output('Chat');
 		expect(out).toHaveLength(12);
 		expect(out.map((o) => o.json.errorType)).toEqual(Array(12).fill(undefined));
-		expect(out.map((o) => o.json.reply)).toEqual(Array.from({ length: 12 }, (_, i) => expect.stringContaining(`Item ${i}`)));
+		expect(out.map((o) => o.json.reply)).toEqual(
+			Array.from({ length: 12 }, (_, i) => expect.stringContaining(`Item ${i}`)),
+		);
 		const refused = chats().filter((q) => q.authorization === `Bearer ${OLD_KEY}`);
 		const accepted = chats().filter((q) => q.authorization === `Bearer ${NEW_KEY}`);
 		expect(refused.length).toBeGreaterThan(0);
@@ -154,9 +171,12 @@ describe('a batch and its credential', () => {
 });
 
 describe('the credential', () => {
-	it('adds the Bearer header in code and keeps the request\'s other headers', async () => {
+	it("adds the Bearer header in code and keeps the request's other headers", async () => {
 		const options = await new JlabLlmApi().authenticate(
-			{ apiKey: NEW_KEY, baseUrl: 'https://delphi.jlab.org/api' } as IDataObject as ICredentialDataDecryptedObject,
+			{
+				apiKey: NEW_KEY,
+				baseUrl: 'https://delphi.jlab.org/api',
+			} as IDataObject as ICredentialDataDecryptedObject,
 			{ url: 'https://delphi.jlab.org/api/v1/models', headers: { 'x-litellm-tags': 'a' } },
 		);
 		expect(options.headers).toEqual({ 'x-litellm-tags': 'a', Authorization: `Bearer ${NEW_KEY}` });

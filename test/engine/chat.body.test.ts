@@ -11,7 +11,8 @@ import { expectNoKeyIn, MODEL, modelParam, runChat, startSandbox, type Sandbox }
 const KEY = 'sk-canary-CHATBODY-7f3a9c1e5b2d8f4a6c0e';
 const VISION = 'Qwen/Qwen2.5-VL-72B-Instruct';
 // A 1×1 PNG.
-const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+const PNG =
+	'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 
 let sandbox: Sandbox;
 
@@ -20,7 +21,16 @@ beforeAll(async () => {
 		port: 0,
 		basePath: '/api',
 		profile: 'v1.9x',
-		keys: [{ key: KEY, key_alias: 'chat-body', user_id: 'alice', max_budget: 100, rpm_limit: 10_000, tpm_limit: 10_000_000 }],
+		keys: [
+			{
+				key: KEY,
+				key_alias: 'chat-body',
+				user_id: 'alice',
+				max_budget: 100,
+				rpm_limit: 10_000,
+				tpm_limit: 10_000_000,
+			},
+		],
 	});
 });
 
@@ -35,7 +45,11 @@ beforeEach(() => {
 });
 
 const run = (parameters: IDataObject, extra: Partial<Parameters<typeof runChat>[2]> = {}) =>
-	runChat(sandbox, parameters, { apiKey: KEY, workflow: { id: 'wf-chat-1', name: 'Chat body test' }, ...extra });
+	runChat(sandbox, parameters, {
+		apiKey: KEY,
+		workflow: { id: 'wf-chat-1', name: 'Chat body test' },
+		...extra,
+	});
 
 const ORIGIN = {
 	n8n_workflow_id: 'wf-chat-1',
@@ -47,7 +61,11 @@ const ATTRIBUTION = { ...ORIGIN, spend_logs_metadata: ORIGIN };
 
 describe('input modes', () => {
 	it('prompt + system message → system and user messages, attribution metadata, simplified output', async () => {
-		const r = await run({ inputMode: 'prompt', prompt: 'Summarise CEBAF in one line', systemMessage: 'Be brief.' });
+		const r = await run({
+			inputMode: 'prompt',
+			prompt: 'Summarise CEBAF in one line',
+			systemMessage: 'Be brief.',
+		});
 		expect(r.error('Chat')).toBeUndefined();
 		expect(r.chatRequests).toHaveLength(1);
 		const req = r.chatRequests[0];
@@ -93,7 +111,9 @@ describe('input modes', () => {
 		});
 		const usage = out.usage as IDataObject;
 		expect(usage.promptTokens).toBeGreaterThan(0);
-		expect(usage.totalTokens).toBe((usage.promptTokens as number) + (usage.completionTokens as number));
+		expect(usage.totalTokens).toBe(
+			(usage.promptTokens as number) + (usage.completionTokens as number),
+		);
 		expect(usage.reasoningTokens).toBeGreaterThan(0);
 		expect(typeof out.costUsd).toBe('number');
 		expect(out.costUsd as number).toBeGreaterThan(0);
@@ -110,12 +130,17 @@ describe('input modes', () => {
 	});
 
 	it('prompt from an expression over the item', async () => {
-		const r = await run({ prompt: '=Summarise: {{ $json.text }}' }, { items: [{ text: 'beam A' }, { text: 'beam B' }] });
-		expect(r.chatRequests.map((q) => (q.body.messages as IDataObject[])[0].content).sort()).toEqual([
-			'Summarise: beam A',
-			'Summarise: beam B',
+		const r = await run(
+			{ prompt: '=Summarise: {{ $json.text }}' },
+			{ items: [{ text: 'beam A' }, { text: 'beam B' }] },
+		);
+		expect(r.chatRequests.map((q) => (q.body.messages as IDataObject[])[0].content).sort()).toEqual(
+			['Summarise: beam A', 'Summarise: beam B'],
+		);
+		expect(r.items.map((i) => i.reply)).toEqual([
+			`Echo from ${MODEL}: Summarise: beam A`,
+			`Echo from ${MODEL}: Summarise: beam B`,
 		]);
-		expect(r.items.map((i) => i.reply)).toEqual([`Echo from ${MODEL}: Summarise: beam A`, `Echo from ${MODEL}: Summarise: beam B`]);
 	});
 
 	it('message list → the rows in order with their roles', async () => {
@@ -160,7 +185,9 @@ describe('input modes', () => {
 			{ items: [{ history }, { history: { messages: history.slice(0, 2) } }] },
 		);
 		expect(r.error('Chat')).toBeUndefined();
-		const bodies = r.chatRequests.map((q) => q.body.messages).sort((a, b) => (a as unknown[]).length - (b as unknown[]).length);
+		const bodies = r.chatRequests
+			.map((q) => q.body.messages)
+			.sort((a, b) => (a as unknown[]).length - (b as unknown[]).length);
 		expect(bodies).toEqual([history.slice(0, 2), history]);
 	});
 });
@@ -208,7 +235,10 @@ describe('options reach the body exactly', () => {
 
 	it('attribution off: no n8n fields; tags alone still go as metadata.tags', async () => {
 		const off = await run({ prompt: 'Hi', options: { attribution: false } });
-		expect(off.chatRequests[0].body).toEqual({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }] });
+		expect(off.chatRequests[0].body).toEqual({
+			model: MODEL,
+			messages: [{ role: 'user', content: 'Hi' }],
+		});
 		const tagged = await run({ prompt: 'Hi', options: { attribution: false, tags: 'alpha' } });
 		expect(tagged.chatRequests[0].body.metadata).toEqual({ tags: ['alpha'] });
 	});
@@ -216,7 +246,10 @@ describe('options reach the body exactly', () => {
 	it('the model from the list mode and from an expression', async () => {
 		const list = await run({ model: modelParam('openai/gpt-oss-20b', 'list'), prompt: 'Hi' });
 		expect(list.chatRequests[0].body.model).toBe('openai/gpt-oss-20b');
-		const expr = await run({ model: modelParam('={{ $json.m }}', 'id'), prompt: 'Hi' }, { items: [{ m: 'meta-llama/Llama-3.3-70B-Instruct' }] });
+		const expr = await run(
+			{ model: modelParam('={{ $json.m }}', 'id'), prompt: 'Hi' },
+			{ items: [{ m: 'meta-llama/Llama-3.3-70B-Instruct' }] },
+		);
 		expect(expr.chatRequests[0].body.model).toBe('meta-llama/Llama-3.3-70B-Instruct');
 		// A model without reasoning has no reasoning field content.
 		expect(expr.items[0].reasoning).toBeNull();
@@ -239,7 +272,12 @@ describe('response formats', () => {
 		};
 		const r = await run({
 			prompt: 'Rate it',
-			options: { responseFormat: 'json_schema', jsonSchemaName: 'rating', jsonSchema: JSON.stringify(schema), jsonSchemaStrict: false },
+			options: {
+				responseFormat: 'json_schema',
+				jsonSchemaName: 'rating',
+				jsonSchema: JSON.stringify(schema),
+				jsonSchemaStrict: false,
+			},
 		});
 		expect(r.error('Chat')).toBeUndefined();
 		expect(r.chatRequests[0].body.response_format).toEqual({
@@ -250,10 +288,20 @@ describe('response formats', () => {
 	});
 
 	it('JSON schema defaults: name "response", strict true', async () => {
-		const r = await run({ prompt: 'x', options: { responseFormat: 'json_schema', jsonSchema: '{"type":"object","properties":{"a":{"type":"string"}}}' } });
+		const r = await run({
+			prompt: 'x',
+			options: {
+				responseFormat: 'json_schema',
+				jsonSchema: '{"type":"object","properties":{"a":{"type":"string"}}}',
+			},
+		});
 		expect(r.chatRequests[0].body.response_format).toEqual({
 			type: 'json_schema',
-			json_schema: { name: 'response', schema: { type: 'object', properties: { a: { type: 'string' } } }, strict: true },
+			json_schema: {
+				name: 'response',
+				schema: { type: 'object', properties: { a: { type: 'string' } } },
+				strict: true,
+			},
 		});
 	});
 
@@ -265,15 +313,24 @@ describe('response formats', () => {
 	it('a reply that is not valid JSON is a clear error (invalid_response), in both JSON modes', async () => {
 		for (const options of [
 			{ responseFormat: 'json_object' },
-			{ responseFormat: 'json_schema', jsonSchema: '{"type":"object","properties":{"a":{"type":"string"}}}' },
+			{
+				responseFormat: 'json_schema',
+				jsonSchema: '{"type":"object","properties":{"a":{"type":"string"}}}',
+			},
 		]) {
 			const r = await run({ prompt: 'Give JSON [[invalid-json]]', options });
 			const err = r.error('Chat');
 			expect(err?.message).toContain('not valid JSON');
 			expect(err?.description).toMatch(/^invalid_response: /);
 			expect(r.chatRequests).toHaveLength(1);
-			const cof = await run({ prompt: 'Give JSON [[invalid-json]]', options }, { continueOnFail: true });
-			expect(cof.items[0]).toMatchObject({ errorType: 'invalid_response', error: expect.stringContaining('not valid JSON') });
+			const cof = await run(
+				{ prompt: 'Give JSON [[invalid-json]]', options },
+				{ continueOnFail: true },
+			);
+			expect(cof.items[0]).toMatchObject({
+				errorType: 'invalid_response',
+				error: expect.stringContaining('not valid JSON'),
+			});
 		}
 	});
 });
@@ -285,14 +342,24 @@ describe('tools', () => {
 			function: {
 				name: 'get_weather',
 				description: 'Weather in a city',
-				parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+				parameters: {
+					type: 'object',
+					properties: { city: { type: 'string' } },
+					required: ['city'],
+				},
 			},
 		},
-		{ type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } },
+		{
+			type: 'function',
+			function: { name: 'get_time', parameters: { type: 'object', properties: {} } },
+		},
 	];
 
 	it('tools and tool choice are sent exactly; tool calls come back parsed', async () => {
-		const r = await run({ prompt: 'Newport News', options: { tools: JSON.stringify(tools), toolChoice: 'get_weather' } });
+		const r = await run({
+			prompt: 'Newport News',
+			options: { tools: JSON.stringify(tools), toolChoice: 'get_weather' },
+		});
 		expect(r.error('Chat')).toBeUndefined();
 		const body = r.chatRequests[0].body;
 		expect(body.tools).toEqual(tools);
@@ -300,13 +367,23 @@ describe('tools', () => {
 		expect(r.items[0]).toMatchObject({
 			reply: null,
 			finishReason: 'tool_calls',
-			toolCalls: [{ id: expect.stringMatching(/^call_/), type: 'function', name: 'get_weather', arguments: { city: 'Newport News' } }],
+			toolCalls: [
+				{
+					id: expect.stringMatching(/^call_/),
+					type: 'function',
+					name: 'get_weather',
+					arguments: { city: 'Newport News' },
+				},
+			],
 		});
 	});
 
 	it('auto / none / required are sent as strings; no tool choice = none sent', async () => {
 		for (const choice of ['auto', 'none', 'required']) {
-			const r = await run({ prompt: 'x', options: { tools: JSON.stringify(tools), toolChoice: choice } });
+			const r = await run({
+				prompt: 'x',
+				options: { tools: JSON.stringify(tools), toolChoice: choice },
+			});
 			expect(r.chatRequests[0].body.tool_choice).toBe(choice);
 		}
 		const r = await run({ prompt: 'x', options: { tools: JSON.stringify(tools) } });
@@ -315,21 +392,38 @@ describe('tools', () => {
 	});
 
 	it('a tool result in the history gets the final answer', async () => {
-		const first = await run({ prompt: 'Weather in Newport News?', options: { tools: JSON.stringify(tools), toolChoice: 'get_weather' } });
+		const first = await run({
+			prompt: 'Weather in Newport News?',
+			options: { tools: JSON.stringify(tools), toolChoice: 'get_weather' },
+		});
 		const call = (first.items[0].toolCalls as IDataObject[])[0];
 		const messages = [
 			{ role: 'user', content: 'Weather in Newport News?' },
 			{
 				role: 'assistant',
 				content: null,
-				tool_calls: [{ id: call.id, type: 'function', function: { name: 'get_weather', arguments: JSON.stringify(call.arguments) } }],
+				tool_calls: [
+					{
+						id: call.id,
+						type: 'function',
+						function: { name: 'get_weather', arguments: JSON.stringify(call.arguments) },
+					},
+				],
 			},
 			{ role: 'tool', tool_call_id: call.id, content: '{"tempC": 21}' },
 		];
-		const second = await run({ inputMode: 'json', messagesJson: JSON.stringify(messages), options: { tools: JSON.stringify(tools) } });
+		const second = await run({
+			inputMode: 'json',
+			messagesJson: JSON.stringify(messages),
+			options: { tools: JSON.stringify(tools) },
+		});
 		expect(second.error('Chat')).toBeUndefined();
 		expect(second.chatRequests[0].body.messages).toEqual(messages);
-		expect(second.items[0]).toMatchObject({ finishReason: 'stop', toolCalls: null, reply: expect.stringContaining('the tool returned: {"tempC": 21}') });
+		expect(second.items[0]).toMatchObject({
+			finishReason: 'stop',
+			toolCalls: null,
+			reply: expect.stringContaining('the tool returned: {"tempC": 21}'),
+		});
 	});
 });
 
@@ -378,7 +472,13 @@ describe('vision', () => {
 		const r = await run({
 			model: modelParam(VISION),
 			inputMode: 'messages',
-			messages: { values: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'second' }] },
+			messages: {
+				values: [
+					{ role: 'user', content: 'first' },
+					{ role: 'assistant', content: 'ok' },
+					{ role: 'user', content: 'second' },
+				],
+			},
 			options: { imageUrls: '={{ ["https://example.org/x.jpg"] }}' },
 		});
 		expect(r.error('Chat')).toBeUndefined();
@@ -386,7 +486,10 @@ describe('vision', () => {
 		expect(messages[0]).toEqual({ role: 'user', content: 'first' });
 		expect(messages[2]).toEqual({
 			role: 'user',
-			content: [{ type: 'text', text: 'second' }, { type: 'image_url', image_url: { url: 'https://example.org/x.jpg' } }],
+			content: [
+				{ type: 'text', text: 'second' },
+				{ type: 'image_url', image_url: { url: 'https://example.org/x.jpg' } },
+			],
 		});
 	});
 });
@@ -399,7 +502,13 @@ describe('raw output', () => {
 			id: expect.stringMatching(/^chatcmpl-/),
 			object: 'chat.completion',
 			model: MODEL,
-			choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `Echo from ${MODEL}: Hi` } }],
+			choices: [
+				{
+					index: 0,
+					finish_reason: 'stop',
+					message: { role: 'assistant', content: `Echo from ${MODEL}: Hi` },
+				},
+			],
 			usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) },
 		});
 		expect(out.gateway).toEqual({
@@ -420,6 +529,9 @@ describe('raw output', () => {
 	it('the cost is the x-litellm-response-cost header, and the key spend grows by it', async () => {
 		const a = await run({ prompt: 'one' });
 		const b = await run({ prompt: 'two' });
-		expect((b.items[0].keySpendUsd as number) - (a.items[0].keySpendUsd as number)).toBeCloseTo(a.items[0].costUsd as number, 12);
+		expect((b.items[0].keySpendUsd as number) - (a.items[0].keySpendUsd as number)).toBeCloseTo(
+			a.items[0].costUsd as number,
+			12,
+		);
 	});
 });

@@ -33,13 +33,20 @@ describe('keyMaxBudgetUsd', () => {
 		const direct = await fetch(`${sandbox.url}/v1/chat/completions`, {
 			method: 'POST',
 			headers: { authorization: `Bearer ${NO_BUDGET}`, 'content-type': 'application/json' },
-			body: JSON.stringify({ model: 'openai/gpt-oss-120b', messages: [{ role: 'user', content: 'Hi' }] }),
+			body: JSON.stringify({
+				model: 'openai/gpt-oss-120b',
+				messages: [{ role: 'user', content: 'Hi' }],
+			}),
 		});
 		expect(direct.headers.has('x-litellm-key-max-budget')).toBe(false);
 		const simple = await runChat(sandbox, { prompt: 'Hi' }, { apiKey: NO_BUDGET });
 		expect(simple.error('Chat')).toBeUndefined();
 		expect(simple.items[0].keyMaxBudgetUsd).toBeNull();
-		const full = await runChat(sandbox, { prompt: 'Hi', options: { simplify: false } }, { apiKey: NO_BUDGET });
+		const full = await runChat(
+			sandbox,
+			{ prompt: 'Hi', options: { simplify: false } },
+			{ apiKey: NO_BUDGET },
+		);
 		expect((full.items[0].gateway as { keyMaxBudgetUsd: unknown }).keyMaxBudgetUsd).toBeNull();
 		expectNoKeyIn(full.items, NO_BUDGET);
 	});

@@ -7,10 +7,21 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { shutdownHarness } from '../harness';
 
-import { expectNoKeyIn, maxOverlap, MODEL, runChat, startSandbox, type LoggedRequest, type Sandbox } from './chatSetup';
+import {
+	expectNoKeyIn,
+	maxOverlap,
+	MODEL,
+	runChat,
+	startSandbox,
+	type LoggedRequest,
+	type Sandbox,
+} from './chatSetup';
 
 const KEY = 'sk-canary-CHATCONC-6b86b273ff34fce19d6b';
-const LIMITED = ['sk-canary-RPM5LIMIT-d4735e3a265e16eee03f', 'sk-canary-RPM5OTHER-4e07408562bedb8b60ce'];
+const LIMITED = [
+	'sk-canary-RPM5LIMIT-d4735e3a265e16eee03f',
+	'sk-canary-RPM5OTHER-4e07408562bedb8b60ce',
+];
 const TIGHT = 'sk-canary-RPM2LIMIT-ef2d127de37b942baad0';
 
 let sandbox: Sandbox;
@@ -40,7 +51,8 @@ beforeEach(() => {
 });
 
 const numbered = (n: number) => Array.from({ length: n }, (_, i) => ({ i }));
-const chats = (requests: LoggedRequest[]) => requests.filter((q) => q.path === '/v1/chat/completions');
+const chats = (requests: LoggedRequest[]) =>
+	requests.filter((q) => q.path === '/v1/chat/completions');
 
 describe('one in, one out', () => {
 	it('keeps input order and pairedItem while answers interleave, with failing and retried items', async () => {
@@ -62,7 +74,11 @@ describe('one in, one out', () => {
 		expect(out).toHaveLength(30);
 		expect(out.map((o) => o.pairedItem)).toEqual(numbered(30).map(({ i }) => ({ item: i })));
 		out.forEach((o, i) => {
-			if (bad.includes(i)) expect(o.json).toMatchObject({ errorType: 'invalid_response', error: expect.stringContaining('not valid JSON') });
+			if (bad.includes(i))
+				expect(o.json).toMatchObject({
+					errorType: 'invalid_response',
+					error: expect.stringContaining('not valid JSON'),
+				});
 			else expect(o.json.reply).toEqual({ echo: `item ${i}`, model: MODEL });
 		});
 		const log = chats(sandbox.requests);
@@ -75,10 +91,17 @@ describe('one in, one out', () => {
 
 	it('without Continue On Fail, the node fails with the first failing item (by input order) and stops starting new ones', async () => {
 		sandbox.setConfig({ latencyMs: 20 });
-		const r = await runChat(sandbox, { prompt: '={{ $json.i === 3 ? "x [[invalid-json]]" : "fine" }}', options: { responseFormat: 'json_object' } }, {
-			apiKey: KEY,
-			items: numbered(200),
-		});
+		const r = await runChat(
+			sandbox,
+			{
+				prompt: '={{ $json.i === 3 ? "x [[invalid-json]]" : "fine" }}',
+				options: { responseFormat: 'json_object' },
+			},
+			{
+				apiKey: KEY,
+				items: numbered(200),
+			},
+		);
 		const err = r.error('Chat');
 		expect(err?.description).toMatch(/^invalid_response: /);
 		expect((err?.context as IDataObject).itemIndex).toBe(3);
@@ -88,11 +111,21 @@ describe('one in, one out', () => {
 
 	it('concurrency 1 runs one item after another; the default runs several at once', async () => {
 		sandbox.setConfig({ latencyMs: 15 });
-		await runChat(sandbox, { prompt: '=item {{ $json.i }}', options: { concurrency: 1 } }, { apiKey: KEY, items: numbered(10) });
+		await runChat(
+			sandbox,
+			{ prompt: '=item {{ $json.i }}', options: { concurrency: 1 } },
+			{ apiKey: KEY, items: numbered(10) },
+		);
 		expect(maxOverlap(chats(sandbox.requests))).toBe(1);
 		sandbox.clearRequests();
-		const r = await runChat(sandbox, { prompt: '=item {{ $json.i }}' }, { apiKey: KEY, items: numbered(40) });
-		expect(r.items.map((o) => o.reply)).toEqual(numbered(40).map(({ i }) => `Echo from ${MODEL}: item ${i}`));
+		const r = await runChat(
+			sandbox,
+			{ prompt: '=item {{ $json.i }}' },
+			{ apiKey: KEY, items: numbered(40) },
+		);
+		expect(r.items.map((o) => o.reply)).toEqual(
+			numbered(40).map(({ i }) => `Echo from ${MODEL}: item ${i}`),
+		);
 		const most = maxOverlap(chats(sandbox.requests));
 		expect(most).toBeGreaterThan(16);
 		expect(most).toBeLessThanOrEqual(64);
@@ -100,7 +133,11 @@ describe('one in, one out', () => {
 
 	it('the Concurrency option caps requests in flight', async () => {
 		sandbox.setConfig({ latencyMs: 15 });
-		await runChat(sandbox, { prompt: 'x', options: { concurrency: 3 } }, { apiKey: KEY, items: numbered(20) });
+		await runChat(
+			sandbox,
+			{ prompt: 'x', options: { concurrency: 3 } },
+			{ apiKey: KEY, items: numbered(20) },
+		);
 		expect(maxOverlap(chats(sandbox.requests))).toBe(3);
 	});
 });
@@ -108,13 +145,21 @@ describe('one in, one out', () => {
 describe('pacing', () => {
 	it('a 429 with retry-after holds every item back for that long, and none fails', async () => {
 		sandbox.setConfig({ latencyMs: 30 });
-		sandbox.injectFaults([{ route: '/v1/chat/completions', kind: 'rate_limit', retryAfter: 1, times: 1 }]);
-		const r = await runChat(sandbox, { prompt: '=item {{ $json.i }}' }, { apiKey: KEY, items: numbered(40), continueOnFail: true });
+		sandbox.injectFaults([
+			{ route: '/v1/chat/completions', kind: 'rate_limit', retryAfter: 1, times: 1 },
+		]);
+		const r = await runChat(
+			sandbox,
+			{ prompt: '=item {{ $json.i }}' },
+			{ apiKey: KEY, items: numbered(40), continueOnFail: true },
+		);
 		expect(r.items.filter((o) => o.errorType !== undefined)).toEqual([]);
 		const log = chats(sandbox.requests);
 		const refused = log.find((q) => q.status === 429) as LoggedRequest;
 		// Requests already on their way finish; no new one starts until the second has passed.
-		const startedDuringPause = log.filter((q) => q.time > refused.time + 100 && q.time < refused.time + 950);
+		const startedDuringPause = log.filter(
+			(q) => q.time > refused.time + 100 && q.time < refused.time + 950,
+		);
 		expect(startedDuringPause).toEqual([]);
 		expect(log.filter((q) => q.time >= refused.time + 950).length).toBeGreaterThan(0);
 	});
@@ -124,13 +169,19 @@ describe('pacing', () => {
 		sandbox.setConfig({ rateLimitWindowMs: 700, latencyMs: 100 });
 		for (const [run, maxRetries] of [3, 1].entries()) {
 			sandbox.clearRequests();
-			const r = await runChat(sandbox, { prompt: '=item {{ $json.i }}', options: { maxRetries } }, {
-				apiKey: LIMITED[run],
-				items: numbered(18),
-				continueOnFail: true,
-			});
+			const r = await runChat(
+				sandbox,
+				{ prompt: '=item {{ $json.i }}', options: { maxRetries } },
+				{
+					apiKey: LIMITED[run],
+					items: numbered(18),
+					continueOnFail: true,
+				},
+			);
 			expect(r.items.filter((o) => o.errorType !== undefined)).toEqual([]);
-			expect(r.items.map((o) => o.reply)).toEqual(numbered(18).map(({ i }) => `Echo from ${MODEL}: item ${i}`));
+			expect(r.items.map((o) => o.reply)).toEqual(
+				numbered(18).map(({ i }) => `Echo from ${MODEL}: item ${i}`),
+			);
 			// Before the first answer the limit is unknown (16 start, 5 pass). After it, the node
 			// keeps to what remains in the window: one probe per window, not a burst.
 			const log = chats(sandbox.requests);
@@ -147,11 +198,15 @@ describe('pacing', () => {
 		// 2 requests per window and 8 items started at once: most items are refused in two or
 		// more windows. Only waits without progress in between spend Max Retries (1 here).
 		sandbox.setConfig({ rateLimitWindowMs: 500 });
-		const r = await runChat(sandbox, { prompt: '=item {{ $json.i }}', options: { maxRetries: 1 } }, {
-			apiKey: TIGHT,
-			items: numbered(8),
-			continueOnFail: true,
-		});
+		const r = await runChat(
+			sandbox,
+			{ prompt: '=item {{ $json.i }}', options: { maxRetries: 1 } },
+			{
+				apiKey: TIGHT,
+				items: numbered(8),
+				continueOnFail: true,
+			},
+		);
 		expect(r.items.filter((o) => o.errorType !== undefined)).toEqual([]);
 		const refusals = new Map<string, number>();
 		for (const q of chats(sandbox.requests).filter((x) => x.status === 429)) {

@@ -3,7 +3,14 @@
  * and left as it came sends nothing the user did not set (checked in the sandbox's request log),
  * and options show only where they apply.
  */
-import type { IDataObject, INode, INodeProperties, INodeType, INodeTypeDescription, INodeTypes } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INode,
+	INodeProperties,
+	INodeType,
+	INodeTypeDescription,
+	INodeTypes,
+} from 'n8n-workflow';
 import { NodeHelpers, Workflow } from 'n8n-workflow';
 
 import { shutdownHarness } from '../harness';
@@ -20,7 +27,15 @@ beforeAll(async () => {
 	sandbox = await startSandbox({
 		port: 0,
 		basePath: '/api',
-		keys: [{ key: KEY, key_alias: 'chat-defaults', user_id: 'alice', rpm_limit: 10_000, tpm_limit: 10_000_000 }],
+		keys: [
+			{
+				key: KEY,
+				key_alias: 'chat-defaults',
+				user_id: 'alice',
+				rpm_limit: 10_000,
+				tpm_limit: 10_000_000,
+			},
+		],
 	});
 });
 
@@ -29,14 +44,22 @@ afterAll(async () => {
 	await shutdownHarness();
 });
 
-const description = (type: string) => (packageNodeTypes()[type] as INodeType).description as INodeTypeDescription;
-const chatOptions = () => description(CHAT_TYPE).properties.find((p) => p.name === 'options')!.options as INodeProperties[];
+const description = (type: string) =>
+	(packageNodeTypes()[type] as INodeType).description as INodeTypeDescription;
+const chatOptions = () =>
+	description(CHAT_TYPE).properties.find((p) => p.name === 'options')!.options as INodeProperties[];
 /** What the editor stores when the user clicks "Add option" and picks this one: its default. */
 const added = (...names: string[]) =>
-	Object.fromEntries(names.map((n) => [n, chatOptions().find((o) => o.name === n)!.default])) as IDataObject;
+	Object.fromEntries(
+		names.map((n) => [n, chatOptions().find((o) => o.name === n)!.default]),
+	) as IDataObject;
 
 const run = (parameters: IDataObject) =>
-	runChat(sandbox, { prompt: 'Hi', ...parameters }, { apiKey: KEY, workflow: { id: 'wf-defaults', name: 'Defaults' } });
+	runChat(
+		sandbox,
+		{ prompt: 'Hi', ...parameters },
+		{ apiKey: KEY, workflow: { id: 'wf-defaults', name: 'Defaults' } },
+	);
 
 describe('a new node works on its first run', () => {
 	it('the Chat node and the Chat Model start with the lab’s documented model', () => {
@@ -68,14 +91,35 @@ describe('the canvas subtitle names the model', () => {
 			type,
 			typeVersion: 1,
 			position: [0, 0],
-			parameters: NodeHelpers.getNodeParameters(desc.properties, parameters as never, true, false, null, desc) ?? {},
+			parameters:
+				NodeHelpers.getNodeParameters(
+					desc.properties,
+					parameters as never,
+					true,
+					false,
+					null,
+					desc,
+				) ?? {},
 		};
 		const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
-		return workflow.expression.getSimpleParameterValue(node, desc.subtitle!, 'internal', {}) as string;
+		return workflow.expression.getSimpleParameterValue(
+			node,
+			desc.subtitle!,
+			'internal',
+			{},
+		) as string;
 	}
 
 	it.each([
-		['from the list', { __rl: true, mode: 'list', value: 'Qwen/Qwen2.5-VL-72B-Instruct', cachedResultName: 'Qwen/Qwen2.5-VL-72B-Instruct' }],
+		[
+			'from the list',
+			{
+				__rl: true,
+				mode: 'list',
+				value: 'Qwen/Qwen2.5-VL-72B-Instruct',
+				cachedResultName: 'Qwen/Qwen2.5-VL-72B-Instruct',
+			},
+		],
 		['by ID', { __rl: true, mode: 'id', value: 'Qwen/Qwen2.5-VL-72B-Instruct' }],
 	])('Chat and Chat Model, model %s', (_mode, model) => {
 		expect(subtitle(CHAT_TYPE, { model })).toBe('Qwen/Qwen2.5-VL-72B-Instruct');
@@ -90,7 +134,18 @@ describe('the canvas subtitle names the model', () => {
 
 describe('an option added and left as it came sends nothing the user did not set', () => {
 	it('Tools, Tool Choice, Seed, Response Format and the JSON Schema fields', async () => {
-		const r = await run({ options: added('tools', 'toolChoice', 'toolName', 'seed', 'responseFormat', 'jsonSchemaName', 'jsonSchemaStrict', 'jsonSchema') });
+		const r = await run({
+			options: added(
+				'tools',
+				'toolChoice',
+				'toolName',
+				'seed',
+				'responseFormat',
+				'jsonSchemaName',
+				'jsonSchemaStrict',
+				'jsonSchema',
+			),
+		});
 		expect(r.error('Chat')).toBeUndefined();
 		expect(Object.keys(r.chatRequests[0].body).sort()).toEqual(['messages', 'metadata', 'model']);
 	});
@@ -111,12 +166,20 @@ describe('an option added and left as it came sends nothing the user did not set
 	});
 
 	it('Specific Tool sends the tool named in Tool Name; a saved workflow that wrote the name in Tool Choice still works', async () => {
-		const tools = JSON.stringify([{ type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } }]);
+		const tools = JSON.stringify([
+			{
+				type: 'function',
+				function: { name: 'get_time', parameters: { type: 'object', properties: {} } },
+			},
+		]);
 		const now = await run({ options: { tools, toolChoice: 'function', toolName: 'get_time' } });
 		const old = await run({ options: { tools, toolChoice: 'get_time' } });
 		for (const r of [now, old]) {
 			expect(r.error('Chat')).toBeUndefined();
-			expect(r.chatRequests[0].body.tool_choice).toEqual({ type: 'function', function: { name: 'get_time' } });
+			expect(r.chatRequests[0].body.tool_choice).toEqual({
+				type: 'function',
+				function: { name: 'get_time' },
+			});
 		}
 	});
 
@@ -139,7 +202,15 @@ describe('options show only where they apply', () => {
 	function offered(options: IDataObject): string[] {
 		const values = { parameters: { operation: 'complete', options } };
 		return chatOptions()
-			.filter((o) => NodeHelpers.displayParameterPath(values as never, o, 'parameters.options', null, description(CHAT_TYPE)))
+			.filter((o) =>
+				NodeHelpers.displayParameterPath(
+					values as never,
+					o,
+					'parameters.options',
+					null,
+					description(CHAT_TYPE),
+				),
+			)
 			.map((o) => o.name);
 	}
 
@@ -163,7 +234,13 @@ describe('options show only where they apply', () => {
 
 	it('options are named in n8n’s words, with one casing', () => {
 		const names = chatOptions().map((o) => o.displayName);
-		expect(names).toEqual(expect.arrayContaining(['Output Randomness (Temperature)', 'Output Randomness (Top P)', 'Maximum Number of Tokens']));
+		expect(names).toEqual(
+			expect.arrayContaining([
+				'Output Randomness (Temperature)',
+				'Output Randomness (Top P)',
+				'Maximum Number of Tokens',
+			]),
+		);
 		for (const type of [CHAT_TYPE, MODEL_TYPE]) {
 			const options = description(type).properties.find((p) => p.name === 'options')!;
 			expect(options.placeholder).toBe('Add option');

@@ -26,7 +26,8 @@ const example = JSON.parse(fs.readFileSync(FILE, 'utf8')) as ExampleWorkflow;
 
 /** The rows the example's Code node returns: the array literal after `const rows =`. */
 function exampleRows(): IDataObject[] {
-	const code = example.nodes.find((n) => n.type === 'n8n-nodes-base.code')?.parameters.jsCode as string;
+	const code = example.nodes.find((n) => n.type === 'n8n-nodes-base.code')?.parameters
+		.jsCode as string;
 	const m = /const rows = (\[[\s\S]*?\]);\n/.exec(code);
 	if (!m) throw new Error('the example Code node no longer starts with `const rows = [...]`');
 	return JSON.parse(m[1]) as IDataObject[];
@@ -35,7 +36,11 @@ function exampleRows(): IDataObject[] {
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-	sandbox = await startSandbox({ port: 0, basePath: '/api', keys: [{ key: KEY, key_alias: 'example', user_id: 'alice' }] });
+	sandbox = await startSandbox({
+		port: 0,
+		basePath: '/api',
+		keys: [{ key: KEY, key_alias: 'example', user_id: 'alice' }],
+	});
 });
 
 afterAll(async () => {
@@ -47,7 +52,9 @@ describe('examples/chat-batch-summaries.json', () => {
 	it('is a Manual Trigger → rows → JLab LLM Chat → Set workflow using the installed package names', () => {
 		const chat = example.nodes.find((n) => n.type === CHAT_TYPE) as INode;
 		expect(chat).toBeDefined();
-		expect(chat.credentials).toEqual({ jlabLlmApi: { id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)' } });
+		expect(chat.credentials).toEqual({
+			jlabLlmApi: { id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)' },
+		});
 		expect(chat.parameters.model).toEqual({ __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' });
 		expect(example.nodes.map((n) => n.type)).toEqual([
 			'n8n-nodes-base.manualTrigger',
@@ -67,12 +74,26 @@ describe('examples/chat-batch-summaries.json', () => {
 				id: example.id,
 				name: example.name,
 				nodes: [
-					{ id: 'rows', name: 'Sample rows', type: 'test.items', typeVersion: 1, position: [0, 0], parameters: { items: JSON.stringify(rows) } },
+					{
+						id: 'rows',
+						name: 'Sample rows',
+						type: 'test.items',
+						typeVersion: 1,
+						position: [0, 0],
+						parameters: { items: JSON.stringify(rows) },
+					},
 					chat,
 				],
 				connections: { 'Sample rows': { main: [[{ node: chat.name, type: 'main', index: 0 }]] } },
 			},
-			[{ id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)', type: 'jlabLlmApi', data: { baseUrl: sandbox.url, apiKey: KEY } }],
+			[
+				{
+					id: 'jlabLlmSandbox01',
+					name: 'JLab LLM (sandbox)',
+					type: 'jlabLlmApi',
+					data: { baseUrl: sandbox.url, apiKey: KEY },
+				},
+			],
 		);
 		expect(result.error(chat.name)).toBeUndefined();
 		const out = result.output(chat.name);
@@ -92,7 +113,11 @@ describe('examples/chat-batch-summaries.json', () => {
 				max_tokens: 200,
 				temperature: 0.2,
 				reasoning_effort: 'low',
-				metadata: { tags: ['example', 'batch-summaries'], n8n_workflow_id: example.id, n8n_node_name: chat.name },
+				metadata: {
+					tags: ['example', 'batch-summaries'],
+					n8n_workflow_id: example.id,
+					n8n_node_name: chat.name,
+				},
 			});
 		}
 		expectNoKeyIn(result.run.data, KEY);

@@ -4,7 +4,12 @@
  * the gateway side) and narrows it by the text typed.
  */
 import { LoadOptionsContext } from 'n8n-core';
-import type { INode, INodeListSearchResult, INodeType, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
+import type {
+	INode,
+	INodeListSearchResult,
+	INodeType,
+	IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
 import { NodeHelpers, Workflow } from 'n8n-workflow';
 
 import { CredentialStore, shutdownHarness } from '../harness';
@@ -23,7 +28,12 @@ beforeAll(async () => {
 		basePath: '/api',
 		keys: [
 			{ key: KEY, key_alias: 'models', user_id: 'alice' },
-			{ key: LIMITED, key_alias: 'limited', user_id: 'alice', models: ['openai/gpt-oss-20b', 'Qwen/Qwen2.5-VL-72B-Instruct'] },
+			{
+				key: LIMITED,
+				key_alias: 'limited',
+				user_id: 'alice',
+				models: ['openai/gpt-oss-20b', 'Qwen/Qwen2.5-VL-72B-Instruct'],
+			},
 		],
 	});
 });
@@ -51,16 +61,23 @@ async function search(apiKey: string, filter?: string): Promise<INodeListSearchR
 		active: false,
 		nodeTypes: {
 			getByName: (name: string) => types[name],
-			getByNameAndVersion: (name: string, version?: number) => NodeHelpers.getVersionedNodeType(types[name], version),
+			getByNameAndVersion: (name: string, version?: number) =>
+				NodeHelpers.getVersionedNodeType(types[name], version),
 			getKnownTypes: () => ({}),
 		},
 	});
 	const store = new CredentialStore(packageCredentialTypes(), [
 		{ id: 'c', name: 'c', type: 'jlabLlmApi', data: { baseUrl: sandbox.url, apiKey } },
 	]);
-	const additionalData = { credentialsHelper: store, variables: {} } as unknown as IWorkflowExecuteAdditionalData;
+	const additionalData = {
+		credentialsHelper: store,
+		variables: {},
+	} as unknown as IWorkflowExecuteAdditionalData;
 	const context = new LoadOptionsContext(workflow, node, additionalData, 'parameters.model');
-	const method = chatType.methods?.listSearch?.searchModels as (this: unknown, f?: string) => Promise<INodeListSearchResult>;
+	const method = chatType.methods?.listSearch?.searchModels as (
+		this: unknown,
+		f?: string,
+	) => Promise<INodeListSearchResult>;
 	return await method.call(context, filter);
 }
 
@@ -74,12 +91,20 @@ describe('Model → From List', () => {
 			'openai/gpt-oss-20b',
 			'Qwen/Qwen2.5-VL-72B-Instruct',
 		]);
-		expect(sandbox.requests.map((q) => [q.method, q.path, q.query])).toEqual([['GET', '/v1/models', {}]]);
+		expect(sandbox.requests.map((q) => [q.method, q.path, q.query])).toEqual([
+			['GET', '/v1/models', {}],
+		]);
 		expectNoKeyIn(result, KEY);
 	});
 
 	it("shows only the key's own models, and narrows them by any part of the name typed", async () => {
-		expect((await search(LIMITED)).results.map((r) => r.value)).toEqual(['openai/gpt-oss-20b', 'Qwen/Qwen2.5-VL-72B-Instruct']);
-		expect((await search(KEY, 'OSS')).results.map((r) => r.name)).toEqual(['openai/gpt-oss-120b', 'openai/gpt-oss-20b']);
+		expect((await search(LIMITED)).results.map((r) => r.value)).toEqual([
+			'openai/gpt-oss-20b',
+			'Qwen/Qwen2.5-VL-72B-Instruct',
+		]);
+		expect((await search(KEY, 'OSS')).results.map((r) => r.name)).toEqual([
+			'openai/gpt-oss-120b',
+			'openai/gpt-oss-20b',
+		]);
 	});
 });

@@ -4,12 +4,21 @@
  * probe is a minimal AI root node: it pulls the model the way the AI Agent and the chains do
  * (getInputConnectionData) and invokes it, streams it, or runs one tool round trip with it.
  */
-import type { IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeType, ITaskData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+	ITaskData,
+} from 'n8n-workflow';
 
 import { runWorkflow, type RunResult } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
 
-export const { startSandbox } = require('../../sandbox/server') as { startSandbox: (o: IDataObject) => Promise<Sandbox> };
+export const { startSandbox } = require('../../sandbox/server') as {
+	startSandbox: (o: IDataObject) => Promise<Sandbox>;
+};
 
 export interface LoggedRequest {
 	method: string;
@@ -48,14 +57,25 @@ export const CALCULATOR = {
 };
 
 type ChatModelLike = {
-	invoke(input: unknown): Promise<{ content: unknown; tool_calls?: Array<{ id?: string; name: string; args: unknown }>; usage_metadata?: IDataObject }>;
-	stream(input: unknown): Promise<AsyncIterable<{ content: unknown; usage_metadata?: IDataObject }>>;
+	invoke(input: unknown): Promise<{
+		content: unknown;
+		tool_calls?: Array<{ id?: string; name: string; args: unknown }>;
+		usage_metadata?: IDataObject;
+	}>;
+	stream(
+		input: unknown,
+	): Promise<AsyncIterable<{ content: unknown; usage_metadata?: IDataObject }>>;
 	bindTools(tools: unknown[]): ChatModelLike;
 };
 
 function errorJson(error: unknown): IDataObject {
 	const e = error as Error & { description?: string; httpCode?: string | null };
-	return { errorName: e?.constructor?.name ?? null, message: e?.message ?? String(error), description: e?.description ?? null, httpCode: e?.httpCode ?? null };
+	return {
+		errorName: e?.constructor?.name ?? null,
+		message: e?.message ?? String(error),
+		description: e?.description ?? null,
+		httpCode: e?.httpCode ?? null,
+	};
 }
 
 /** Per item: {mode: "invoke" | "stream" | "tool", prompt, toolResult?}; errors become items. */
@@ -67,7 +87,10 @@ class ModelProbe implements INodeType {
 		version: 1,
 		description: 'test root node',
 		defaults: { name: 'Probe' },
-		inputs: ['main', { type: 'ai_languageModel', displayName: 'Model', required: true, maxConnections: 1 }],
+		inputs: [
+			'main',
+			{ type: 'ai_languageModel', displayName: 'Model', required: true, maxConnections: 1 },
+		],
 		outputs: ['main'],
 		properties: [],
 	} as unknown as INodeType['description'];
@@ -84,22 +107,42 @@ class ModelProbe implements INodeType {
 					const chunks: string[] = [];
 					let usage: IDataObject | undefined;
 					for await (const chunk of await model.stream(prompt)) {
-						if (typeof chunk.content === 'string' && chunk.content !== '') chunks.push(chunk.content);
+						if (typeof chunk.content === 'string' && chunk.content !== '')
+							chunks.push(chunk.content);
 						if (chunk.usage_metadata) usage = chunk.usage_metadata;
 					}
-					out.push({ json: { chunks, text: chunks.join(''), usage: usage ?? null }, pairedItem: { item: i } });
+					out.push({
+						json: { chunks, text: chunks.join(''), usage: usage ?? null },
+						pairedItem: { item: i },
+					});
 				} else if (j.mode === 'tool') {
 					const bound = model.bindTools([CALCULATOR]);
 					const user = { role: 'user', content: prompt };
 					const first = await bound.invoke([user]);
 					const call = first.tool_calls?.[0];
 					if (!call) throw new Error('the model called no tool');
-					const tool = { role: 'tool', content: String(j.toolResult ?? '84'), tool_call_id: call.id };
+					const tool = {
+						role: 'tool',
+						content: String(j.toolResult ?? '84'),
+						tool_call_id: call.id,
+					};
 					const final = await bound.invoke([user, first, tool]);
-					out.push({ json: { toolCall: { name: call.name, args: call.args as IDataObject }, answer: final.content as string }, pairedItem: { item: i } });
+					out.push({
+						json: {
+							toolCall: { name: call.name, args: call.args as IDataObject },
+							answer: final.content as string,
+						},
+						pairedItem: { item: i },
+					});
 				} else {
 					const res = await model.invoke(prompt);
-					out.push({ json: { content: res.content as string, usage: (res.usage_metadata ?? null) as IDataObject }, pairedItem: { item: i } });
+					out.push({
+						json: {
+							content: res.content as string,
+							usage: (res.usage_metadata ?? null) as IDataObject,
+						},
+						pairedItem: { item: i },
+					});
 				}
 			} catch (error) {
 				if (j.rethrow) throw error;
@@ -129,7 +172,11 @@ export interface ModelRun extends RunResult {
 	modelRuns: ITaskData[];
 }
 
-export const modelParam = (value = 'openai/gpt-oss-120b', mode = 'id') => ({ __rl: true, mode, value });
+export const modelParam = (value = 'openai/gpt-oss-120b', mode = 'id') => ({
+	__rl: true,
+	mode,
+	value,
+});
 
 export async function runModel(sandbox: Sandbox, options: ModelRunOptions): Promise<ModelRun> {
 	const model: INode = {
@@ -142,8 +189,22 @@ export async function runModel(sandbox: Sandbox, options: ModelRunOptions): Prom
 		credentials: { jlabLlmApi: { id: 'cred-model', name: 'JLab LLM (sandbox)' } },
 	};
 	const nodes: INode[] = [
-		{ id: 'items', name: 'Items', type: 'test.items', typeVersion: 1, position: [0, 0], parameters: { items: JSON.stringify(options.items ?? [{ mode: 'invoke', prompt: 'hello' }]) } },
-		{ id: 'probe', name: 'Probe', type: 'test.modelProbe', typeVersion: 1, position: [200, 0], parameters: {} },
+		{
+			id: 'items',
+			name: 'Items',
+			type: 'test.items',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { items: JSON.stringify(options.items ?? [{ mode: 'invoke', prompt: 'hello' }]) },
+		},
+		{
+			id: 'probe',
+			name: 'Probe',
+			type: 'test.modelProbe',
+			typeVersion: 1,
+			position: [200, 0],
+			parameters: {},
+		},
 		model,
 	];
 	const before = sandbox.requests.length;
@@ -154,10 +215,19 @@ export async function runModel(sandbox: Sandbox, options: ModelRunOptions): Prom
 			nodes,
 			connections: {
 				Items: { main: [[{ node: 'Probe', type: 'main', index: 0 }]] },
-				[MODEL_NODE]: { ai_languageModel: [[{ node: 'Probe', type: 'ai_languageModel', index: 0 }]] },
+				[MODEL_NODE]: {
+					ai_languageModel: [[{ node: 'Probe', type: 'ai_languageModel', index: 0 }]],
+				},
 			} as never,
 		},
-		[{ id: 'cred-model', name: 'JLab LLM (sandbox)', type: 'jlabLlmApi', data: { baseUrl: options.baseUrl ?? sandbox.url, apiKey: options.apiKey } }],
+		[
+			{
+				id: 'cred-model',
+				name: 'JLab LLM (sandbox)',
+				type: 'jlabLlmApi',
+				data: { baseUrl: options.baseUrl ?? sandbox.url, apiKey: options.apiKey },
+			},
+		],
 		{ startNode: 'Items' },
 	);
 	return {

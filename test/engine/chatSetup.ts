@@ -2,7 +2,13 @@
  * Shared set-up of the JLab LLM Chat tests: a workflow "Items → JLab LLM Chat" run in-process
  * against the sandbox gateway, plus a stand-in that emits items with binary data.
  */
-import type { IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+} from 'n8n-workflow';
 
 import { runWorkflow, type RunResult } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
@@ -84,7 +90,11 @@ export interface ChatRunOptions {
 }
 
 /** Runs Items → Chat with the given chat parameters and returns the chat node's items. */
-export async function runChat(sandbox: Sandbox, parameters: IDataObject, options: ChatRunOptions): Promise<ChatRun> {
+export async function runChat(
+	sandbox: Sandbox,
+	parameters: IDataObject,
+	options: ChatRunOptions,
+): Promise<ChatRun> {
 	const name = options.nodeName ?? 'Chat';
 	const chat: INode = {
 		id: 'chat',
@@ -122,7 +132,9 @@ export async function runChat(sandbox: Sandbox, parameters: IDataObject, options
 		],
 	);
 	const items = result.output(name).map((i) => i.json as IDataObject);
-	const chatRequests = sandbox.requests.slice(before).filter((r) => r.path === '/v1/chat/completions');
+	const chatRequests = sandbox.requests
+		.slice(before)
+		.filter((r) => r.path === '/v1/chat/completions');
 	return { ...result, items, chatRequests };
 }
 

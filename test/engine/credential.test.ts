@@ -52,7 +52,12 @@ afterAll(async () => {
 
 beforeEach(() => {
 	sandbox.clearRequests();
-	sandbox.setConfig({ profile: 'v1.9x', exposeManagement: true, hiddenRoutes: 'json', enterprise: false });
+	sandbox.setConfig({
+		profile: 'v1.9x',
+		exposeManagement: true,
+		hiddenRoutes: 'json',
+		enterprise: false,
+	});
 });
 
 const EXPOSURES = [
@@ -69,23 +74,28 @@ const CASES: Array<[string, string, string | null]> = [
 	['an over-budget key', BROKE, 'budget_exceeded'],
 ];
 
-describe.each(['v1.83', 'v1.9x', 'next'])('JLab LLM API credential test, LiteLLM profile %s', (profile) => {
-	describe.each(EXPOSURES)('%s', (_label, exposure) => {
-		it.each(CASES)('%s', async (_case, key, cls) => {
-			sandbox.setConfig({ profile, ...exposure });
-			const result = await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: key });
-			if (cls === null) {
-				expect(result).toEqual({ status: 'OK', message: 'Connection successful!' });
-			} else {
-				expect(result.status).toBe('Error');
-				expect(result.message.startsWith(`${cls}: `)).toBe(true);
-			}
-			expect(leakedPieces(result, key)).toEqual([]);
-			// One request, on a route every LiteLLM exposes and authenticates: the model list.
-			expect(sandbox.requests.map((r) => [r.path, r.authorization])).toEqual([['/v1/models', `Bearer ${key}`]]);
+describe.each(['v1.83', 'v1.9x', 'next'])(
+	'JLab LLM API credential test, LiteLLM profile %s',
+	(profile) => {
+		describe.each(EXPOSURES)('%s', (_label, exposure) => {
+			it.each(CASES)('%s', async (_case, key, cls) => {
+				sandbox.setConfig({ profile, ...exposure });
+				const result = await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: key });
+				if (cls === null) {
+					expect(result).toEqual({ status: 'OK', message: 'Connection successful!' });
+				} else {
+					expect(result.status).toBe('Error');
+					expect(result.message.startsWith(`${cls}: `)).toBe(true);
+				}
+				expect(leakedPieces(result, key)).toEqual([]);
+				// One request, on a route every LiteLLM exposes and authenticates: the model list.
+				expect(sandbox.requests.map((r) => [r.path, r.authorization])).toEqual([
+					['/v1/models', `Bearer ${key}`],
+				]);
+			});
 		});
-	});
-});
+	},
+);
 
 describe('JLab LLM API credential test: other answers', () => {
 	it('a key in a regenerate grace period passes until the period ends: it still authenticates, and no key row is read', async () => {
@@ -99,19 +109,32 @@ describe('JLab LLM API credential test: other answers', () => {
 		});
 		expect(res.status).toBe(200);
 		sandbox.clearRequests();
-		expect(await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: old })).toEqual({ status: 'OK', message: 'Connection successful!' });
+		expect(await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: old })).toEqual({
+			status: 'OK',
+			message: 'Connection successful!',
+		});
 		expect(sandbox.requests.map((r) => r.path)).toEqual(['/v1/models']);
 	});
 
 	it('a Base URL that is not the gateway root fails as invalid_response (JSON and HTML 404)', async () => {
-		expect((await testCredential('jlabLlmApi', { baseUrl: `${sandbox.url}/nope`, apiKey: VALID })).message).toMatch(/^invalid_response: /);
+		expect(
+			(await testCredential('jlabLlmApi', { baseUrl: `${sandbox.url}/nope`, apiKey: VALID }))
+				.message,
+		).toMatch(/^invalid_response: /);
 		sandbox.setConfig({ exposeManagement: false, hiddenRoutes: 'html' });
-		expect((await testCredential('jlabLlmApi', { baseUrl: `${sandbox.url}/nope`, apiKey: VALID })).message).toMatch(/^invalid_response: /);
+		expect(
+			(await testCredential('jlabLlmApi', { baseUrl: `${sandbox.url}/nope`, apiKey: VALID }))
+				.message,
+		).toMatch(/^invalid_response: /);
 	});
 });
 
 /** A listener on 127.0.0.1 that records whether anything arrived, and with which headers. */
-async function listener(): Promise<{ port: number; seen: http.IncomingHttpHeaders[]; close(): Promise<void> }> {
+async function listener(): Promise<{
+	port: number;
+	seen: http.IncomingHttpHeaders[];
+	close(): Promise<void>;
+}> {
 	const seen: http.IncomingHttpHeaders[] = [];
 	const server = http.createServer((req, res) => {
 		seen.push(req.headers);
@@ -137,9 +160,14 @@ describe.each([
 	it('refuses a host that is not this machine while "Allow Unencrypted HTTP" is off, and sends nothing', async () => {
 		const l = await listener();
 		try {
-			const result = await testCredential(type, { baseUrl: `http://${NETWORK_HOST}:${l.port}`, apiKey: key });
+			const result = await testCredential(type, {
+				baseUrl: `http://${NETWORK_HOST}:${l.port}`,
+				apiKey: key,
+			});
 			expect(result.status).toBe('Error');
-			expect(result.message).toMatch(new RegExp(`^bad_request: ${field}: expected https:// .*Allow Unencrypted HTTP`));
+			expect(result.message).toMatch(
+				new RegExp(`^bad_request: ${field}: expected https:// .*Allow Unencrypted HTTP`),
+			);
 			expect(l.seen).toEqual([]);
 			expect(leakedPieces(result, key)).toEqual([]);
 		} finally {
@@ -150,7 +178,11 @@ describe.each([
 	it('sends the test there once "Allow Unencrypted HTTP" is on (so the refusal above is what stopped it)', async () => {
 		const l = await listener();
 		try {
-			await testCredential(type, { baseUrl: `http://${NETWORK_HOST}:${l.port}`, apiKey: key, allowHttp: true });
+			await testCredential(type, {
+				baseUrl: `http://${NETWORK_HOST}:${l.port}`,
+				apiKey: key,
+				allowHttp: true,
+			});
 			expect(l.seen).toHaveLength(1);
 		} finally {
 			await l.close();
@@ -158,7 +190,7 @@ describe.each([
 	});
 });
 
-describe('authenticate: the key goes only to the credential\'s own address', () => {
+describe("authenticate: the key goes only to the credential's own address", () => {
 	const gateway = { baseUrl: 'https://delphi.jlab.org/api', apiKey: VALID, allowHttp: false };
 
 	it.each([
@@ -168,31 +200,74 @@ describe('authenticate: the key goes only to the credential\'s own address', () 
 		['a look-alike host', 'https://delphi.jlab.org.example.org/api/v1/models'],
 	])('JLab LLM API refuses %s and sets no header', async (_label, url) => {
 		const options = { url, headers: {} as Record<string, string> };
-		await expect(new JlabLlmApi().authenticate(gateway, options)).rejects.toThrow(/^permission_denied: The "JLab LLM API" credential sends its key only to its own Base URL \(https:\/\/delphi\.jlab\.org\)/);
+		await expect(new JlabLlmApi().authenticate(gateway, options)).rejects.toThrow(
+			/^permission_denied: The "JLab LLM API" credential sends its key only to its own Base URL \(https:\/\/delphi\.jlab\.org\)/,
+		);
 		expect(options.headers).toEqual({});
 	});
 
 	it('JLab LLM API refuses a request whose address it cannot check (a legacy `uri` request, as HTTP Request sends on n8n before 2.41)', async () => {
-		const options = { uri: 'https://delphi.jlab.org/api/v1/models', headers: {} as Record<string, string> } as unknown as { url: string; headers: Record<string, string> };
-		await expect(new JlabLlmApi().authenticate(gateway, options)).rejects.toThrow(/^permission_denied: .*not to a request whose address it cannot check/);
+		const options = {
+			uri: 'https://delphi.jlab.org/api/v1/models',
+			headers: {} as Record<string, string>,
+		} as unknown as { url: string; headers: Record<string, string> };
+		await expect(new JlabLlmApi().authenticate(gateway, options)).rejects.toThrow(
+			/^permission_denied: .*not to a request whose address it cannot check/,
+		);
 		expect(options.headers).toEqual({});
 	});
 
 	it('JLab LLM API adds the Bearer header for its own gateway (absolute URL, or baseURL + path)', async () => {
-		expect((await new JlabLlmApi().authenticate(gateway, { url: 'https://delphi.jlab.org/api/v1/models' })).headers).toEqual({ Authorization: `Bearer ${VALID}` });
-		expect((await new JlabLlmApi().authenticate(gateway, { baseURL: 'https://delphi.jlab.org/api', url: '/key/info' })).headers).toEqual({ Authorization: `Bearer ${VALID}` });
+		expect(
+			(
+				await new JlabLlmApi().authenticate(gateway, {
+					url: 'https://delphi.jlab.org/api/v1/models',
+				})
+			).headers,
+		).toEqual({ Authorization: `Bearer ${VALID}` });
+		expect(
+			(
+				await new JlabLlmApi().authenticate(gateway, {
+					baseURL: 'https://delphi.jlab.org/api',
+					url: '/key/info',
+				})
+			).headers,
+		).toEqual({ Authorization: `Bearer ${VALID}` });
 	});
 
 	it('JLab LLM N8N API sends X-N8N-API-KEY only to its own n8n Base URL', async () => {
 		const n8n = { baseUrl: 'https://n8n.jlab.org', apiKey: 'n8n-key', allowHttp: false };
-		expect((await new JlabLlmN8nApi().authenticate(n8n, { url: 'https://n8n.jlab.org/api/v1/credentials/1' })).headers).toEqual({ 'X-N8N-API-KEY': 'n8n-key' });
-		const options = { url: 'https://elsewhere.example.org/api/v1/credentials/1', headers: {} as Record<string, string> };
-		await expect(new JlabLlmN8nApi().authenticate(n8n, options)).rejects.toThrow(/^permission_denied: /);
+		expect(
+			(
+				await new JlabLlmN8nApi().authenticate(n8n, {
+					url: 'https://n8n.jlab.org/api/v1/credentials/1',
+				})
+			).headers,
+		).toEqual({ 'X-N8N-API-KEY': 'n8n-key' });
+		const options = {
+			url: 'https://elsewhere.example.org/api/v1/credentials/1',
+			headers: {} as Record<string, string>,
+		};
+		await expect(new JlabLlmN8nApi().authenticate(n8n, options)).rejects.toThrow(
+			/^permission_denied: /,
+		);
 		expect(options.headers).toEqual({});
 	});
 
-	it('both credentials may be used only by this package\'s nodes (n8n 2.41 refuses any other node, HTTP Request included)', () => {
-		expect(new JlabLlmApi()).toMatchObject({ restrictToSupportedNodes: true, supportedNodes: ['jlabLlmChat', 'jlabLlmUsage', 'jlabLlmKey', 'lmChatJlabLlm', 'embeddingsJlabLlm'] });
-		expect(new JlabLlmN8nApi()).toMatchObject({ restrictToSupportedNodes: true, supportedNodes: ['jlabLlmKey'] });
+	it("both credentials may be used only by this package's nodes (n8n 2.41 refuses any other node, HTTP Request included)", () => {
+		expect(new JlabLlmApi()).toMatchObject({
+			restrictToSupportedNodes: true,
+			supportedNodes: [
+				'jlabLlmChat',
+				'jlabLlmUsage',
+				'jlabLlmKey',
+				'lmChatJlabLlm',
+				'embeddingsJlabLlm',
+			],
+		});
+		expect(new JlabLlmN8nApi()).toMatchObject({
+			restrictToSupportedNodes: true,
+			supportedNodes: ['jlabLlmKey'],
+		});
 	});
 });

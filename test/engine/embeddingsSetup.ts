@@ -4,7 +4,14 @@
  * sandbox. The probe pulls them as n8n's vector stores do (getInputConnectionData(ai_embedding))
  * and calls embedDocuments / embedQuery, or both and ranks the documents by cosine similarity.
  */
-import type { IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeType, ITaskData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+	ITaskData,
+} from 'n8n-workflow';
 
 import { runWorkflow, type RunResult } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
@@ -28,7 +35,12 @@ const cosine = (a: number[], b: number[]) => a.reduce((n, x, i) => n + x * b[i],
 
 function errorJson(error: unknown): IDataObject {
 	const e = error as Error & { description?: string; httpCode?: string | null };
-	return { errorName: e?.constructor?.name ?? null, message: e?.message ?? String(error), description: e?.description ?? null, httpCode: e?.httpCode ?? null };
+	return {
+		errorName: e?.constructor?.name ?? null,
+		message: e?.message ?? String(error),
+		description: e?.description ?? null,
+		httpCode: e?.httpCode ?? null,
+	};
 }
 
 /** Per item: {mode: "documents" | "query" | "retrieve", texts?, query?}; errors become items. */
@@ -40,7 +52,10 @@ class EmbeddingsProbe implements INodeType {
 		version: 1,
 		description: 'test root node',
 		defaults: { name: 'Probe' },
-		inputs: ['main', { type: 'ai_embedding', displayName: 'Embeddings', required: true, maxConnections: 1 }],
+		inputs: [
+			'main',
+			{ type: 'ai_embedding', displayName: 'Embeddings', required: true, maxConnections: 1 },
+		],
 		outputs: ['main'],
 		properties: [],
 	} as unknown as INodeType['description'];
@@ -54,17 +69,32 @@ class EmbeddingsProbe implements INodeType {
 				const embeddings = (await this.getInputConnectionData('ai_embedding', i)) as EmbeddingsLike;
 				if (j.mode === 'query') {
 					const v = await embeddings.embedQuery(String(j.query));
-					out.push({ json: { dimensions: v.length, norm: Math.sqrt(cosine(v, v)) }, pairedItem: { item: i } });
+					out.push({
+						json: { dimensions: v.length, norm: Math.sqrt(cosine(v, v)) },
+						pairedItem: { item: i },
+					});
 				} else if (j.mode === 'retrieve') {
 					const texts = j.texts as string[];
 					const docs = await embeddings.embedDocuments(texts);
 					const q = await embeddings.embedQuery(String(j.query));
-					const ranked = texts.map((text, at) => ({ text, score: cosine(docs[at], q) })).sort((a, b) => b.score - a.score);
-					out.push({ json: { best: ranked[0].text, ranked: ranked.map((r) => r.text) }, pairedItem: { item: i } });
+					const ranked = texts
+						.map((text, at) => ({ text, score: cosine(docs[at], q) }))
+						.sort((a, b) => b.score - a.score);
+					out.push({
+						json: { best: ranked[0].text, ranked: ranked.map((r) => r.text) },
+						pairedItem: { item: i },
+					});
 				} else {
 					const vectors = await embeddings.embedDocuments(j.texts as unknown[]);
 					// Each vector compared with a fresh one-text embedding: the order must be kept.
-					out.push({ json: { count: vectors.length, dimensions: vectors[0]?.length ?? 0, vectors: j.keepVectors ? vectors : [] }, pairedItem: { item: i } });
+					out.push({
+						json: {
+							count: vectors.length,
+							dimensions: vectors[0]?.length ?? 0,
+							vectors: j.keepVectors ? vectors : [],
+						},
+						pairedItem: { item: i },
+					});
 				}
 			} catch (error) {
 				out.push({ json: errorJson(error), pairedItem: { item: i } });
@@ -93,7 +123,10 @@ export interface EmbeddingsRun extends RunResult {
 
 export const modelParam = (value = MODEL, mode = 'id') => ({ __rl: true, mode, value });
 
-export async function runEmbeddings(sandbox: Sandbox, options: EmbeddingsRunOptions): Promise<EmbeddingsRun> {
+export async function runEmbeddings(
+	sandbox: Sandbox,
+	options: EmbeddingsRunOptions,
+): Promise<EmbeddingsRun> {
 	const node: INode = {
 		id: 'embeddings',
 		name: EMBEDDINGS_NODE,
@@ -104,8 +137,22 @@ export async function runEmbeddings(sandbox: Sandbox, options: EmbeddingsRunOpti
 		credentials: { jlabLlmApi: { id: 'cred-embed', name: 'JLab LLM (sandbox)' } },
 	};
 	const nodes: INode[] = [
-		{ id: 'items', name: 'Items', type: 'test.items', typeVersion: 1, position: [0, 0], parameters: { items: JSON.stringify(options.items ?? [{ mode: 'query', query: 'hello' }]) } },
-		{ id: 'probe', name: 'Probe', type: 'test.embeddingsProbe', typeVersion: 1, position: [200, 0], parameters: {} },
+		{
+			id: 'items',
+			name: 'Items',
+			type: 'test.items',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { items: JSON.stringify(options.items ?? [{ mode: 'query', query: 'hello' }]) },
+		},
+		{
+			id: 'probe',
+			name: 'Probe',
+			type: 'test.embeddingsProbe',
+			typeVersion: 1,
+			position: [200, 0],
+			parameters: {},
+		},
 		node,
 	];
 	const before = sandbox.requests.length;
@@ -117,7 +164,14 @@ export async function runEmbeddings(sandbox: Sandbox, options: EmbeddingsRunOpti
 				[EMBEDDINGS_NODE]: { ai_embedding: [[{ node: 'Probe', type: 'ai_embedding', index: 0 }]] },
 			} as never,
 		},
-		[{ id: 'cred-embed', name: 'JLab LLM (sandbox)', type: 'jlabLlmApi', data: { baseUrl: options.baseUrl ?? sandbox.url, apiKey: options.apiKey } }],
+		[
+			{
+				id: 'cred-embed',
+				name: 'JLab LLM (sandbox)',
+				type: 'jlabLlmApi',
+				data: { baseUrl: options.baseUrl ?? sandbox.url, apiKey: options.apiKey },
+			},
+		],
 		{ startNode: 'Items' },
 	);
 	return {

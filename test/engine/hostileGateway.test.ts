@@ -17,7 +17,11 @@ const CANARY = 'sk-canary-HOSTILE-4f1c9e7a2b8d5c3e6f0a';
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-	sandbox = await startSandbox({ port: 0, basePath: '/api', keys: [{ key: CANARY, key_alias: 'hostile', user_id: 'alice' }] });
+	sandbox = await startSandbox({
+		port: 0,
+		basePath: '/api',
+		keys: [{ key: CANARY, key_alias: 'hostile', user_id: 'alice' }],
+	});
 });
 
 afterAll(async () => {
@@ -45,7 +49,17 @@ const echoingCompletion = {
 	created: 1,
 	model: CANARY,
 	system_fingerprint: CANARY,
-	choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `Your key is ${CANARY}`, reasoning_content: CANARY.slice(5) } }],
+	choices: [
+		{
+			index: 0,
+			finish_reason: 'stop',
+			message: {
+				role: 'assistant',
+				content: `Your key is ${CANARY}`,
+				reasoning_content: CANARY.slice(5),
+			},
+		},
+	],
 	usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
 	[CANARY]: { nested: [`Bearer ${CANARY}`] },
 };
@@ -53,43 +67,118 @@ const echoingCompletion = {
 const noKey = (value: unknown) => expect(leakedPieces(value, CANARY)).toEqual([]);
 
 describe('a gateway that echoes the key', () => {
-	it.each([true, false])('in the headers and body of an answer: nothing of it in the Chat item (Simplify %s)', async (simplify) => {
-		sandbox.injectFaults([{ route: '/v1/chat/completions', kind: 'status', status: 200, body: echoingCompletion, headers: ECHO_HEADERS, times: 1 }]);
-		const r = await runChat(sandbox, { prompt: 'Hello', options: { simplify } }, { apiKey: CANARY });
-		expect(r.error('Chat')).toBeUndefined();
-		expect(r.items).toHaveLength(1);
-		const callId = simplify ? r.items[0].callId : (r.items[0].gateway as IDataObject).callId;
-		// A call id that is not shaped like one is dropped, not shown.
-		expect(callId).toBeNull();
-		noKey(r.run.data);
-	});
+	it.each([true, false])(
+		'in the headers and body of an answer: nothing of it in the Chat item (Simplify %s)',
+		async (simplify) => {
+			sandbox.injectFaults([
+				{
+					route: '/v1/chat/completions',
+					kind: 'status',
+					status: 200,
+					body: echoingCompletion,
+					headers: ECHO_HEADERS,
+					times: 1,
+				},
+			]);
+			const r = await runChat(
+				sandbox,
+				{ prompt: 'Hello', options: { simplify } },
+				{ apiKey: CANARY },
+			);
+			expect(r.error('Chat')).toBeUndefined();
+			expect(r.items).toHaveLength(1);
+			const callId = simplify ? r.items[0].callId : (r.items[0].gateway as IDataObject).callId;
+			// A call id that is not shaped like one is dropped, not shown.
+			expect(callId).toBeNull();
+			noKey(r.run.data);
+		},
+	);
 
 	it('a call id that looks like one is kept', async () => {
 		const id = '3f8e1d2c-7a6b-4c5d-9e0f-1a2b3c4d5e6f';
-		sandbox.injectFaults([{ route: '/v1/chat/completions', kind: 'status', status: 200, body: echoingCompletion, headers: { 'x-litellm-call-id': id }, times: 1 }]);
+		sandbox.injectFaults([
+			{
+				route: '/v1/chat/completions',
+				kind: 'status',
+				status: 200,
+				body: echoingCompletion,
+				headers: { 'x-litellm-call-id': id },
+				times: 1,
+			},
+		]);
 		const r = await runChat(sandbox, { prompt: 'Hello' }, { apiKey: CANARY });
 		expect(r.items[0].callId).toBe(id);
 	});
 
-	it.each([false, true])('in the call id and body of an error: nothing of it in the Chat error (Continue On Fail %s)', async (continueOnFail) => {
-		const body = { error: { message: `bad ${CANARY}`, type: 'invalid_request_error', param: null, code: '400' } };
-		sandbox.injectFaults([{ route: '/v1/chat/completions', kind: 'status', status: 400, body, headers: ECHO_HEADERS, times: 1 }]);
-		const r = await runChat(sandbox, { prompt: 'Hello' }, { apiKey: CANARY, continueOnFail });
-		if (continueOnFail) expect(r.items[0].errorType).toBe('bad_request');
-		else expect(r.error('Chat')?.description).toMatch(/^bad_request: /);
-		noKey(r.run.data);
-	});
+	it.each([false, true])(
+		'in the call id and body of an error: nothing of it in the Chat error (Continue On Fail %s)',
+		async (continueOnFail) => {
+			const body = {
+				error: {
+					message: `bad ${CANARY}`,
+					type: 'invalid_request_error',
+					param: null,
+					code: '400',
+				},
+			};
+			sandbox.injectFaults([
+				{
+					route: '/v1/chat/completions',
+					kind: 'status',
+					status: 400,
+					body,
+					headers: ECHO_HEADERS,
+					times: 1,
+				},
+			]);
+			const r = await runChat(sandbox, { prompt: 'Hello' }, { apiKey: CANARY, continueOnFail });
+			if (continueOnFail) expect(r.items[0].errorType).toBe('bad_request');
+			else expect(r.error('Chat')?.description).toMatch(/^bad_request: /);
+			noKey(r.run.data);
+		},
+	);
 
 	it('in the call id of an error: nothing of it in the Chat Model error', async () => {
-		sandbox.injectFaults([{ route: '/v1/chat/completions', kind: 'status', status: 400, body: { error: { message: 'refused', type: 'invalid_request_error', param: null, code: '400' } }, headers: ECHO_HEADERS, times: 1 }]);
+		sandbox.injectFaults([
+			{
+				route: '/v1/chat/completions',
+				kind: 'status',
+				status: 400,
+				body: {
+					error: { message: 'refused', type: 'invalid_request_error', param: null, code: '400' },
+				},
+				headers: ECHO_HEADERS,
+				times: 1,
+			},
+		]);
 		const r = await runModel(sandbox as never, { apiKey: CANARY });
 		expect(r.items[0].description).toMatch(/^bad_request: /);
 		noKey(r.run);
 	});
 
 	it('in /key/info: nothing of it in the Usage item', async () => {
-		const info = { key: CANARY, info: { key_name: 'sk-…0a9e', key_alias: `alias ${CANARY}`, user_id: CANARY, spend: 0, max_budget: null, metadata: { note: `Bearer ${CANARY}` }, models: [] } };
-		sandbox.injectFaults([{ route: '/key/info', kind: 'status', status: 200, body: info, headers: ECHO_HEADERS, times: 5 }]);
+		const info = {
+			key: CANARY,
+			info: {
+				key_name: 'sk-…0a9e',
+				key_alias: `alias ${CANARY}`,
+				user_id: CANARY,
+				spend: 0,
+				max_budget: null,
+				metadata: { note: `Bearer ${CANARY}` },
+				models: [],
+			},
+		};
+		sandbox.injectFaults([
+			{
+				route: '/key/info',
+				kind: 'status',
+				status: 200,
+				body: info,
+				headers: ECHO_HEADERS,
+				times: 5,
+			},
+		]);
 		const r = await runUsage(sandbox as never, { operation: 'getKeyInfo' }, { apiKey: CANARY });
 		expect(r.error('Usage')).toBeUndefined();
 		expect(r.items).toHaveLength(1);

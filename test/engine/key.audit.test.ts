@@ -8,9 +8,25 @@ import path from 'path';
 
 import type { IConnections, IDataObject, INode } from 'n8n-workflow';
 
-import { isForeignKey, keysIn, scanWorkflow, urlHost } from '../../nodes/JlabLlmKey/helpers/keyScan';
+import {
+	isForeignKey,
+	keysIn,
+	scanWorkflow,
+	urlHost,
+} from '../../nodes/JlabLlmKey/helpers/keyScan';
 import { runWorkflow, shutdownHarness } from '../harness';
-import { ADMIN, CANARY, exposed, leaks, N8N_KEY, NOUSER, runKeyNode, sha, startWorld, type World } from './keySetup';
+import {
+	ADMIN,
+	CANARY,
+	exposed,
+	leaks,
+	N8N_KEY,
+	NOUSER,
+	runKeyNode,
+	sha,
+	startWorld,
+	type World,
+} from './keySetup';
 
 afterAll(async () => {
 	await shutdownHarness();
@@ -43,7 +59,12 @@ const node = (name: string, type: string, parameters: IDataObject) => ({
 
 /** The planted workflows, as n8n 2.41's GET /api/v1/workflows returns them. */
 function plantedWorkflows(gateway: string): IDataObject[] {
-	const wf = (id: string, name: string, nodes: IDataObject[], extra: IDataObject = {}): IDataObject => ({
+	const wf = (
+		id: string,
+		name: string,
+		nodes: IDataObject[],
+		extra: IDataObject = {},
+	): IDataObject => ({
 		id,
 		name,
 		active: false,
@@ -58,29 +79,42 @@ function plantedWorkflows(gateway: string): IDataObject[] {
 		...extra,
 	});
 	return [
-		wf('wfHeaders', 'Gateway calls', [
-			node('Manual', 'n8n-nodes-base.manualTrigger', {}),
-			node('Call With Header', 'n8n-nodes-base.httpRequest', {
-				method: 'POST',
-				url: `${gateway}/v1/chat/completions`,
-				sendHeaders: true,
-				headerParameters: { parameters: [{ name: 'x-litellm-api-key', value: HDR }] },
-			}),
-			node('Call With Bearer', 'n8n-nodes-base.httpRequest', {
-				url: `${gateway}/v1/models`,
-				sendHeaders: true,
-				headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${BEARER}` }] },
-			}),
-			node('Call With Expression', 'n8n-nodes-base.httpRequest', {
-				url: `=${gateway}/v1/models?x={{ $json.x }}`,
-				sendHeaders: true,
-				headerParameters: { parameters: [{ name: 'Authorization', value: `={{ "Bearer ${EXPR}" }}` }] },
-			}),
-		], { active: true }),
+		wf(
+			'wfHeaders',
+			'Gateway calls',
+			[
+				node('Manual', 'n8n-nodes-base.manualTrigger', {}),
+				node('Call With Header', 'n8n-nodes-base.httpRequest', {
+					method: 'POST',
+					url: `${gateway}/v1/chat/completions`,
+					sendHeaders: true,
+					headerParameters: { parameters: [{ name: 'x-litellm-api-key', value: HDR }] },
+				}),
+				node('Call With Bearer', 'n8n-nodes-base.httpRequest', {
+					url: `${gateway}/v1/models`,
+					sendHeaders: true,
+					headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${BEARER}` }] },
+				}),
+				node('Call With Expression', 'n8n-nodes-base.httpRequest', {
+					url: `=${gateway}/v1/models?x={{ $json.x }}`,
+					sendHeaders: true,
+					headerParameters: {
+						parameters: [{ name: 'Authorization', value: `={{ "Bearer ${EXPR}" }}` }],
+					},
+				}),
+			],
+			{ active: true },
+		),
 		wf('wfQuery', 'Elsewhere', [
-			node('Query Key', 'n8n-nodes-base.httpRequest', { url: `https://tools.example.org/v1/run?mode=x&api_key=${QS}&y=1` }),
-			node('Code', 'n8n-nodes-base.code', { jsCode: `const key = '${CODE}';\nreturn [{ json: { key } }];` }),
-			node('Set Key', 'n8n-nodes-base.set', { assignments: { assignments: [{ id: 'a1', name: 'token', value: SET, type: 'string' }] } }),
+			node('Query Key', 'n8n-nodes-base.httpRequest', {
+				url: `https://tools.example.org/v1/run?mode=x&api_key=${QS}&y=1`,
+			}),
+			node('Code', 'n8n-nodes-base.code', {
+				jsCode: `const key = '${CODE}';\nreturn [{ json: { key } }];`,
+			}),
+			node('Set Key', 'n8n-nodes-base.set', {
+				assignments: { assignments: [{ id: 'a1', name: 'token', value: SET, type: 'string' }] },
+			}),
 		]),
 		wf('wfData', 'Pinned and static', [node('Webhook', 'n8n-nodes-base.webhook', { path: 'x' })], {
 			pinData: { Webhook: [{ json: { headers: { authorization: `Bearer ${PIN}` } } }] },
@@ -106,7 +140,10 @@ function plantedWorkflows(gateway: string): IDataObject[] {
 					],
 				},
 			}),
-			node('Gateway Node', 'n8n-nodes-jlab-llm.jlabLlmChat', { model: 'openai/gpt-oss-120b', prompt: 'hello' }),
+			node('Gateway Node', 'n8n-nodes-jlab-llm.jlabLlmChat', {
+				model: 'openai/gpt-oss-120b',
+				prompt: 'hello',
+			}),
 		]),
 	];
 }
@@ -121,15 +158,78 @@ interface Expected {
 }
 
 const EXPECTED: Expected[] = [
-	{ workflowId: 'wfHeaders', nodeName: 'Call With Header', where: 'parameters', path: 'parameters.headerParameters.parameters[0].value', key: HDR, context: 'text' },
-	{ workflowId: 'wfHeaders', nodeName: 'Call With Bearer', where: 'parameters', path: 'parameters.headerParameters.parameters[0].value', key: BEARER, context: 'bearer' },
-	{ workflowId: 'wfHeaders', nodeName: 'Call With Expression', where: 'parameters', path: 'parameters.headerParameters.parameters[0].value', key: EXPR, context: 'bearer' },
-	{ workflowId: 'wfQuery', nodeName: 'Query Key', where: 'parameters', path: 'parameters.url', key: QS, context: 'queryString' },
-	{ workflowId: 'wfQuery', nodeName: 'Code', where: 'parameters', path: 'parameters.jsCode', key: CODE, context: 'text' },
-	{ workflowId: 'wfQuery', nodeName: 'Set Key', where: 'parameters', path: 'parameters.assignments.assignments[0].value', key: SET, context: 'text' },
-	{ workflowId: 'wfData', nodeName: 'Webhook', where: 'pinData', path: 'pinData[0].json.headers.authorization', key: PIN, context: 'bearer' },
-	{ workflowId: 'wfData', nodeName: null, where: 'staticData', path: 'staticData.global.lastToken', key: STATIC, context: 'text' },
-	{ workflowId: 'wfCopy', nodeName: 'Again', where: 'parameters', path: 'parameters.headerParameters.parameters[0].value', key: HDR, context: 'text' },
+	{
+		workflowId: 'wfHeaders',
+		nodeName: 'Call With Header',
+		where: 'parameters',
+		path: 'parameters.headerParameters.parameters[0].value',
+		key: HDR,
+		context: 'text',
+	},
+	{
+		workflowId: 'wfHeaders',
+		nodeName: 'Call With Bearer',
+		where: 'parameters',
+		path: 'parameters.headerParameters.parameters[0].value',
+		key: BEARER,
+		context: 'bearer',
+	},
+	{
+		workflowId: 'wfHeaders',
+		nodeName: 'Call With Expression',
+		where: 'parameters',
+		path: 'parameters.headerParameters.parameters[0].value',
+		key: EXPR,
+		context: 'bearer',
+	},
+	{
+		workflowId: 'wfQuery',
+		nodeName: 'Query Key',
+		where: 'parameters',
+		path: 'parameters.url',
+		key: QS,
+		context: 'queryString',
+	},
+	{
+		workflowId: 'wfQuery',
+		nodeName: 'Code',
+		where: 'parameters',
+		path: 'parameters.jsCode',
+		key: CODE,
+		context: 'text',
+	},
+	{
+		workflowId: 'wfQuery',
+		nodeName: 'Set Key',
+		where: 'parameters',
+		path: 'parameters.assignments.assignments[0].value',
+		key: SET,
+		context: 'text',
+	},
+	{
+		workflowId: 'wfData',
+		nodeName: 'Webhook',
+		where: 'pinData',
+		path: 'pinData[0].json.headers.authorization',
+		key: PIN,
+		context: 'bearer',
+	},
+	{
+		workflowId: 'wfData',
+		nodeName: null,
+		where: 'staticData',
+		path: 'staticData.global.lastToken',
+		key: STATIC,
+		context: 'text',
+	},
+	{
+		workflowId: 'wfCopy',
+		nodeName: 'Again',
+		where: 'parameters',
+		path: 'parameters.headerParameters.parameters[0].value',
+		key: HDR,
+		context: 'text',
+	},
 ];
 
 const shape = (j: IDataObject) => ({
@@ -158,13 +258,21 @@ async function auditWorld(options: Parameters<typeof startWorld>[0] = {}): Promi
 
 function noKeys(run: Parameters<typeof exposed>[0]) {
 	const text = exposed(run);
-	for (const key of [...PLANTED, CANARY, ADMIN, NOUSER, N8N_KEY]) expect({ key: key.slice(0, 20), leaks: leaks(text, key) }).toEqual({ key: key.slice(0, 20), leaks: [] });
+	for (const key of [...PLANTED, CANARY, ADMIN, NOUSER, N8N_KEY])
+		expect({ key: key.slice(0, 20), leaks: leaks(text, key) }).toEqual({
+			key: key.slice(0, 20),
+			leaks: [],
+		});
 }
 
 describe('keyScan helpers', () => {
 	it('matches sk- + 20 URL-safe characters only, not glued to a word, also percent-encoded', () => {
 		expect(keysIn(`x ${HDR} y`).map((k) => k.key)).toEqual([HDR]);
-		expect(keysIn('sk-short1234567 task-0123456789abcdefghijklmnop risk-assessment-2024-quarterly-review')).toEqual([]);
+		expect(
+			keysIn(
+				'sk-short1234567 task-0123456789abcdefghijklmnop risk-assessment-2024-quarterly-review',
+			),
+		).toEqual([]);
 		expect(keysIn('sk-...abcd sk-…abcd')).toEqual([]);
 		expect(keysIn(sha('x'))).toEqual([]);
 		expect(keysIn(`https://h/x?auth=Bearer%20${QS}`).map((k) => k.key)).toEqual([QS]);
@@ -178,7 +286,10 @@ describe('keyScan helpers', () => {
 			name: 'w',
 			versionId: 'draft',
 			nodes: [{ name: 'A', type: 't', parameters: { [HDR]: 'x' } }],
-			activeVersion: { versionId: 'published', nodes: [{ name: 'A', type: 't', parameters: { [HDR]: 'x', old: CODE } }] },
+			activeVersion: {
+				versionId: 'published',
+				nodes: [{ name: 'A', type: 't', parameters: { [HDR]: 'x', old: CODE } }],
+			},
 		});
 		expect(findings.map((f) => [f.where, f.key])).toEqual([
 			['parameters', HDR],
@@ -203,23 +314,54 @@ describe('Audit Workflows', () => {
 			const run = await runKeyNode(world, { operation: 'auditWorkflows', options: TUNING });
 			expect(run.error).toBeUndefined();
 			const findings = run.items.filter((i) => i.json.type === 'finding').map((i) => i.json);
-			expect(findings.map(shape)).toEqual(EXPECTED.map(({ key, ...e }) => ({ ...e, fingerprint: fp(key) })));
+			expect(findings.map(shape)).toEqual(
+				EXPECTED.map(({ key, ...e }) => ({ ...e, fingerprint: fp(key) })),
+			);
 			// 5 workflows, 2 per page: three pages, each asked for once.
 			expect(world.n8n.calls.filter((c) => c.path === '/api/v1/workflows').length).toBe(3);
 			const summary = run.items[run.items.length - 1].json;
-			expect(summary).toMatchObject({ type: 'summary', clean: false, workflowsChecked: 5, nodesChecked: 11, findings: 9, distinctKeys: 8, liveKeys: 2, deadKeys: 1, uncheckedKeys: 5, credentialsCreated: null });
+			expect(summary).toMatchObject({
+				type: 'summary',
+				clean: false,
+				workflowsChecked: 5,
+				nodesChecked: 11,
+				findings: 9,
+				distinctKeys: 8,
+				liveKeys: 2,
+				deadKeys: 1,
+				uncheckedKeys: 5,
+				credentialsCreated: null,
+			});
 			expect(run.items.every((i) => i.pairedItem !== undefined)).toBe(true);
 
-			const byKey = (key: string) => findings.filter((f) => (f.fingerprint as IDataObject).hash === fp(key).hash);
+			const byKey = (key: string) =>
+				findings.filter((f) => (f.fingerprint as IDataObject).hash === fp(key).hash);
 			expect(byKey(HDR).map((f) => [f.live, f.keyAlias, f.userId])).toEqual([
 				[true, 'bot-one', 'alice'],
 				[true, 'bot-one', 'alice'],
 			]);
-			expect(byKey(EXPR)[0]).toMatchObject({ live: true, keyAlias: 'bot-two', workflowActive: true, nodeType: 'n8n-nodes-base.httpRequest' });
-			expect(byKey(BEARER)[0]).toMatchObject({ live: false, liveReason: expect.stringMatching(/^blocked_key: /), keyAlias: null });
+			expect(byKey(EXPR)[0]).toMatchObject({
+				live: true,
+				keyAlias: 'bot-two',
+				workflowActive: true,
+				nodeType: 'n8n-nodes-base.httpRequest',
+			});
+			expect(byKey(BEARER)[0]).toMatchObject({
+				live: false,
+				liveReason: expect.stringMatching(/^blocked_key: /),
+				keyAlias: null,
+			});
 			// Only keys found in a node calling the gateway's own host are presented; the others are third parties' secrets.
-			expect(byKey(QS)[0]).toMatchObject({ live: null, liveReason: expect.stringContaining('this node calls tools.example.org'), workflowActive: false });
-			for (const key of [CODE, SET, PIN, STATIC]) expect(byKey(key)[0]).toMatchObject({ live: null, liveReason: expect.stringContaining('cannot be told') });
+			expect(byKey(QS)[0]).toMatchObject({
+				live: null,
+				liveReason: expect.stringContaining('this node calls tools.example.org'),
+				workflowActive: false,
+			});
+			for (const key of [CODE, SET, PIN, STATIC])
+				expect(byKey(key)[0]).toMatchObject({
+					live: null,
+					liveReason: expect.stringContaining('cannot be told'),
+				});
 			// Each distinct gateway key was presented once, on its own, to /key/info.
 			const infos = world.sandbox.requests.filter((q) => q.path.endsWith('/key/info'));
 			expect(infos.length).toBe(3);
@@ -237,11 +379,19 @@ describe('Audit Workflows', () => {
 	it('with the gateway check off, sends nothing to the gateway and says so', async () => {
 		const world = await auditWorld();
 		try {
-			const run = await runKeyNode(world, { operation: 'auditWorkflows', checkKeys: false, options: TUNING });
+			const run = await runKeyNode(world, {
+				operation: 'auditWorkflows',
+				checkKeys: false,
+				options: TUNING,
+			});
 			expect(run.error).toBeUndefined();
 			const findings = run.items.filter((i) => i.json.type === 'finding');
 			expect(findings).toHaveLength(9);
-			expect(findings.every((f) => f.json.live === null && /not checked/.test(String(f.json.liveReason)))).toBe(true);
+			expect(
+				findings.every(
+					(f) => f.json.live === null && /not checked/.test(String(f.json.liveReason)),
+				),
+			).toBe(true);
 			expect(world.sandbox.requests.length).toBe(0);
 			noKeys(run);
 		} finally {
@@ -256,8 +406,14 @@ describe('Audit Workflows', () => {
 			expect(run.error).toBeUndefined();
 			const findings = run.items.filter((i) => i.json.type === 'finding');
 			expect(findings).toHaveLength(9);
-			for (const f of findings) expect(f.json).toMatchObject({ live: null, liveReason: expect.stringMatching(/\/key\/info|not sent to the gateway/) });
-			expect(findings.filter((f) => String(f.json.liveReason).includes('/key/info'))).toHaveLength(4);
+			for (const f of findings)
+				expect(f.json).toMatchObject({
+					live: null,
+					liveReason: expect.stringMatching(/\/key\/info|not sent to the gateway/),
+				});
+			expect(findings.filter((f) => String(f.json.liveReason).includes('/key/info'))).toHaveLength(
+				4,
+			);
 			expect(run.items[run.items.length - 1].json).toMatchObject({ uncheckedKeys: 8, liveKeys: 0 });
 			noKeys(run);
 		} finally {
@@ -268,7 +424,17 @@ describe('Audit Workflows', () => {
 	it('a clean instance yields one summary item', async () => {
 		const world = await startWorld({
 			workflows: [
-				{ id: 'ok1', name: 'Clean', active: true, nodes: [node('A', 'n8n-nodes-base.manualTrigger', {}), node('B', 'n8n-nodes-base.set', { x: 'task-0123456789abcdefghijklmnop' })], pinData: {}, staticData: { global: {} } },
+				{
+					id: 'ok1',
+					name: 'Clean',
+					active: true,
+					nodes: [
+						node('A', 'n8n-nodes-base.manualTrigger', {}),
+						node('B', 'n8n-nodes-base.set', { x: 'task-0123456789abcdefghijklmnop' }),
+					],
+					pinData: {},
+					staticData: { global: {} },
+				},
 			],
 		});
 		try {
@@ -296,31 +462,58 @@ describe('Audit Workflows', () => {
 	it('fix mode creates one credential per distinct live key found in an HTTP Request node that calls the gateway', async () => {
 		const world = await auditWorld();
 		try {
-			const run = await runKeyNode(world, { operation: 'auditWorkflows', moveKeys: true, options: TUNING });
+			const run = await runKeyNode(world, {
+				operation: 'auditWorkflows',
+				moveKeys: true,
+				options: TUNING,
+			});
 			expect(run.error).toBeUndefined();
-			const created = world.n8n.calls.filter((c) => c.method === 'POST' && c.path === '/api/v1/credentials');
+			const created = world.n8n.calls.filter(
+				(c) => c.method === 'POST' && c.path === '/api/v1/credentials',
+			);
 			// HDR (two places, one credential) and EXPR; not BEARER (refused by the gateway), not QS (another host).
 			expect(created).toHaveLength(2);
 			const stored = [...world.store.byId.values()].filter((c) => c.id.startsWith('created'));
 			expect(stored.map((c) => [c.name, c.type, c.data.apiKey, c.data.baseUrl])).toEqual([
-				['JLab LLM (moved from Gateway calls/Call With Header)', 'jlabLlmApi', HDR, world.proxy.url],
-				['JLab LLM (moved from Gateway calls/Call With Expression)', 'jlabLlmApi', EXPR, world.proxy.url],
+				[
+					'JLab LLM (moved from Gateway calls/Call With Header)',
+					'jlabLlmApi',
+					HDR,
+					world.proxy.url,
+				],
+				[
+					'JLab LLM (moved from Gateway calls/Call With Expression)',
+					'jlabLlmApi',
+					EXPR,
+					world.proxy.url,
+				],
 			]);
 			const findings = run.items.filter((i) => i.json.type === 'finding').map((i) => i.json);
-			const moved = (key: string) => findings.filter((f) => (f.fingerprint as IDataObject).hash === fp(key).hash).map((f) => f.movedToCredential);
+			const moved = (key: string) =>
+				findings
+					.filter((f) => (f.fingerprint as IDataObject).hash === fp(key).hash)
+					.map((f) => f.movedToCredential);
 			expect(moved(HDR)).toEqual([
 				{ id: stored[0].id, name: stored[0].name },
 				{ id: stored[0].id, name: stored[0].name },
 			]);
 			expect(moved(EXPR)).toEqual([{ id: stored[1].id, name: stored[1].name }]);
 			// The new credentials serve JLab LLM nodes: HTTP Request may take them to the gateway's host only.
-			for (const c of stored) expect([c.data.allowedHttpRequestDomains, c.data.allowedDomains]).toEqual(['domains', new URL(world.proxy.url).hostname]);
+			for (const c of stored)
+				expect([c.data.allowedHttpRequestDomains, c.data.allowedDomains]).toEqual([
+					'domains',
+					new URL(world.proxy.url).hostname,
+				]);
 			// The advice replaces the HTTP Request node; it never sends users to HTTP Request with the credential.
-			const note = String(findings.find((f) => (f.fingerprint as IDataObject).hash === fp(HDR).hash)?.moveNote);
+			const note = String(
+				findings.find((f) => (f.fingerprint as IDataObject).hash === fp(HDR).hash)?.moveNote,
+			);
 			expect(note).toMatch(/^replace this HTTP Request node with a JLab LLM node/);
 			expect(note).not.toMatch(/Predefined Credential Type/);
 			expect(moved(BEARER)).toEqual([null]);
-			expect(findings.find((f) => (f.fingerprint as IDataObject).hash === fp(BEARER).hash)?.moveNote).toMatch(/refuses/);
+			expect(
+				findings.find((f) => (f.fingerprint as IDataObject).hash === fp(BEARER).hash)?.moveNote,
+			).toMatch(/refuses/);
 			for (const key of [QS, CODE, SET, PIN, STATIC]) expect(moved(key)).toEqual([null]);
 			expect(run.items[run.items.length - 1].json.credentialsCreated).toBe(2);
 			// The keys went to n8n only in the credential body; nothing shows them.
@@ -334,8 +527,19 @@ describe('Audit Workflows', () => {
 		const world = await auditWorld();
 		try {
 			// A careless n8n that repeats the request body (with the key) in its error message.
-			world.n8n.faults.add({ method: 'POST', path: '/api/v1/credentials', kind: 'status', status: 400, echo: true, times: 10 });
-			const run = await runKeyNode(world, { operation: 'auditWorkflows', moveKeys: true, options: TUNING });
+			world.n8n.faults.add({
+				method: 'POST',
+				path: '/api/v1/credentials',
+				kind: 'status',
+				status: 400,
+				echo: true,
+				times: 10,
+			});
+			const run = await runKeyNode(world, {
+				operation: 'auditWorkflows',
+				moveKeys: true,
+				options: TUNING,
+			});
 			expect(run.error).toBeUndefined();
 			const findings = run.items.filter((i) => i.json.type === 'finding').map((i) => i.json);
 			const hdr = findings.filter((f) => (f.fingerprint as IDataObject).hash === fp(HDR).hash);
@@ -352,12 +556,30 @@ describe('Audit Workflows', () => {
 	it("reports another provider's key without sending it to the gateway", async () => {
 		const foreign = 'sk-proj-canaryFOREIGN0a1b2c3d4e5f6g7h8i9j';
 		const world = await startWorld({
-			workflows: [{ id: 'f1', name: 'OpenAI call', active: false, nodes: [node('Call OpenAI', 'n8n-nodes-base.httpRequest', { url: 'https://api.openai.com/v1/models', headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${foreign}` }] } })] }],
+			workflows: [
+				{
+					id: 'f1',
+					name: 'OpenAI call',
+					active: false,
+					nodes: [
+						node('Call OpenAI', 'n8n-nodes-base.httpRequest', {
+							url: 'https://api.openai.com/v1/models',
+							headerParameters: {
+								parameters: [{ name: 'Authorization', value: `Bearer ${foreign}` }],
+							},
+						}),
+					],
+				},
+			],
 		});
 		try {
 			const run = await runKeyNode(world, { operation: 'auditWorkflows', options: TUNING });
 			expect(run.items.map((i) => i.json.type)).toEqual(['finding', 'summary']);
-			expect(run.items[0].json).toMatchObject({ fingerprint: fp(foreign), live: null, liveReason: expect.stringContaining("another provider's key") });
+			expect(run.items[0].json).toMatchObject({
+				fingerprint: fp(foreign),
+				live: null,
+				liveReason: expect.stringContaining("another provider's key"),
+			});
 			expect(world.sandbox.requests.length).toBe(0);
 			expect(leaks(exposed(run), foreign)).toEqual([]);
 		} finally {
@@ -368,7 +590,11 @@ describe('Audit Workflows', () => {
 	it('an n8n API key without workflow:list fails with permission_denied, before any gateway request', async () => {
 		const world = await auditWorld({ n8nScopes: ['credential:create'] });
 		try {
-			const run = await runKeyNode(world, { operation: 'auditWorkflows', options: TUNING }, { continueOnFail: true });
+			const run = await runKeyNode(
+				world,
+				{ operation: 'auditWorkflows', options: TUNING },
+				{ continueOnFail: true },
+			);
 			expect(run.items).toHaveLength(1);
 			expect(run.items[0].json).toMatchObject({ errorType: 'permission_denied' });
 			expect(world.sandbox.requests.length).toBe(0);
@@ -397,10 +623,19 @@ describe('Audit Workflows: a key goes to the gateway only from a node that calls
 			name: 'Third parties',
 			active: true,
 			nodes: [
-				node('Other Host', 'n8n-nodes-base.httpRequest', { url: 'https://api.example.com/v1/models', headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${OTHER}` }] } }),
+				node('Other Host', 'n8n-nodes-base.httpRequest', {
+					url: 'https://api.example.com/v1/models',
+					headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${OTHER}` }] },
+				}),
 				// The gateway's own host, but an OpenAI key: a user's mistake, still not the gateway's to see.
-				node('Legacy At Gateway', 'n8n-nodes-base.httpRequest', { url: `${world.proxy.url}/v1/models`, headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${LEGACY}` }] } }),
-				node('Expression Host', 'n8n-nodes-base.httpRequest', { url: '={{ $json.base }}/v1/models', headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${DEEP}` }] } }),
+				node('Legacy At Gateway', 'n8n-nodes-base.httpRequest', {
+					url: `${world.proxy.url}/v1/models`,
+					headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${LEGACY}` }] },
+				}),
+				node('Expression Host', 'n8n-nodes-base.httpRequest', {
+					url: '={{ $json.base }}/v1/models',
+					headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${DEEP}` }] },
+				}),
 			],
 		});
 		try {
@@ -439,30 +674,47 @@ describe('Audit Workflows: a key goes to the gateway only from a node that calls
 		expect(urlHost('=https://delphi.jlab.org/api/{{ $json.route }}')).toBe('delphi.jlab.org');
 	});
 
-	it.each([50, 200])('finds a key nested %i levels deep, in parameters and in pinned data', (levels) => {
-		const { findings } = scanWorkflow({
-			id: 'deep',
-			name: 'deep',
-			nodes: [{ name: 'A', type: 'n8n-nodes-base.set', parameters: { x: nest(levels, `Bearer ${DEEP}`) } }],
-			pinData: { A: [{ json: nest(levels, { [OTHER]: 1 }) }] },
-		});
-		expect(findings.map((f) => [f.where, f.key])).toEqual([
-			['parameters', DEEP],
-			['pinData', OTHER],
-		]);
-		for (const f of findings) expect([leaks(f.path, DEEP), leaks(f.path, OTHER)]).toEqual([[], []]);
-	});
+	it.each([50, 200])(
+		'finds a key nested %i levels deep, in parameters and in pinned data',
+		(levels) => {
+			const { findings } = scanWorkflow({
+				id: 'deep',
+				name: 'deep',
+				nodes: [
+					{
+						name: 'A',
+						type: 'n8n-nodes-base.set',
+						parameters: { x: nest(levels, `Bearer ${DEEP}`) },
+					},
+				],
+				pinData: { A: [{ json: nest(levels, { [OTHER]: 1 }) }] },
+			});
+			expect(findings.map((f) => [f.where, f.key])).toEqual([
+				['parameters', DEEP],
+				['pinData', OTHER],
+			]);
+			for (const f of findings)
+				expect([leaks(f.path, DEEP), leaks(f.path, OTHER)]).toEqual([[], []]);
+		},
+	);
 });
 
 describe('examples/key-audit-workflows.json', () => {
-	const RAW = fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', 'key-audit-workflows.json'), 'utf8');
+	const RAW = fs.readFileSync(
+		path.resolve(__dirname, '..', '..', 'examples', 'key-audit-workflows.json'),
+		'utf8',
+	);
 	const example = JSON.parse(RAW) as { nodes: INode[]; connections: IConnections };
 	it('is Manual Trigger → JLab LLM Key (auditWorkflows, check on, fix off), with the named credentials and no key', () => {
 		expect(example.nodes.map((nd) => [nd.name, nd.type])).toEqual([
 			['Run Audit', 'n8n-nodes-base.manualTrigger'],
 			['Audit Workflows', 'n8n-nodes-jlab-llm.jlabLlmKey'],
 		]);
-		expect(example.nodes[1].parameters).toMatchObject({ operation: 'auditWorkflows', checkKeys: true, moveKeys: false });
+		expect(example.nodes[1].parameters).toMatchObject({
+			operation: 'auditWorkflows',
+			checkKeys: true,
+			moveKeys: false,
+		});
 		expect(example.nodes[1].credentials).toEqual({
 			jlabLlmApi: { id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)' },
 			jlabLlmN8nApi: { id: 'jlabLlmN8nLocal01', name: 'n8n API (local)' },

@@ -8,15 +8,37 @@
 import fs from 'fs';
 import path from 'path';
 
-import type { IConnections, IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
+import type {
+	IConnections,
+	IDataObject,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+} from 'n8n-workflow';
 
 import { runWorkflow, shutdownHarness } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
-import { CANARY, CRED_ID, exposed, leaks, N8N_CRED_ID, N8N_KEY, sha, startWorld, type World } from './keySetup';
+import {
+	CANARY,
+	CRED_ID,
+	exposed,
+	leaks,
+	N8N_CRED_ID,
+	N8N_KEY,
+	sha,
+	startWorld,
+	type World,
+} from './keySetup';
 
 const FILE = path.resolve(__dirname, '..', '..', 'examples', 'key-rotate-every-30-days.json');
 const RAW = fs.readFileSync(FILE, 'utf8');
-const example = JSON.parse(RAW) as { name: string; nodes: INode[]; connections: IConnections; settings: IDataObject };
+const example = JSON.parse(RAW) as {
+	name: string;
+	nodes: INode[];
+	connections: IConnections;
+	settings: IDataObject;
+};
 
 function standIn(
 	name: string,
@@ -37,19 +59,37 @@ function standIn(
 			properties,
 		} as unknown as INodeType['description'],
 		async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-			return [this.getInputData().map((item, i) => ({ json: run(this, i, item), pairedItem: { item: i } }))];
+			return [
+				this.getInputData().map((item, i) => ({
+					json: run(this, i, item),
+					pairedItem: { item: i },
+				})),
+			];
 		},
 	};
 }
 packageNodeTypes()['n8n-nodes-base.scheduleTrigger'] = standIn('scheduleTrigger', [], () => ({}));
 // Edit Fields (Set) in manual mode: each assignment's (expression-resolved) value under its name.
-packageNodeTypes()['n8n-nodes-base.set'] = standIn('set', ['main'], (ctx, i) => {
-	const list = ctx.getNodeParameter('assignments.assignments', i, []) as Array<{ name: string; value: unknown }>;
-	return Object.fromEntries(list.map((a) => [a.name, a.value as IDataObject[string]]));
-}, [
-	{ displayName: 'Fields to Set', name: 'assignments', type: 'assignmentCollection', default: {} },
-	{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
-]);
+packageNodeTypes()['n8n-nodes-base.set'] = standIn(
+	'set',
+	['main'],
+	(ctx, i) => {
+		const list = ctx.getNodeParameter('assignments.assignments', i, []) as Array<{
+			name: string;
+			value: unknown;
+		}>;
+		return Object.fromEntries(list.map((a) => [a.name, a.value as IDataObject[string]]));
+	},
+	[
+		{
+			displayName: 'Fields to Set',
+			name: 'assignments',
+			type: 'assignmentCollection',
+			default: {},
+		},
+		{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
+	],
+);
 
 describe('examples/key-rotate-every-30-days.json', () => {
 	let world: World;
@@ -68,7 +108,9 @@ describe('examples/key-rotate-every-30-days.json', () => {
 			['Rotate Key', 'n8n-nodes-jlab-llm.jlabLlmKey'],
 			['Notify', 'n8n-nodes-base.set'],
 		]);
-		expect(example.nodes[0].parameters).toEqual({ rule: { interval: [{ field: 'days', daysInterval: 30, triggerAtHour: 3 }] } });
+		expect(example.nodes[0].parameters).toEqual({
+			rule: { interval: [{ field: 'days', daysInterval: 30, triggerAtHour: 3 }] },
+		});
 		const rotate = example.nodes[2];
 		expect(rotate.parameters.operation).toBe('rotate');
 		expect(rotate.credentials).toEqual({
@@ -96,7 +138,9 @@ describe('examples/key-rotate-every-30-days.json', () => {
 			oldFingerprint: sha(CANARY).slice(0, 12),
 			newFingerprint: sha(stored).slice(0, 12),
 		});
-		expect(String(notify[0].message)).toContain(`sk-…${CANARY.slice(-4)} (${sha(CANARY).slice(0, 12)}) → sk-…${stored.slice(-4)}`);
+		expect(String(notify[0].message)).toContain(
+			`sk-…${CANARY.slice(-4)} (${sha(CANARY).slice(0, 12)}) → sk-…${stored.slice(-4)}`,
+		);
 		const everything = JSON.stringify(result.run.data.resultData);
 		for (const key of [CANARY, stored, N8N_KEY]) expect(leaks(everything, key)).toEqual([]);
 		expect(leaks(exposed({ items: rotated }), stored)).toEqual([]);

@@ -20,7 +20,9 @@ function pointN8nCredential(world: World, data: IDataObject): void {
 }
 
 const minted = (world: World) =>
-	world.sandbox.requests.filter((r) => r.method === 'POST' && /\/key\/(generate|.*regenerate)$/.test(r.path));
+	world.sandbox.requests.filter(
+		(r) => r.method === 'POST' && /\/key\/(generate|.*regenerate)$/.test(r.path),
+	);
 
 afterAll(async () => {
 	await shutdownHarness();
@@ -31,28 +33,37 @@ describe('the n8n API credential must name this n8n instance', () => {
 		['rotate', { operation: 'rotate', strategy: 'replace', options: TUNING }],
 		['createKey', { operation: 'createKey', keyAlias: 'bot', options: TUNING }],
 		['auditWorkflows', { operation: 'auditWorkflows', moveKeys: true, options: TUNING }],
-	])('%s: another host is refused before any key is minted or anything is sent to it', async (_op, params) => {
-		const world = await startWorld();
-		try {
-			pointN8nCredential(world, { baseUrl: elsewhere(world), allowHttp: true });
-			const run = await runKeyNode(world, params);
-			expect(run.error?.message).toMatch(
-				/^n8n Base URL: expected the address of this n8n instance \(http:\/\/127\.0\.0\.1:5678\) or of this machine \(localhost\), got http:\/\/\[::ffff:7f00:1\]:\d+: .*"Allow Another n8n Instance"/,
-			);
-			expect(run.error?.description).toMatch(/^bad_request: /);
-			expect(world.n8n.calls).toEqual([]);
-			expect(minted(world)).toEqual([]);
-		} finally {
-			await world.close();
-		}
-	});
+	])(
+		'%s: another host is refused before any key is minted or anything is sent to it',
+		async (_op, params) => {
+			const world = await startWorld();
+			try {
+				pointN8nCredential(world, { baseUrl: elsewhere(world), allowHttp: true });
+				const run = await runKeyNode(world, params);
+				expect(run.error?.message).toMatch(
+					/^n8n Base URL: expected the address of this n8n instance \(http:\/\/127\.0\.0\.1:5678\) or of this machine \(localhost\), got http:\/\/\[::ffff:7f00:1\]:\d+: .*"Allow Another n8n Instance"/,
+				);
+				expect(run.error?.description).toMatch(/^bad_request: /);
+				expect(world.n8n.calls).toEqual([]);
+				expect(minted(world)).toEqual([]);
+			} finally {
+				await world.close();
+			}
+		},
+	);
 
 	it('a host name that is neither this instance nor this machine is refused without any lookup or request', async () => {
 		const world = await startWorld();
 		try {
 			pointN8nCredential(world, { baseUrl: 'https://n8n.elsewhere.example.org' });
-			const run = await runKeyNode(world, { operation: 'rotate', strategy: 'replace', options: TUNING });
-			expect(run.error?.message).toMatch(/^n8n Base URL: expected the address of this n8n instance .* got https:\/\/n8n\.elsewhere\.example\.org: /);
+			const run = await runKeyNode(world, {
+				operation: 'rotate',
+				strategy: 'replace',
+				options: TUNING,
+			});
+			expect(run.error?.message).toMatch(
+				/^n8n Base URL: expected the address of this n8n instance .* got https:\/\/n8n\.elsewhere\.example\.org: /,
+			);
 			expect(world.sandbox.requests).toEqual([]);
 		} finally {
 			await world.close();
@@ -62,8 +73,16 @@ describe('the n8n API credential must name this n8n instance', () => {
 	it('rotation writes into another instance when the credential allows it (the refusal above is what stopped it)', async () => {
 		const world = await startWorld();
 		try {
-			pointN8nCredential(world, { baseUrl: elsewhere(world), allowHttp: true, allowOtherInstance: true });
-			const run = await runKeyNode(world, { operation: 'rotate', strategy: 'replace', options: TUNING });
+			pointN8nCredential(world, {
+				baseUrl: elsewhere(world),
+				allowHttp: true,
+				allowOtherInstance: true,
+			});
+			const run = await runKeyNode(world, {
+				operation: 'rotate',
+				strategy: 'replace',
+				options: TUNING,
+			});
 			expect(run.error).toBeUndefined();
 			expect(world.n8n.calls.some((c) => c.method === 'PATCH')).toBe(true);
 		} finally {
@@ -75,7 +94,11 @@ describe('the n8n API credential must name this n8n instance', () => {
 		const world = await startWorld();
 		try {
 			pointN8nCredential(world, { baseUrl: `${elsewhere(world)}/api/v1`, allowHttp: true });
-			const run = await runKeyNode(world, { operation: 'rotate', strategy: 'replace', options: TUNING }, { instanceBaseUrl: `${elsewhere(world)}/` });
+			const run = await runKeyNode(
+				world,
+				{ operation: 'rotate', strategy: 'replace', options: TUNING },
+				{ instanceBaseUrl: `${elsewhere(world)}/` },
+			);
 			expect(run.error).toBeUndefined();
 			expect(world.n8n.calls.some((c) => c.method === 'PATCH')).toBe(true);
 		} finally {

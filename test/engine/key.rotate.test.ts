@@ -11,7 +11,18 @@ import type { IDataObject } from 'n8n-workflow';
 import { ROTATION_STATES } from '../../nodes/JlabLlmKey/rotation';
 import { shutdownHarness } from '../harness';
 import type { Call, Fault, FaultKind } from '../helpers/n8nPublicApi';
-import { CANARY, CRED_ID, exposed, leaks, N8N_KEY, runKeyNode, sha, startWorld, type World, type WorldOptions } from './keySetup';
+import {
+	CANARY,
+	CRED_ID,
+	exposed,
+	leaks,
+	N8N_KEY,
+	runKeyNode,
+	sha,
+	startWorld,
+	type World,
+	type WorldOptions,
+} from './keySetup';
 
 afterAll(async () => {
 	await shutdownHarness();
@@ -30,18 +41,50 @@ interface Scenario {
 const TUNING = { timeoutMs: 1000, maxRetries: 1 };
 
 const SCENARIOS: Scenario[] = [
-	{ name: 'replace on open-source LiteLLM', world: {}, params: { strategy: 'replace' }, strategy: 'replace', hang: true },
-	{ name: 'replace with a grace period', world: {}, params: { strategy: 'replace', gracePeriod: '30m' }, strategy: 'replace' },
-	{ name: 'auto on an Enterprise gateway (replace)', world: { enterprise: true }, params: { strategy: 'auto' }, strategy: 'replace' },
-	{ name: 'regenerate on an Enterprise gateway', world: { enterprise: true }, params: { strategy: 'regenerate' }, strategy: 'regenerate', hang: true },
+	{
+		name: 'replace on open-source LiteLLM',
+		world: {},
+		params: { strategy: 'replace' },
+		strategy: 'replace',
+		hang: true,
+	},
+	{
+		name: 'replace with a grace period',
+		world: {},
+		params: { strategy: 'replace', gracePeriod: '30m' },
+		strategy: 'replace',
+	},
+	{
+		name: 'auto on an Enterprise gateway (replace)',
+		world: { enterprise: true },
+		params: { strategy: 'auto' },
+		strategy: 'replace',
+	},
+	{
+		name: 'regenerate on an Enterprise gateway',
+		world: { enterprise: true },
+		params: { strategy: 'regenerate' },
+		strategy: 'regenerate',
+		hang: true,
+	},
 	{
 		name: 'auto, one key per person, Enterprise (regenerate)',
 		world: { enterprise: true, oneKeyPerUser: true },
 		params: { strategy: 'auto' },
 		strategy: 'regenerate',
 	},
-	{ name: 'auto, one key per person, open source (nothing possible)', world: { oneKeyPerUser: true }, params: { strategy: 'auto' }, strategy: null },
-	{ name: 'regenerate on open-source LiteLLM (nothing possible)', world: {}, params: { strategy: 'regenerate' }, strategy: null },
+	{
+		name: 'auto, one key per person, open source (nothing possible)',
+		world: { oneKeyPerUser: true },
+		params: { strategy: 'auto' },
+		strategy: null,
+	},
+	{
+		name: 'regenerate on open-source LiteLLM (nothing possible)',
+		world: {},
+		params: { strategy: 'regenerate' },
+		strategy: null,
+	},
 	{
 		name: 'replace on LiteLLM 1.83 that echoes keys in its errors',
 		world: { echoKeyInErrors: true, profile: 'v1.83' },
@@ -69,9 +112,14 @@ const keyRows = (world: World) => Object.keys(world.sandbox.store.keys).sort();
 
 async function rotate(world: World, scenario: Scenario, continueOnFail = true) {
 	keysBefore.set(world, keyRows(world));
-	const run = await runKeyNode(world, { operation: 'rotate', ...scenario.params, options: TUNING }, { continueOnFail });
+	const run = await runKeyNode(
+		world,
+		{ operation: 'rotate', ...scenario.params, options: TUNING },
+		{ continueOnFail },
+	);
 	// The checks below ask /key/info once: let the workers' caches of a deleted or swapped key expire first.
-	if (scenario.world.workers) await new Promise((r) => setTimeout(r, (scenario.world.keyCacheTtlMs ?? 0) + 50));
+	if (scenario.world.workers)
+		await new Promise((r) => setTimeout(r, (scenario.world.keyCacheTtlMs ?? 0) + 50));
 	return run;
 }
 
@@ -89,22 +137,31 @@ function keysSeen(world: World): string[] {
 }
 
 async function acceptedOverHttp(world: World, key: string): Promise<boolean> {
-	const res = await fetch(`${world.sandbox.url}/key/info`, { headers: { Authorization: `Bearer ${key}` } });
+	const res = await fetch(`${world.sandbox.url}/key/info`, {
+		headers: { Authorization: `Bearer ${key}` },
+	});
 	return res.status === 200;
 }
 
 /** Rows of the sandbox that this rotation minted (its id is in their metadata). */
 function mintedRows(world: World, rotationId: unknown) {
 	return Object.values(world.sandbox.store.keys).filter(
-		(r) => (r.metadata?.jlab_llm_rotation as IDataObject | undefined)?.id === rotationId && r.token !== sha(CANARY),
+		(r) =>
+			(r.metadata?.jlab_llm_rotation as IDataObject | undefined)?.id === rotationId &&
+			r.token !== sha(CANARY),
 	);
 }
 
 /** What must hold after any run, faulted or not. Returns the problems found. */
-async function checkRun(world: World, run: Awaited<ReturnType<typeof rotate>>, label: string): Promise<string[]> {
+async function checkRun(
+	world: World,
+	run: Awaited<ReturnType<typeof rotate>>,
+	label: string,
+): Promise<string[]> {
 	const problems: string[] = [];
 	const p = (s: string) => problems.push(`${label}: ${s}`);
-	if (world.violations.length) p(`the credential held a refused key after ${world.violations.map((v) => v.after).join(', ')}`);
+	if (world.violations.length)
+		p(`the credential held a refused key after ${world.violations.map((v) => v.after).join(', ')}`);
 	const stored = world.storedKey();
 	if (!(await acceptedOverHttp(world, stored))) p('the stored key is refused by /key/info');
 	for (const key of [...keysSeen(world), N8N_KEY]) {
@@ -112,7 +169,9 @@ async function checkRun(world: World, run: Awaited<ReturnType<typeof rotate>>, l
 		if (found.length) p(`a key leaked into the output: ${found[0]}…`);
 	}
 	if (run.items.length !== 1) {
-		p(`expected one item, got ${run.items.length}${run.error ? ` (error: ${run.error.message})` : ''}`);
+		p(
+			`expected one item, got ${run.items.length}${run.error ? ` (error: ${run.error.message})` : ''}`,
+		);
 		return problems;
 	}
 	const r = run.items[0].json as IDataObject & {
@@ -127,25 +186,45 @@ async function checkRun(world: World, run: Awaited<ReturnType<typeof rotate>>, l
 		if (!storedIsNew) p('ok but the credential does not hold the new key');
 		if (r.remaining !== null) p('ok but something remains to do');
 	} else {
-		if (typeof r.error !== 'string' || typeof r.errorType !== 'string') p('a failed run without error and errorType');
-		if (typeof r.remaining !== 'string' || !r.remaining) p('a failed run that does not say what remains to do');
+		if (typeof r.error !== 'string' || typeof r.errorType !== 'string')
+			p('a failed run without error and errorType');
+		if (typeof r.remaining !== 'string' || !r.remaining)
+			p('a failed run that does not say what remains to do');
 	}
-	if (r.credentialHolds === 'old' && !storedIsOld) p('says the credential holds the old key, but it does not');
-	if (r.credentialHolds === 'new' && !storedIsNew) p('says the credential holds the new key, but it does not');
-	if (r.credentialHolds === 'unknown' && !storedIsOld && !storedIsNew) p('the credential holds a third key');
-	if (['credential_verified', 'old_revoked', 'completed'].includes(String(r.state)) && !storedIsNew) p(`state ${String(r.state)} but the credential does not hold the new key`);
-	if (['started', 'inspected', 'n8n_ready', 'rolled_back', 'rollback_failed'].includes(String(r.state)) && !storedIsOld) {
+	if (r.credentialHolds === 'old' && !storedIsOld)
+		p('says the credential holds the old key, but it does not');
+	if (r.credentialHolds === 'new' && !storedIsNew)
+		p('says the credential holds the new key, but it does not');
+	if (r.credentialHolds === 'unknown' && !storedIsOld && !storedIsNew)
+		p('the credential holds a third key');
+	if (['credential_verified', 'old_revoked', 'completed'].includes(String(r.state)) && !storedIsNew)
+		p(`state ${String(r.state)} but the credential does not hold the new key`);
+	if (
+		['started', 'inspected', 'n8n_ready', 'rolled_back', 'rollback_failed'].includes(
+			String(r.state),
+		) &&
+		!storedIsOld
+	) {
 		p(`state ${String(r.state)} but the credential does not hold the old key`);
 	}
 	const nothingChanged = typeof r.remaining === 'string' && r.remaining.includes('Nothing changed');
 	if (nothingChanged) {
 		if (!storedIsOld) p('"nothing changed" but the credential changed');
 		// The gateway holds exactly the keys it held before: no stray new key, no swap.
-		if (JSON.stringify(keyRows(world)) !== JSON.stringify(keysBefore.get(world))) p('"nothing changed" but the gateway\'s keys changed');
+		if (JSON.stringify(keyRows(world)) !== JSON.stringify(keysBefore.get(world)))
+			p('"nothing changed" but the gateway\'s keys changed');
 	}
-	if (r.state === 'rollback_failed' && !String(r.remaining).includes(String(r.newKey?.hash))) p('rollback_failed without the new fingerprint');
-	if (r.ok !== true && storedIsNew && r.strategy === 'replace' && world.accepts(CANARY) && !r.gracePeriod) {
-		if (!String(r.remaining).includes(r.oldKey.hash)) p('the old key is still valid but the output does not name it for revocation');
+	if (r.state === 'rollback_failed' && !String(r.remaining).includes(String(r.newKey?.hash)))
+		p('rollback_failed without the new fingerprint');
+	if (
+		r.ok !== true &&
+		storedIsNew &&
+		r.strategy === 'replace' &&
+		world.accepts(CANARY) &&
+		!r.gracePeriod
+	) {
+		if (!String(r.remaining).includes(r.oldKey.hash))
+			p('the old key is still valid but the output does not name it for revocation');
 	}
 	return problems;
 }
@@ -173,8 +252,15 @@ type Kind = 'down' | 'refuse' | 'echo' | 'lose' | 'hang' | 'appliedThenRefused';
 function faultFor(step: Step, kind: Kind): Fault[] {
 	const base = { method: step.method, path: step.path, skip: step.nth - 1 };
 	// Applied but answered 500, and every retry refused: the last answer says "no", the first one did it.
-	if (kind === 'appliedThenRefused') return [{ ...base, kind: 'applied_error', times: 1 }, { ...base, kind: 'status', status: 403, times: 99 }];
-	const map: Record<Exclude<Kind, 'appliedThenRefused'>, { kind: FaultKind; status?: number; times: number; echo?: boolean }> = {
+	if (kind === 'appliedThenRefused')
+		return [
+			{ ...base, kind: 'applied_error', times: 1 },
+			{ ...base, kind: 'status', status: 403, times: 99 },
+		];
+	const map: Record<
+		Exclude<Kind, 'appliedThenRefused'>,
+		{ kind: FaultKind; status?: number; times: number; echo?: boolean }
+	> = {
 		down: { kind: 'status', status: 503, times: 99 },
 		refuse: { kind: 'status', status: 403, times: 99 },
 		echo: { kind: 'status', status: 400, times: 99, echo: true },
@@ -189,7 +275,11 @@ async function faultedRun(scenario: Scenario, step: Step, kind: Kind): Promise<s
 	try {
 		(step.server === 'n8n' ? world.n8n : world.proxy).faults.add(...faultFor(step, kind));
 		const run = await rotate(world, scenario);
-		return await checkRun(world, run, `${kind} at ${step.server} ${step.method} ${step.path} #${step.nth}`);
+		return await checkRun(
+			world,
+			run,
+			`${kind} at ${step.server} ${step.method} ${step.path} #${step.nth}`,
+		);
 	} finally {
 		await world.close();
 	}
@@ -205,7 +295,10 @@ for (const scenario of [...SCENARIOS, ...MULTI_WORKER]) {
 				const run = await rotate(world, scenario);
 				expect(await checkRun(world, run, 'clean')).toEqual([]);
 				steps = stepsOf(world.timeline);
-				const r = run.items[0].json as IDataObject & { newKey: { hash: string } | null; oldKey: { hash: string } };
+				const r = run.items[0].json as IDataObject & {
+					newKey: { hash: string } | null;
+					oldKey: { hash: string };
+				};
 				expect(r.oldKey.hash).toBe(sha(CANARY).slice(0, 12));
 				if (scenario.strategy === null) {
 					expect(r.ok).toBe(false);
@@ -215,13 +308,21 @@ for (const scenario of [...SCENARIOS, ...MULTI_WORKER]) {
 					expect(world.sandbox.getKey(CANARY)).toBeDefined();
 					return;
 				}
-				expect(r).toMatchObject({ ok: true, state: 'completed', strategy: scenario.strategy, credentialHolds: 'new' });
+				expect(r).toMatchObject({
+					ok: true,
+					state: 'completed',
+					strategy: scenario.strategy,
+					credentialHolds: 'new',
+				});
 				const stored = world.storedKey();
 				expect(stored).not.toBe(CANARY);
 				expect(sha(stored).startsWith(r.newKey!.hash)).toBe(true);
 				const row = world.sandbox.getKey(stored) as IDataObject;
 				// A rotation id and the old fingerprint in the new key's metadata.
-				expect((row.metadata as IDataObject).jlab_llm_rotation).toMatchObject({ id: r.rotationId, rotated_from: r.oldKey.hash });
+				expect((row.metadata as IDataObject).jlab_llm_rotation).toMatchObject({
+					id: r.rotationId,
+					rotated_from: r.oldKey.hash,
+				});
 				expect((row.metadata as IDataObject).owner).toBe('alice');
 				// Same models, budget (and spend), limits, team; the alias comes back.
 				expect(row).toMatchObject({
@@ -244,12 +345,16 @@ for (const scenario of [...SCENARIOS, ...MULTI_WORKER]) {
 					// Regenerate, or replace with a grace period: the old key works until the grace period ends.
 					expect(await acceptedOverHttp(world, CANARY)).toBe(true);
 					const until = Date.parse(String(r.oldKeyValidUntil));
-					const grace = { '30m': 30 * 60_000, '2h': 120 * 60_000 }[String(scenario.params.gracePeriod)] ?? 60 * 60_000;
+					const grace =
+						{ '30m': 30 * 60_000, '2h': 120 * 60_000 }[String(scenario.params.gracePeriod)] ??
+						60 * 60_000;
 					expect(Math.abs(until - (Date.now() + grace))).toBeLessThan(60_000);
 				}
 				if (scenario.world.oneKeyPerUser) expect(String(r.fallbackReason)).toContain('bad_request');
 				// The old key's expiry date carries over.
-				expect(Math.abs(Date.parse(String(r.newKeyExpires)) - (Date.now() + 60 * 86_400_000))).toBeLessThan(120_000);
+				expect(
+					Math.abs(Date.parse(String(r.newKeyExpires)) - (Date.now() + 60 * 86_400_000)),
+				).toBeLessThan(120_000);
 			} finally {
 				await world.close();
 			}
@@ -284,11 +389,24 @@ describe('rotate: what each fault leaves behind', () => {
 		const world = await startWorld(scenario.world);
 		(fault.server === 'n8n' ? world.n8n : world.proxy).faults.add(fault);
 		const run = await rotate(world, scenario);
-		return { world, run, r: run.items[0].json as IDataObject & { newKey: { hash: string; display: string } | null; oldKey: { hash: string; display: string } } };
+		return {
+			world,
+			run,
+			r: run.items[0].json as IDataObject & {
+				newKey: { hash: string; display: string } | null;
+				oldKey: { hash: string; display: string };
+			},
+		};
 	}
 
 	it('a lost answer to the write is recovered: n8n applied it, the run completes', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'n8n', method: 'PATCH', path: `/api/v1/credentials/${CRED_ID}`, skip: 1, kind: 'lose' });
+		const { world, run, r } = await withFault(replace, {
+			server: 'n8n',
+			method: 'PATCH',
+			path: `/api/v1/credentials/${CRED_ID}`,
+			skip: 1,
+			kind: 'lose',
+		});
 		try {
 			expect(await checkRun(world, run, 'lost write')).toEqual([]);
 			expect(r).toMatchObject({ ok: true, state: 'completed' });
@@ -298,10 +416,17 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('a write applied with a 500, whose retry is then refused (403), is not rolled back: the credential holds the new key', async () => {
-		const patch = { server: 'n8n' as const, method: 'PATCH', path: `/api/v1/credentials/${CRED_ID}` };
+		const patch = {
+			server: 'n8n' as const,
+			method: 'PATCH',
+			path: `/api/v1/credentials/${CRED_ID}`,
+		};
 		const world = await startWorld(replace.world);
 		// The no-op write passes; the real one is applied but answered 500; its retry gets a 403.
-		world.n8n.faults.add({ ...patch, skip: 1, times: 1, kind: 'applied_error' }, { ...patch, skip: 1, times: 1, kind: 'status', status: 403, body: { message: 'Forbidden' } });
+		world.n8n.faults.add(
+			{ ...patch, skip: 1, times: 1, kind: 'applied_error' },
+			{ ...patch, skip: 1, times: 1, kind: 'status', status: 403, body: { message: 'Forbidden' } },
+		);
 		const run = await rotate(world, replace);
 		const r = run.items[0].json as IDataObject & { newKey: { hash: string } | null };
 		try {
@@ -314,10 +439,23 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('n8n refusing the write (missing scope) rolls the replace back: new key deleted, old key kept', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'n8n', method: 'PATCH', path: `/api/v1/credentials/${CRED_ID}`, skip: 1, kind: 'status', status: 403, body: { message: 'Forbidden' } });
+		const { world, run, r } = await withFault(replace, {
+			server: 'n8n',
+			method: 'PATCH',
+			path: `/api/v1/credentials/${CRED_ID}`,
+			skip: 1,
+			kind: 'status',
+			status: 403,
+			body: { message: 'Forbidden' },
+		});
 		try {
 			expect(await checkRun(world, run, 'refused write')).toEqual([]);
-			expect(r).toMatchObject({ ok: false, state: 'rolled_back', credentialHolds: 'old', errorType: 'permission_denied' });
+			expect(r).toMatchObject({
+				ok: false,
+				state: 'rolled_back',
+				credentialHolds: 'old',
+				errorType: 'permission_denied',
+			});
 			expect(mintedRows(world, r.rotationId)).toEqual([]);
 			expect(world.storedKey()).toBe(CANARY);
 			expect(String(r.error)).toContain('Rotation stopped in state "rolled_back"');
@@ -327,10 +465,22 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('n8n refusing the no-op write stops before anything is minted', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'n8n', method: 'PATCH', path: `/api/v1/credentials/${CRED_ID}`, kind: 'status', status: 401, body: { message: 'unauthorized' } });
+		const { world, run, r } = await withFault(replace, {
+			server: 'n8n',
+			method: 'PATCH',
+			path: `/api/v1/credentials/${CRED_ID}`,
+			kind: 'status',
+			status: 401,
+			body: { message: 'unauthorized' },
+		});
 		try {
 			expect(await checkRun(world, run, 'refused preflight')).toEqual([]);
-			expect(r).toMatchObject({ ok: false, state: 'inspected', errorType: 'invalid_key', newKey: null });
+			expect(r).toMatchObject({
+				ok: false,
+				state: 'inspected',
+				errorType: 'invalid_key',
+				newKey: null,
+			});
 			expect(world.proxy.calls.filter((c) => c.path === '/api/key/generate')).toEqual([]);
 			expect(String(r.error)).toContain('n8n refused the n8n API key');
 		} finally {
@@ -339,10 +489,23 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('regenerate: a refused write keeps the swapped key; the old key works until the grace period ends', async () => {
-		const { world, run, r } = await withFault(regenerate, { server: 'n8n', method: 'PATCH', path: `/api/v1/credentials/${CRED_ID}`, skip: 1, times: 99, kind: 'status', status: 403 });
+		const { world, run, r } = await withFault(regenerate, {
+			server: 'n8n',
+			method: 'PATCH',
+			path: `/api/v1/credentials/${CRED_ID}`,
+			skip: 1,
+			times: 99,
+			kind: 'status',
+			status: 403,
+		});
 		try {
 			expect(await checkRun(world, run, 'regenerate refused write')).toEqual([]);
-			expect(r).toMatchObject({ ok: false, state: 'new_verified', credentialHolds: 'old', strategy: 'regenerate' });
+			expect(r).toMatchObject({
+				ok: false,
+				state: 'new_verified',
+				credentialHolds: 'old',
+				strategy: 'regenerate',
+			});
 			expect(world.storedKey()).toBe(CANARY);
 			expect(await acceptedOverHttp(world, CANARY)).toBe(true);
 			expect(String(r.remaining)).toContain(String(r.oldKeyValidUntil));
@@ -358,10 +521,22 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('a failed revocation leaves the new key in place and names the old key to revoke by hand', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'gateway', method: 'POST', path: '/api/key/delete', times: 99, kind: 'status', status: 403 });
+		const { world, run, r } = await withFault(replace, {
+			server: 'gateway',
+			method: 'POST',
+			path: '/api/key/delete',
+			times: 99,
+			kind: 'status',
+			status: 403,
+		});
 		try {
 			expect(await checkRun(world, run, 'refused delete')).toEqual([]);
-			expect(r).toMatchObject({ ok: false, state: 'credential_verified', credentialHolds: 'new', oldKeyRevoked: false });
+			expect(r).toMatchObject({
+				ok: false,
+				state: 'credential_verified',
+				credentialHolds: 'new',
+				oldKeyRevoked: false,
+			});
 			expect(String(r.remaining)).toContain('revoke it by hand');
 			expect(String(r.remaining)).toContain(r.oldKey.hash);
 			expect(await acceptedOverHttp(world, CANARY)).toBe(true);
@@ -371,7 +546,15 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('the new key not verifying rolls the replace back', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'gateway', method: 'GET', path: '/api/key/info', skip: 2, times: 2, kind: 'status', status: 503 });
+		const { world, run, r } = await withFault(replace, {
+			server: 'gateway',
+			method: 'GET',
+			path: '/api/key/info',
+			skip: 2,
+			times: 2,
+			kind: 'status',
+			status: 503,
+		});
 		try {
 			expect(await checkRun(world, run, 'verify new down')).toEqual([]);
 			expect(r).toMatchObject({ ok: false, state: 'rolled_back', credentialHolds: 'old' });
@@ -381,7 +564,12 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('a lost answer to /key/generate is settled by trying the new key; the run completes', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'gateway', method: 'POST', path: '/api/key/generate', kind: 'lose' });
+		const { world, run, r } = await withFault(replace, {
+			server: 'gateway',
+			method: 'POST',
+			path: '/api/key/generate',
+			kind: 'lose',
+		});
 		try {
 			expect(await checkRun(world, run, 'lost generate')).toEqual([]);
 			expect(r).toMatchObject({ ok: true, state: 'completed' });
@@ -393,7 +581,12 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('a lost answer to /key/regenerate is settled by trying the new key; the run completes', async () => {
-		const { world, run, r } = await withFault(regenerate, { server: 'gateway', method: 'POST', path: '/api/key/regenerate', kind: 'lose' });
+		const { world, run, r } = await withFault(regenerate, {
+			server: 'gateway',
+			method: 'POST',
+			path: '/api/key/regenerate',
+			kind: 'lose',
+		});
 		try {
 			expect(await checkRun(world, run, 'lost regenerate')).toEqual([]);
 			expect(r).toMatchObject({ ok: true, state: 'completed', strategy: 'regenerate' });
@@ -403,7 +596,15 @@ describe('rotate: what each fault leaves behind', () => {
 	});
 
 	it('verification through the credential failing keeps both keys', async () => {
-		const { world, run, r } = await withFault(replace, { server: 'gateway', method: 'GET', path: '/api/key/info', skip: 4, times: 99, kind: 'status', status: 503 });
+		const { world, run, r } = await withFault(replace, {
+			server: 'gateway',
+			method: 'GET',
+			path: '/api/key/info',
+			skip: 4,
+			times: 99,
+			kind: 'status',
+			status: 503,
+		});
 		try {
 			expect(await checkRun(world, run, 'verify credential down')).toEqual([]);
 			expect(r).toMatchObject({ ok: false, state: 'written', credentialHolds: 'unknown' });
@@ -417,7 +618,13 @@ describe('rotate: what each fault leaves behind', () => {
 	it('without Continue On Fail the run fails with the state, the class and the remedy, and no key', async () => {
 		const world = await startWorld({});
 		try {
-			world.proxy.faults.add({ method: 'POST', path: '/api/key/delete', times: 99, kind: 'status', status: 403 });
+			world.proxy.faults.add({
+				method: 'POST',
+				path: '/api/key/delete',
+				times: 99,
+				kind: 'status',
+				status: 403,
+			});
 			const run = await rotate(world, replace, false);
 			expect(run.items).toEqual([]);
 			expect(run.error?.message).toContain('Rotation stopped in state "credential_verified"');
@@ -438,8 +645,14 @@ describe('rotate: what each fault leaves behind', () => {
 			expect(await checkRun(world, run, '2.8 bug')).toEqual([]);
 			expect(run.items[0].json).toMatchObject({ ok: true, state: 'completed' });
 			// The writes (the n8n check before them sends no data).
-			const patches = world.n8n.calls.filter((c) => c.method === 'PATCH' && (c.body as IDataObject).data !== undefined);
-			expect(patches.every((c) => ((c.body as IDataObject).data as IDataObject).allowedHttpRequestDomains === 'all')).toBe(true);
+			const patches = world.n8n.calls.filter(
+				(c) => c.method === 'PATCH' && (c.body as IDataObject).data !== undefined,
+			);
+			expect(
+				patches.every(
+					(c) => ((c.body as IDataObject).data as IDataObject).allowedHttpRequestDomains === 'all',
+				),
+			).toBe(true);
 			expect(patches.every((c) => (c.body as IDataObject).isPartialData === true)).toBe(true);
 			// The merge kept the other fields.
 			expect(world.store.byId.get(CRED_ID)!.data.baseUrl).toBe(world.proxy.url);
@@ -462,7 +675,11 @@ describe('rotate: what each fault leaves behind', () => {
 	it('refuses a regenerate grace period under one minute before any request', async () => {
 		const world = await startWorld({ enterprise: true });
 		try {
-			const run = await runKeyNode(world, { operation: 'rotate', strategy: 'regenerate', gracePeriod: '30s', options: TUNING }, { continueOnFail: true });
+			const run = await runKeyNode(
+				world,
+				{ operation: 'rotate', strategy: 'regenerate', gracePeriod: '30s', options: TUNING },
+				{ continueOnFail: true },
+			);
 			expect(run.items[0].json).toMatchObject({ errorType: 'bad_request', field: 'Grace Period' });
 			expect(String(run.items[0].json.error)).toContain('at least 1m');
 			expect(world.timeline).toEqual([]);
@@ -476,9 +693,15 @@ describe('rotate: what each fault leaves behind', () => {
 		const world = await startWorld({});
 		try {
 			keysBefore.set(world, keyRows(world));
-			const run = await runKeyNode(world, { operation: 'rotate', strategy: 'replace', options: TUNING }, { continueOnFail: true, items: [{}, {}] });
+			const run = await runKeyNode(
+				world,
+				{ operation: 'rotate', strategy: 'replace', options: TUNING },
+				{ continueOnFail: true, items: [{}, {}] },
+			);
 			expect(run.items).toHaveLength(2);
-			const [first, second] = run.items.map((i) => i.json as IDataObject & { oldKey: { hash: string }; newKey: { hash: string } });
+			const [first, second] = run.items.map(
+				(i) => i.json as IDataObject & { oldKey: { hash: string }; newKey: { hash: string } },
+			);
 			expect(first).toMatchObject({ ok: true, state: 'completed' });
 			expect(second).toMatchObject({ ok: true, state: 'completed' });
 			expect(second.oldKey.hash).toBe(first.newKey.hash);
@@ -495,10 +718,28 @@ describe('rotate: what each fault leaves behind', () => {
 	it('bad input fails before any request, naming the field', async () => {
 		const world = await startWorld({});
 		try {
-			const run = await runKeyNode(world, { operation: 'rotate', strategy: 'replace', newKeyDuration: 'soon', options: TUNING }, { continueOnFail: true });
-			expect(run.items[0].json).toMatchObject({ errorType: 'bad_request', field: 'New Key Expiry' });
-			const other = await runKeyNode(world, { operation: 'rotate', strategy: 'replace', options: { ...TUNING, credentialId: 'someOtherCred' } }, { continueOnFail: true });
-			expect(other.items[0].json).toMatchObject({ errorType: 'bad_request', field: 'Credential ID' });
+			const run = await runKeyNode(
+				world,
+				{ operation: 'rotate', strategy: 'replace', newKeyDuration: 'soon', options: TUNING },
+				{ continueOnFail: true },
+			);
+			expect(run.items[0].json).toMatchObject({
+				errorType: 'bad_request',
+				field: 'New Key Expiry',
+			});
+			const other = await runKeyNode(
+				world,
+				{
+					operation: 'rotate',
+					strategy: 'replace',
+					options: { ...TUNING, credentialId: 'someOtherCred' },
+				},
+				{ continueOnFail: true },
+			);
+			expect(other.items[0].json).toMatchObject({
+				errorType: 'bad_request',
+				field: 'Credential ID',
+			});
 			expect(world.timeline).toEqual([]);
 		} finally {
 			await world.close();
@@ -530,11 +771,25 @@ describe('rotate: gateway workers and key values the gateway already has', () =>
 	it('a deleted old key that some gateway workers still accept is awaited; when the wait runs out the rotation completes and says so', async () => {
 		const world = await startWorld({ workers: 3, keyCacheTtlMs: 60_000 });
 		try {
-			for (let n = 0; n < 3; n++) await fetch(`${world.sandbox.url}/key/info`, { headers: { Authorization: `Bearer ${CANARY}` } });
-			const run = await runKeyNode(world, { operation: 'rotate', strategy: 'replace', options: { ...TUNING, revocationWait: 0 } }, { continueOnFail: true });
+			for (let n = 0; n < 3; n++)
+				await fetch(`${world.sandbox.url}/key/info`, {
+					headers: { Authorization: `Bearer ${CANARY}` },
+				});
+			const run = await runKeyNode(
+				world,
+				{ operation: 'rotate', strategy: 'replace', options: { ...TUNING, revocationWait: 0 } },
+				{ continueOnFail: true },
+			);
 			const r = run.items[0].json as IDataObject & { oldKey: { hash: string } };
-			expect(r).toMatchObject({ ok: true, state: 'completed', oldKeyRevoked: true, credentialHolds: 'new' });
-			expect((r.warnings as string[]).join(' ')).toContain('some of its workers still accepted the key');
+			expect(r).toMatchObject({
+				ok: true,
+				state: 'completed',
+				oldKeyRevoked: true,
+				credentialHolds: 'new',
+			});
+			expect((r.warnings as string[]).join(' ')).toContain(
+				'some of its workers still accepted the key',
+			);
 			// An upper bound for the cached copies, not "now".
 			expect(Date.parse(String(r.oldKeyValidUntil))).toBeGreaterThan(Date.now() + 30_000);
 			expect(world.accepts(CANARY)).toBe(false);
@@ -554,7 +809,9 @@ describe('rotate: gateway workers and key values the gateway already has', () =>
 				...scenario.world,
 				delay: (c) => {
 					const b = (c.body ?? {}) as IDataObject;
-					const value = (b.new_key ?? (c.path === '/api/key/generate' ? b.key : undefined)) as string | undefined;
+					const value = (b.new_key ?? (c.path === '/api/key/generate' ? b.key : undefined)) as
+						| string
+						| undefined;
 					if (!taken && typeof value === 'string' && /\/key\/(generate|regenerate)$/.test(c.path)) {
 						taken = value;
 						world.sandbox.addKey({ key: value, user_id: 'bob', key_alias: 'bob-laptop' });
@@ -573,7 +830,8 @@ describe('rotate: gateway workers and key values the gateway already has', () =>
 				expect((world.sandbox.getKey(world.storedKey()) as IDataObject).user_id).toBe('alice');
 				// Bob's key is untouched.
 				expect((world.sandbox.getKey(taken!) as IDataObject).key_alias).toBe('bob-laptop');
-				for (const key of [...keysSeen(world), taken!]) expect(leaks(exposed(run), key)).toEqual([]);
+				for (const key of [...keysSeen(world), taken!])
+					expect(leaks(exposed(run), key)).toEqual([]);
 			} finally {
 				await world.close();
 			}

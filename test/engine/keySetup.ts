@@ -31,7 +31,16 @@ export interface Sandbox {
 	close(): Promise<void>;
 	requests: Array<{ path: string; method: string; status: number; body: unknown }>;
 	store: {
-		keys: Record<string, IDataObject & { token: string; key_alias: string | null; blocked: boolean | null; expires: string | null; metadata: IDataObject }>;
+		keys: Record<
+			string,
+			IDataObject & {
+				token: string;
+				key_alias: string | null;
+				blocked: boolean | null;
+				expires: string | null;
+				metadata: IDataObject;
+			}
+		>;
 		deprecatedKeys: Record<string, { token: string; active_token_id: string; revoke_at: string }>;
 	};
 	getKey(hashOrKey: string): (IDataObject & { token: string }) | undefined;
@@ -122,7 +131,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		],
 		...(options.exposeManagement === false ? { exposeManagement: false } : {}),
 		...(options.masterKey ? { masterKey: options.masterKey } : {}),
-		...(options.workers ? { workers: options.workers, keyCacheTtlMs: options.keyCacheTtlMs ?? 60_000 } : {}),
+		...(options.workers
+			? { workers: options.workers, keyCacheTtlMs: options.keyCacheTtlMs ?? 60_000 }
+			: {}),
 	});
 	const timeline: Call[] = [];
 	const violations: World['violations'] = [];
@@ -135,17 +146,37 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 			!!r && r.blocked !== true && (!r.expires || Date.parse(String(r.expires)) > now);
 		if (row) return live(row);
 		const dep = sandbox.store.deprecatedKeys[h];
-		return !!dep && Date.parse(dep.revoke_at) > now && live(sandbox.store.keys[dep.active_token_id]);
+		return (
+			!!dep && Date.parse(dep.revoke_at) > now && live(sandbox.store.keys[dep.active_token_id])
+		);
 	};
 	const storedKey = () => String(store.byId.get(CRED_ID)?.data.apiKey);
 	const observe = (call: Call) => {
 		const key = storedKey();
-		if (!accepts(key)) violations.push({ after: `${call.server} ${call.method} ${call.path} (${call.fault ?? 'ok'})`, key: sha(key).slice(0, 12) });
+		if (!accepts(key))
+			violations.push({
+				after: `${call.server} ${call.method} ${call.path} (${call.fault ?? 'ok'})`,
+				key: sha(key).slice(0, 12),
+			});
 	};
-	const proxy = await startFaultyProxy(sandbox.url, { timeline, afterEach: observe, delay: options.delay });
+	const proxy = await startFaultyProxy(sandbox.url, {
+		timeline,
+		afterEach: observe,
+		delay: options.delay,
+	});
 	store = new CredentialStore(packageCredentialTypes(), [
-		{ id: CRED_ID, name: 'JLab LLM (sandbox)', type: 'jlabLlmApi', data: { baseUrl: proxy.url, apiKey: credentialKey } },
-		{ id: N8N_CRED_ID, name: 'n8n API (local)', type: 'jlabLlmN8nApi', data: { baseUrl: 'http://placeholder', apiKey: N8N_KEY } },
+		{
+			id: CRED_ID,
+			name: 'JLab LLM (sandbox)',
+			type: 'jlabLlmApi',
+			data: { baseUrl: proxy.url, apiKey: credentialKey },
+		},
+		{
+			id: N8N_CRED_ID,
+			name: 'n8n API (local)',
+			type: 'jlabLlmN8nApi',
+			data: { baseUrl: 'http://placeholder', apiKey: N8N_KEY },
+		},
 	]);
 	const n8n = await startN8nApi({
 		store,
@@ -178,15 +209,40 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 export async function runKeyNode(
 	world: World,
 	parameters: IDataObject,
-	options: { continueOnFail?: boolean; credentialId?: string; withN8n?: boolean; items?: IDataObject[]; instanceBaseUrl?: string } = {},
-): Promise<{ result: RunResult; items: INodeExecutionData[]; error?: Error & { description?: string } }> {
+	options: {
+		continueOnFail?: boolean;
+		credentialId?: string;
+		withN8n?: boolean;
+		items?: IDataObject[];
+		instanceBaseUrl?: string;
+	} = {},
+): Promise<{
+	result: RunResult;
+	items: INodeExecutionData[];
+	error?: Error & { description?: string };
+}> {
 	const credentials: INode['credentials'] = {
 		jlabLlmApi: { id: options.credentialId ?? CRED_ID, name: 'JLab LLM (sandbox)' },
 	};
-	if (options.withN8n !== false) credentials.jlabLlmN8nApi = { id: N8N_CRED_ID, name: 'n8n API (local)' };
+	if (options.withN8n !== false)
+		credentials.jlabLlmN8nApi = { id: N8N_CRED_ID, name: 'n8n API (local)' };
 	const source: INode = options.items
-		? { id: '1', name: 'Start', type: 'test.items', typeVersion: 1, position: [0, 0], parameters: { items: JSON.stringify(options.items) } }
-		: { id: '1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+		? {
+				id: '1',
+				name: 'Start',
+				type: 'test.items',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: { items: JSON.stringify(options.items) },
+			}
+		: {
+				id: '1',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			};
 	const nodes: INode[] = [
 		source,
 		{
@@ -195,7 +251,7 @@ export async function runKeyNode(
 			type: 'n8n-nodes-jlab-llm.jlabLlmKey',
 			typeVersion: 1,
 			position: [200, 0],
-			parameters: parameters as INode["parameters"],
+			parameters: parameters as INode['parameters'],
 			credentials,
 			continueOnFail: options.continueOnFail ?? false,
 		},
@@ -214,12 +270,21 @@ export function leaks(text: string, secret: string): string[] {
 }
 
 /** Everything a run exposes: items (json and attached errors) and the node error. */
-export function exposed(run: { items: INodeExecutionData[]; error?: Error & { description?: string } }): string {
+export function exposed(run: {
+	items: INodeExecutionData[];
+	error?: Error & { description?: string };
+}): string {
 	const parts: string[] = [];
 	for (const item of run.items) {
 		parts.push(JSON.stringify(item.json));
-		if (item.error) parts.push(item.error.message, String((item.error as { description?: string }).description ?? ''), JSON.stringify(item.error));
+		if (item.error)
+			parts.push(
+				item.error.message,
+				String((item.error as { description?: string }).description ?? ''),
+				JSON.stringify(item.error),
+			);
 	}
-	if (run.error) parts.push(run.error.message, String(run.error.description ?? ''), JSON.stringify(run.error));
+	if (run.error)
+		parts.push(run.error.message, String(run.error.description ?? ''), JSON.stringify(run.error));
 	return parts.join('\n');
 }

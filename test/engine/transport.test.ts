@@ -18,7 +18,14 @@ const NOUSER = 'sk-no-user-key-000000000000000000004';
 interface Sandbox {
 	url: string;
 	close(): Promise<void>;
-	requests: Array<{ path: string; status: number; authorization?: string; headers: Record<string, string>; query: unknown; body: unknown }>;
+	requests: Array<{
+		path: string;
+		status: number;
+		authorization?: string;
+		headers: Record<string, string>;
+		query: unknown;
+		body: unknown;
+	}>;
 	clearRequests(): void;
 	injectFaults(f: unknown[]): void;
 	clearFaults(): void;
@@ -52,11 +59,23 @@ beforeEach(() => {
 	sandbox.clearFaults();
 });
 
-const credential = (apiKey: string, baseUrl = sandbox.url) => ({ id: 'c1', name: 'JLab LLM (sandbox)', type: 'jlabLlmApi', data: { baseUrl, apiKey } });
+const credential = (apiKey: string, baseUrl = sandbox.url) => ({
+	id: 'c1',
+	name: 'JLab LLM (sandbox)',
+	type: 'jlabLlmApi',
+	data: { baseUrl, apiKey },
+});
 
 async function probe(apiKey: string, calls: IDataObject[], continueOnFail = true) {
 	const nodes: INode[] = [
-		{ id: '1', name: 'Items', type: 'test.items', typeVersion: 1, position: [0, 0], parameters: { items: JSON.stringify(calls) } },
+		{
+			id: '1',
+			name: 'Items',
+			type: 'test.items',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { items: JSON.stringify(calls) },
+		},
 		{
 			id: '2',
 			name: 'Probe',
@@ -102,7 +121,14 @@ describe('transport in the engine', () => {
 	});
 
 	it.each([
-		['503', { kind: 'status', status: 503, body: { error: { message: 'Service Unavailable', type: null, param: null, code: '503' } } }],
+		[
+			'503',
+			{
+				kind: 'status',
+				status: 503,
+				body: { error: { message: 'Service Unavailable', type: null, param: null, code: '503' } },
+			},
+		],
 		['a connection reset', { kind: 'reset' }],
 		['an upstream 500', { kind: 'upstream' }],
 	])('retries %s with backoff', async (_label, fault) => {
@@ -125,7 +151,14 @@ describe('transport in the engine', () => {
 	});
 
 	it('never retries budget_exceeded', async () => {
-		const { items } = await probe(BROKE, [{ route: '/v1/chat/completions', method: 'POST', body: { model: 'openai/gpt-oss-120b', messages: [{ role: 'user', content: 'hi' }] }, maxRetries: 3 }]);
+		const { items } = await probe(BROKE, [
+			{
+				route: '/v1/chat/completions',
+				method: 'POST',
+				body: { model: 'openai/gpt-oss-120b', messages: [{ role: 'user', content: 'hi' }] },
+				maxRetries: 3,
+			},
+		]);
 		expect(items[0]).toMatchObject({ errorType: 'budget_exceeded', attempts: 1, httpCode: 429 });
 		expect(sent('/v1/chat/completions')).toHaveLength(1);
 	});
@@ -164,16 +197,34 @@ describe('transport in the engine', () => {
 	});
 
 	it('keeps one item out per item in, in order, with pairedItem', async () => {
-		sandbox.injectFaults([{ route: '/key/info', times: 1, kind: 'status', status: 400, body: { error: { message: 'x', type: null, param: null, code: '400' } } }]);
-		const { result, items } = await probe(CANARY, [{ route: '/key/info' }, { route: '/v1/models' }, { route: '/key/info' }]);
+		sandbox.injectFaults([
+			{
+				route: '/key/info',
+				times: 1,
+				kind: 'status',
+				status: 400,
+				body: { error: { message: 'x', type: null, param: null, code: '400' } },
+			},
+		]);
+		const { result, items } = await probe(CANARY, [
+			{ route: '/key/info' },
+			{ route: '/v1/models' },
+			{ route: '/key/info' },
+		]);
 		expect(items.map((i) => i.errorType ?? i.status)).toEqual(['bad_request', 200, 200]);
-		expect(result.output('Probe').map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(result.output('Probe').map((i) => i.pairedItem)).toEqual([
+			{ item: 0 },
+			{ item: 1 },
+			{ item: 2 },
+		]);
 	});
 });
 
 describe('credential test (as n8n runs a declarative test)', () => {
 	it('passes for a valid key', async () => {
-		expect(await testCredential('jlabLlmApi', { baseUrl: `${sandbox.url}/v1/`, apiKey: CANARY })).toEqual({ status: 'OK', message: 'Connection successful!' });
+		expect(
+			await testCredential('jlabLlmApi', { baseUrl: `${sandbox.url}/v1/`, apiKey: CANARY }),
+		).toEqual({ status: 'OK', message: 'Connection successful!' });
 		const req = sent('/v1/models')[0];
 		expect(req.query).toEqual({});
 		expect(req.authorization).toBe(`Bearer ${CANARY}`);
@@ -193,9 +244,20 @@ describe('credential test (as n8n runs a declarative test)', () => {
 	it('names the class for the v1.83 profile too (expired = 400, unknown = auth_error)', async () => {
 		sandbox.setConfig({ profile: 'v1.83' });
 		try {
-			expect((await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: EXPIRED })).message).toMatch(/^expired_key: /);
-			expect((await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: 'sk-never-issued-000000000000000000' })).message).toMatch(/^invalid_key: /);
-			expect((await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: BLOCKED })).message).toMatch(/^blocked_key: /);
+			expect(
+				(await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: EXPIRED })).message,
+			).toMatch(/^expired_key: /);
+			expect(
+				(
+					await testCredential('jlabLlmApi', {
+						baseUrl: sandbox.url,
+						apiKey: 'sk-never-issued-000000000000000000',
+					})
+				).message,
+			).toMatch(/^invalid_key: /);
+			expect(
+				(await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: BLOCKED })).message,
+			).toMatch(/^blocked_key: /);
 		} finally {
 			sandbox.setConfig({ profile: 'v1.9x' });
 		}
@@ -204,12 +266,16 @@ describe('credential test (as n8n runs a declarative test)', () => {
 	it('passes where the gateway hides /key/info, and says when the URL is not a gateway', async () => {
 		sandbox.setConfig({ exposeManagement: false });
 		try {
-			expect(await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: CANARY })).toEqual({ status: 'OK', message: 'Connection successful!' });
+			expect(await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: CANARY })).toEqual({
+				status: 'OK',
+				message: 'Connection successful!',
+			});
 		} finally {
 			sandbox.setConfig({ exposeManagement: true });
 		}
 		sandbox.injectFaults([{ route: '/v1/models', times: 1, kind: 'html' }]);
-		expect((await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: CANARY })).message).toMatch(/^invalid_response: /);
+		expect(
+			(await testCredential('jlabLlmApi', { baseUrl: sandbox.url, apiKey: CANARY })).message,
+		).toMatch(/^invalid_response: /);
 	});
-
 });

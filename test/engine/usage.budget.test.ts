@@ -43,8 +43,22 @@ const OVER_THRESHOLD = 1;
 
 function daily(key: string, from: string, to: string, spend: number): IDataObject[] {
 	const rows: IDataObject[] = [];
-	for (let d = Date.parse(`${from}T00:00:00Z`); d <= Date.parse(`${to}T00:00:00Z`); d += 86_400_000) {
-		rows.push({ date: new Date(d).toISOString().slice(0, 10), api_key: key, model: 'openai/gpt-oss-20b', spend, prompt_tokens: 100, completion_tokens: 10, api_requests: 1, successful_requests: 1, failed_requests: 0 });
+	for (
+		let d = Date.parse(`${from}T00:00:00Z`);
+		d <= Date.parse(`${to}T00:00:00Z`);
+		d += 86_400_000
+	) {
+		rows.push({
+			date: new Date(d).toISOString().slice(0, 10),
+			api_key: key,
+			model: 'openai/gpt-oss-20b',
+			spend,
+			prompt_tokens: 100,
+			completion_tokens: 10,
+			api_requests: 1,
+			successful_requests: 1,
+			failed_requests: 0,
+		});
 	}
 	return rows;
 }
@@ -57,9 +71,25 @@ describe('JLab LLM Usage: Check Budget', () => {
 		restoreClock = pinClock();
 		sb = await startUsageSandbox({
 			keys: [
-				{ key: OVER, key_alias: 'over', user_id: 'jdoe', max_budget: 10, spend: 8.5, budget_duration: '30d', budget_reset_at: '2026-07-01T00:00:00Z' },
+				{
+					key: OVER,
+					key_alias: 'over',
+					user_id: 'jdoe',
+					max_budget: 10,
+					spend: 8.5,
+					budget_duration: '30d',
+					budget_reset_at: '2026-07-01T00:00:00Z',
+				},
 				{ key: SIBLING, key_alias: 'sibling', user_id: 'jdoe' },
-				{ key: WITHIN, key_alias: 'within', user_id: 'asmith', max_budget: 10, spend: 1, budget_duration: '30d', budget_reset_at: '2026-07-01T00:00:00Z' },
+				{
+					key: WITHIN,
+					key_alias: 'within',
+					user_id: 'asmith',
+					max_budget: 10,
+					spend: 1,
+					budget_duration: '30d',
+					budget_reset_at: '2026-07-01T00:00:00Z',
+				},
 				{ key: NO_BUDGET, key_alias: 'no-budget', user_id: 'jdoe', spend: 42 },
 				{ key: IDLE, key_alias: 'idle', user_id: 'bsmith', max_budget: 10, spend: 9.5 },
 				{ key: NO_USER, key_alias: 'no-user', max_budget: 10, spend: 2 },
@@ -87,7 +117,7 @@ describe('JLab LLM Usage: Check Budget', () => {
 
 	beforeEach(() => sb.clearRequests());
 
-	it('a key already replaced by a rotation: says so, and reads the numbers and activity as the new key\'s (its row), never as its own', async () => {
+	it("a key already replaced by a rotation: says so, and reads the numbers and activity as the new key's (its row), never as its own", async () => {
 		const old = canary('bud-zq-oldkey');
 		const fresh = canary('bud-zq-newkey');
 		sb.addKey({ key: old, key_alias: 'replaced', user_id: 'rsmith', max_budget: 10, spend: 2 });
@@ -104,7 +134,12 @@ describe('JLab LLM Usage: Check Budget', () => {
 			const run = await runUsage(sb, { operation: 'checkBudget' }, { apiKey: old });
 			expect(run.error('Usage')).toBeUndefined();
 			const item = [...run.outputs[WITHIN_BUDGET], ...run.outputs[OVER_THRESHOLD]][0];
-			expect(item.json).toMatchObject({ keyReplaced: true, spendUsd: 2, maxBudgetUsd: 10, averageDailySpendUsd: 0.5 });
+			expect(item.json).toMatchObject({
+				keyReplaced: true,
+				spendUsd: 2,
+				maxBudgetUsd: 10,
+				averageDailySpendUsd: 0.5,
+			});
 			expect(String(item.json.warning)).toContain('already been replaced by a rotation');
 			expect((item.json.fingerprint as IDataObject).hash).toBe(sha(old).slice(0, 12));
 			expectNoLeak(run, old);
@@ -147,7 +182,9 @@ describe('JLab LLM Usage: Check Budget', () => {
 			projectionNote: null,
 			checkedAt: new Date(NOW).toISOString(),
 		});
-		expect(item.json.reason).toBe('85% of the $10.00 budget is spent, $1.50 left: at or past the threshold of 80% used.');
+		expect(item.json.reason).toBe(
+			'85% of the $10.00 budget is spent, $1.50 left: at or past the threshold of 80% used.',
+		);
 		const call = sb.requests.find((r) => r.path === '/user/daily/activity');
 		expect(call?.query).toMatchObject({ start_date: '2026-06-09', end_date: TODAY });
 		expectNoLeak(run, OVER);
@@ -170,17 +207,42 @@ describe('JLab LLM Usage: Check Budget', () => {
 	});
 
 	it('compares "USD Left" as remaining ≤ threshold, and percent as used ≥ threshold (boundaries included)', async () => {
-		const usd2 = await runUsage(sb, { operation: 'checkBudget', thresholdType: 'remainingUsd', usdThreshold: 2 }, { apiKey: OVER });
+		const usd2 = await runUsage(
+			sb,
+			{ operation: 'checkBudget', thresholdType: 'remainingUsd', usdThreshold: 2 },
+			{ apiKey: OVER },
+		);
 		expect(usd2.outputs[OVER_THRESHOLD]).toHaveLength(1);
-		expect(usd2.outputs[OVER_THRESHOLD][0].json).toMatchObject({ thresholdType: 'remainingUsd', threshold: 2 });
-		expect(usd2.outputs[OVER_THRESHOLD][0].json.reason).toContain('at or past the threshold of $2.00 left');
-		const usd15 = await runUsage(sb, { operation: 'checkBudget', thresholdType: 'remainingUsd', usdThreshold: 1.5 }, { apiKey: OVER });
+		expect(usd2.outputs[OVER_THRESHOLD][0].json).toMatchObject({
+			thresholdType: 'remainingUsd',
+			threshold: 2,
+		});
+		expect(usd2.outputs[OVER_THRESHOLD][0].json.reason).toContain(
+			'at or past the threshold of $2.00 left',
+		);
+		const usd15 = await runUsage(
+			sb,
+			{ operation: 'checkBudget', thresholdType: 'remainingUsd', usdThreshold: 1.5 },
+			{ apiKey: OVER },
+		);
 		expect(usd15.outputs[OVER_THRESHOLD]).toHaveLength(1);
-		const usd1 = await runUsage(sb, { operation: 'checkBudget', thresholdType: 'remainingUsd', usdThreshold: 1 }, { apiKey: OVER });
+		const usd1 = await runUsage(
+			sb,
+			{ operation: 'checkBudget', thresholdType: 'remainingUsd', usdThreshold: 1 },
+			{ apiKey: OVER },
+		);
 		expect(usd1.outputs[WITHIN_BUDGET]).toHaveLength(1);
-		const at85 = await runUsage(sb, { operation: 'checkBudget', percentThreshold: 85 }, { apiKey: OVER });
+		const at85 = await runUsage(
+			sb,
+			{ operation: 'checkBudget', percentThreshold: 85 },
+			{ apiKey: OVER },
+		);
 		expect(at85.outputs[OVER_THRESHOLD]).toHaveLength(1);
-		const at86 = await runUsage(sb, { operation: 'checkBudget', percentThreshold: 86 }, { apiKey: OVER });
+		const at86 = await runUsage(
+			sb,
+			{ operation: 'checkBudget', percentThreshold: 86 },
+			{ apiKey: OVER },
+		);
 		expect(at86.outputs[WITHIN_BUDGET]).toHaveLength(1);
 	});
 
@@ -201,7 +263,11 @@ describe('JLab LLM Usage: Check Budget', () => {
 	});
 
 	it('averages over the chosen window, and only this key’s spend', async () => {
-		const run = await runUsage(sb, { operation: 'checkBudget', projectionDays: 8 }, { apiKey: OVER });
+		const run = await runUsage(
+			sb,
+			{ operation: 'checkBudget', projectionDays: 8 },
+			{ apiKey: OVER },
+		);
 		// 2026-06-08 … 2026-06-15: 5 + 7 × 0.20 = 6.40 over 8 days = 0.80 a day → 1.5 / 0.8 → 2 days.
 		expect(run.outputs[OVER_THRESHOLD][0].json).toMatchObject({
 			projectionDays: 8,
@@ -211,7 +277,11 @@ describe('JLab LLM Usage: Check Budget', () => {
 	});
 
 	it('puts a key without a budget in "Within Budget" with hasBudget false, and asks for no activity', async () => {
-		const run = await runUsage(sb, { operation: 'checkBudget', percentThreshold: 0 }, { apiKey: NO_BUDGET });
+		const run = await runUsage(
+			sb,
+			{ operation: 'checkBudget', percentThreshold: 0 },
+			{ apiKey: NO_BUDGET },
+		);
 		expect(run.outputs[OVER_THRESHOLD]).toHaveLength(0);
 		expect(run.outputs[WITHIN_BUDGET][0].json).toMatchObject({
 			overThreshold: false,
@@ -247,7 +317,8 @@ describe('JLab LLM Usage: Check Budget', () => {
 		expect(run.outputs[WITHIN_BUDGET][0].json).toMatchObject({
 			overThreshold: false,
 			projectedRunOutDate: null,
-			projectionNote: 'No projection: at the recent average of $1.4e-7 a day, the $1000.00 left lasts more than 100 years.',
+			projectionNote:
+				'No projection: at the recent average of $1.4e-7 a day, the $1000.00 left lasts more than 100 years.',
 		});
 	});
 
@@ -263,7 +334,11 @@ describe('JLab LLM Usage: Check Budget', () => {
 	});
 
 	it('sends an item that failed under Continue On Fail to "Over Threshold": a failed check never passes', async () => {
-		const run = await runUsage(sb, { operation: 'checkBudget' }, { apiKey: LLM_ONLY, continueOnFail: true, items: [{}, {}] });
+		const run = await runUsage(
+			sb,
+			{ operation: 'checkBudget' },
+			{ apiKey: LLM_ONLY, continueOnFail: true, items: [{}, {}] },
+		);
 		expect(run.error('Usage')).toBeUndefined();
 		expect(run.outputs[WITHIN_BUDGET]).toHaveLength(0);
 		expect(run.outputs[OVER_THRESHOLD].map((i) => [i.pairedItem, i.json.errorType])).toEqual([
@@ -281,12 +356,26 @@ describe('JLab LLM Usage: Check Budget', () => {
 			const run = await runWorkflow(
 				{
 					nodes: [
-						{ id: 'items', name: 'Items', type: 'test.items', typeVersion: 1, position: [0, 0], parameters: { items: '[{"n":7}]' } },
+						{
+							id: 'items',
+							name: 'Items',
+							type: 'test.items',
+							typeVersion: 1,
+							position: [0, 0],
+							parameters: { items: '[{"n":7}]' },
+						},
 						usageNode({ operation }, { onError: 'continueErrorOutput' }),
 					],
 					connections: { Items: { main: [[{ node: 'Usage', type: 'main', index: 0 }]] } },
 				},
-				[{ id: 'cred-usage', name: 'JLab LLM', type: 'jlabLlmApi', data: { baseUrl: sb.url, apiKey: LLM_ONLY } }],
+				[
+					{
+						id: 'cred-usage',
+						name: 'JLab LLM',
+						type: 'jlabLlmApi',
+						data: { baseUrl: sb.url, apiKey: LLM_ONLY },
+					},
+				],
 			);
 			const main = run.run.data.resultData.runData.Usage[0].data?.main ?? [];
 			expect(main).toHaveLength(errorOutput + 1);
@@ -294,7 +383,10 @@ describe('JLab LLM Usage: Check Budget', () => {
 			const failed = main[errorOutput] ?? [];
 			expect(failed).toHaveLength(1);
 			// n8n adds the input item's fields (here {"n": 7}) to the item of the error output.
-			expect(failed[0].json).toMatchObject({ n: 7, details: { errorType: 'permission_denied', httpCode: 403 } });
+			expect(failed[0].json).toMatchObject({
+				n: 7,
+				details: { errorType: 'permission_denied', httpCode: 403 },
+			});
 			expect(String(failed[0].json.error)).toContain('HTTP 403 on /key/info');
 			expectNoLeak(run, LLM_ONLY);
 		}
@@ -317,9 +409,19 @@ describe('JLab LLM Usage: Check Budget', () => {
 		const failed = await runUsage(sb, { operation: 'checkBudget' }, { apiKey: LLM_ONLY });
 		expect(failed.error('Usage')?.description).toMatch(/^permission_denied:/);
 		sb.clearRequests();
-		const bad = await runUsage(sb, { operation: 'checkBudget', projectionDays: 0 }, { apiKey: OVER });
-		expect(bad.error('Usage')?.message).toBe('Average Over Last (Days): a whole number of days from 1 to 90');
-		const badPercent = await runUsage(sb, { operation: 'checkBudget', percentThreshold: 120 }, { apiKey: OVER });
+		const bad = await runUsage(
+			sb,
+			{ operation: 'checkBudget', projectionDays: 0 },
+			{ apiKey: OVER },
+		);
+		expect(bad.error('Usage')?.message).toBe(
+			'Average Over Last (Days): a whole number of days from 1 to 90',
+		);
+		const badPercent = await runUsage(
+			sb,
+			{ operation: 'checkBudget', percentThreshold: 120 },
+			{ apiKey: OVER },
+		);
 		expect(badPercent.error('Usage')?.message).toBe('Percent Used: a percentage from 0 to 100');
 		expect(sb.requests).toHaveLength(0);
 	});
@@ -332,7 +434,11 @@ describe('JLab LLM Usage: Check Budget on an older gateway (v1.83) that refuses 
 
 	beforeAll(async () => {
 		restoreClock = pinClock();
-		sb = await startUsageSandbox({ profile: 'v1.83', echoKeyInErrors: true, keys: [{ key: SPENT, user_id: 'jdoe', max_budget: 5, spend: 6 }] });
+		sb = await startUsageSandbox({
+			profile: 'v1.83',
+			echoKeyInErrors: true,
+			keys: [{ key: SPENT, user_id: 'jdoe', max_budget: 5, spend: 6 }],
+		});
 	});
 	afterAll(async () => {
 		restoreClock();
@@ -366,7 +472,8 @@ describe('JLab LLM Usage: Check Budget on an older gateway (v1.83) that refuses 
 describe('Check Budget outputs', () => {
 	const nodeTypes: INodeTypes = {
 		getByName: (name) => packageNodeTypes()[name],
-		getByNameAndVersion: (name, version) => NodeHelpers.getVersionedNodeType(packageNodeTypes()[name], version),
+		getByNameAndVersion: (name, version) =>
+			NodeHelpers.getVersionedNodeType(packageNodeTypes()[name], version),
 		getKnownTypes: () => ({}),
 	};
 	const outputsOf = (parameters: IDataObject, onError?: 'continueErrorOutput') => {
@@ -384,11 +491,11 @@ describe('Check Budget outputs', () => {
 		expect(outputsOf({ operation: 'getKeyInfo' })).toEqual([{ type: 'main' }]);
 		// The default operation (Get Key Info) when the parameter is absent.
 		expect(outputsOf({})).toEqual([{ type: 'main' }]);
-		expect(outputsOf({ operation: 'checkBudget' }, 'continueErrorOutput').map((o) => (o as { displayName?: string }).displayName)).toEqual([
-			'Within',
-			'Over',
-			'Error',
-		]);
+		expect(
+			outputsOf({ operation: 'checkBudget' }, 'continueErrorOutput').map(
+				(o) => (o as { displayName?: string }).displayName,
+			),
+		).toEqual(['Within', 'Over', 'Error']);
 	});
 });
 
@@ -396,18 +503,44 @@ describe('projectRunOut (pure)', () => {
 	const budget = (info: IDataObject) => budgetOf(info);
 
 	it('is today when nothing is left, null without budget or spend, and compares with the reset', () => {
-		expect(projectRunOut(budget({ max_budget: 5, spend: 5 }), 1, NOW)).toEqual({ projectedRunOutDate: TODAY, runsOutBeforeReset: null });
-		expect(projectRunOut(budget({ max_budget: null, spend: 5 }), 1, NOW).projectedRunOutDate).toBeNull();
-		expect(projectRunOut(budget({ max_budget: 5, spend: 1 }), 0, NOW).projectedRunOutDate).toBeNull();
-		expect(projectRunOut(budget({ max_budget: 5, spend: 1 }), null, NOW).projectedRunOutDate).toBeNull();
+		expect(projectRunOut(budget({ max_budget: 5, spend: 5 }), 1, NOW)).toEqual({
+			projectedRunOutDate: TODAY,
+			runsOutBeforeReset: null,
+		});
+		expect(
+			projectRunOut(budget({ max_budget: null, spend: 5 }), 1, NOW).projectedRunOutDate,
+		).toBeNull();
+		expect(
+			projectRunOut(budget({ max_budget: 5, spend: 1 }), 0, NOW).projectedRunOutDate,
+		).toBeNull();
+		expect(
+			projectRunOut(budget({ max_budget: 5, spend: 1 }), null, NOW).projectedRunOutDate,
+		).toBeNull();
 		// A big budget and a tiny average: no date past the horizon (it once left the calendar: RangeError).
-		expect(projectRunOut(budget({ max_budget: 1000, spend: 0.0001 }), 1e-7, NOW)).toEqual({ projectedRunOutDate: null, runsOutBeforeReset: null });
-		expect(projectRunOut(budget({ max_budget: 10, spend: 0 }), 10 / 36_500, NOW).projectedRunOutDate).toBe('2126-05-22');
-		expect(projectRunOut(budget({ max_budget: 5, spend: 1, budget_reset_at: '2026-06-17T00:00:00Z' }), 2, NOW)).toEqual({
+		expect(projectRunOut(budget({ max_budget: 1000, spend: 0.0001 }), 1e-7, NOW)).toEqual({
+			projectedRunOutDate: null,
+			runsOutBeforeReset: null,
+		});
+		expect(
+			projectRunOut(budget({ max_budget: 10, spend: 0 }), 10 / 36_500, NOW).projectedRunOutDate,
+		).toBe('2126-05-22');
+		expect(
+			projectRunOut(
+				budget({ max_budget: 5, spend: 1, budget_reset_at: '2026-06-17T00:00:00Z' }),
+				2,
+				NOW,
+			),
+		).toEqual({
 			projectedRunOutDate: '2026-06-17',
 			runsOutBeforeReset: false,
 		});
-		expect(projectRunOut(budget({ max_budget: 5, spend: 1, budget_reset_at: '2026-06-17T00:00:01Z' }), 2, NOW)).toEqual({
+		expect(
+			projectRunOut(
+				budget({ max_budget: 5, spend: 1, budget_reset_at: '2026-06-17T00:00:01Z' }),
+				2,
+				NOW,
+			),
+		).toEqual({
 			projectedRunOutDate: '2026-06-17',
 			runsOutBeforeReset: true,
 		});

@@ -7,7 +7,14 @@ import { inflateSync } from 'zlib';
 
 import { renderSpendChartPng } from '../../nodes/JlabLlmUsage/helpers/spendChartPng';
 import { shutdownHarness } from '../harness';
-import { canary, expectNoLeak, pinClock, runUsage, startUsageSandbox, type UsageSandbox } from './usageSetup';
+import {
+	canary,
+	expectNoLeak,
+	pinClock,
+	runUsage,
+	startUsageSandbox,
+	type UsageSandbox,
+} from './usageSetup';
 
 const KEY = canary('png-chart');
 
@@ -29,7 +36,8 @@ function readPng(buf: Buffer): Png {
 		const len = buf.readUInt32BE(at);
 		const type = buf.toString('latin1', at + 4, at + 8);
 		const data = buf.subarray(at + 8, at + 8 + len);
-		if (crc32) expect(buf.readUInt32BE(at + 8 + len)).toBe(crc32(buf.subarray(at + 4, at + 8 + len)));
+		if (crc32)
+			expect(buf.readUInt32BE(at + 8 + len)).toBe(crc32(buf.subarray(at + 4, at + 8 + len)));
 		(chunks[type] ??= []).push(data);
 		at += 12 + len;
 	}
@@ -48,7 +56,9 @@ function readPng(buf: Buffer): Png {
 		pixels.push([...row.subarray(1)].flatMap((b) => [b >> 4, b & 15]).slice(0, width));
 	}
 	const plte = chunks.PLTE[0];
-	const palette = Array.from({ length: plte.length / 3 }, (_, i) => [...plte.subarray(i * 3, i * 3 + 3)]);
+	const palette = Array.from({ length: plte.length / 3 }, (_, i) => [
+		...plte.subarray(i * 3, i * 3 + 3),
+	]);
 	return { width, height, pixels, palette };
 }
 
@@ -66,12 +76,14 @@ function barHeights(png: Png): number[] {
 
 describe('the spend chart as a PNG', () => {
 	it('renders one bar per active day, heights in the order of the spend', () => {
-		const png = readPng(renderSpendChartPng([
-			{ date: '2026-05-01', spendUsd: 1 },
-			{ date: '2026-05-02', spendUsd: 0 },
-			{ date: '2026-05-03', spendUsd: 3 },
-			{ date: '2026-05-04', spendUsd: 2 },
-		]));
+		const png = readPng(
+			renderSpendChartPng([
+				{ date: '2026-05-01', spendUsd: 1 },
+				{ date: '2026-05-02', spendUsd: 0 },
+				{ date: '2026-05-03', spendUsd: 3 },
+				{ date: '2026-05-04', spendUsd: 2 },
+			]),
+		);
 		expect([png.width, png.height]).toEqual([720, 320]);
 		const [a, c, d] = barHeights(png);
 		expect(barHeights(png)).toHaveLength(3);
@@ -93,7 +105,17 @@ describe('the spend chart as a PNG', () => {
 			restoreClock = pinClock();
 			sb = await startUsageSandbox({
 				keys: [{ key: KEY, key_alias: 'png', user_id: 'jdoe' }],
-				activity: [1, 2, 3].map((n) => ({ date: `2026-05-0${n}`, api_key: KEY, model: 'openai/gpt-oss-120b', spend: n, prompt_tokens: 1, completion_tokens: 1, api_requests: 1, successful_requests: 1, failed_requests: 0 })),
+				activity: [1, 2, 3].map((n) => ({
+					date: `2026-05-0${n}`,
+					api_key: KEY,
+					model: 'openai/gpt-oss-120b',
+					spend: n,
+					prompt_tokens: 1,
+					completion_tokens: 1,
+					api_requests: 1,
+					successful_requests: 1,
+					failed_requests: 0,
+				})),
 			});
 		});
 		afterAll(async () => {
@@ -103,12 +125,29 @@ describe('the spend chart as a PNG', () => {
 		});
 
 		it('as <field>Png, image/png, previewable', async () => {
-			const run = await runUsage(sb, { operation: 'getActivity', startDate: '2026-05-01', endDate: '2026-05-03', addChart: true, binaryPropertyName: 'spend' }, { apiKey: KEY });
+			const run = await runUsage(
+				sb,
+				{
+					operation: 'getActivity',
+					startDate: '2026-05-01',
+					endDate: '2026-05-03',
+					addChart: true,
+					binaryPropertyName: 'spend',
+				},
+				{ apiKey: KEY },
+			);
 			expect(run.error('Usage')).toBeUndefined();
 			const binary = run.items[0].binary!;
 			expect(Object.keys(binary).sort()).toEqual(['spend', 'spendPng']);
-			expect(binary.spend).toMatchObject({ mimeType: 'image/svg+xml', fileName: 'spend-2026-05-01-to-2026-05-03.svg' });
-			expect(binary.spendPng).toMatchObject({ mimeType: 'image/png', fileName: 'spend-2026-05-01-to-2026-05-03.png', fileExtension: 'png' });
+			expect(binary.spend).toMatchObject({
+				mimeType: 'image/svg+xml',
+				fileName: 'spend-2026-05-01-to-2026-05-03.svg',
+			});
+			expect(binary.spendPng).toMatchObject({
+				mimeType: 'image/png',
+				fileName: 'spend-2026-05-01-to-2026-05-03.png',
+				fileExtension: 'png',
+			});
 			const heights = barHeights(readPng(Buffer.from(binary.spendPng.data, 'base64')));
 			expect(heights).toHaveLength(3);
 			expect(heights[2]).toBeGreaterThan(heights[1]);

@@ -7,11 +7,24 @@
 import fs from 'fs';
 import path from 'path';
 
-import type { IConnections, IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
+import type {
+	IConnections,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+} from 'n8n-workflow';
 
 import { runWorkflow, shutdownHarness } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
-import { canary, expectNoLeak, pinClock, startUsageSandbox, USAGE_TYPE, type UsageSandbox } from './usageSetup';
+import {
+	canary,
+	expectNoLeak,
+	pinClock,
+	startUsageSandbox,
+	USAGE_TYPE,
+	type UsageSandbox,
+} from './usageSetup';
 
 const FILE = path.resolve(__dirname, '..', '..', 'examples', 'usage-daily-budget-check.json');
 const example = JSON.parse(fs.readFileSync(FILE, 'utf8')) as {
@@ -77,18 +90,37 @@ describe('examples/usage-daily-budget-check.json', () => {
 		]);
 		const usage = example.nodes.find((n) => n.type === USAGE_TYPE) as INode;
 		expect(usage.parameters.operation).toBe('checkBudget');
-		expect(usage.credentials).toEqual({ jlabLlmApi: { id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)' } });
+		expect(usage.credentials).toEqual({
+			jlabLlmApi: { id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)' },
+		});
 		expect(example.connections['Every day at 08:00'].main[0]?.[0].node).toBe(USAGE);
 		expect(example.connections[MANUAL].main[0]?.[0].node).toBe(USAGE);
 		expect(example.connections[USAGE].main[0]).toEqual([]);
-		expect(example.connections[USAGE].main[1]?.[0]).toEqual({ node: ALERT, type: 'main', index: 0 });
+		expect(example.connections[USAGE].main[1]?.[0]).toEqual({
+			node: ALERT,
+			type: 'main',
+			index: 0,
+		});
 		expect(example.settings.executionOrder).toBe('v1');
 	});
 
 	async function runExample(apiKey: string) {
 		return await runWorkflow(
-			{ id: example.id, name: example.name, nodes: example.nodes, connections: example.connections, settings: example.settings },
-			[{ id: 'jlabLlmSandbox01', name: 'JLab LLM (sandbox)', type: 'jlabLlmApi', data: { baseUrl: sb.url, apiKey } }],
+			{
+				id: example.id,
+				name: example.name,
+				nodes: example.nodes,
+				connections: example.connections,
+				settings: example.settings,
+			},
+			[
+				{
+					id: 'jlabLlmSandbox01',
+					name: 'JLab LLM (sandbox)',
+					type: 'jlabLlmApi',
+					data: { baseUrl: sb.url, apiKey },
+				},
+			],
 			{ startNode: MANUAL },
 		);
 	}
@@ -98,7 +130,11 @@ describe('examples/usage-daily-budget-check.json', () => {
 		expect(run.error(USAGE)).toBeUndefined();
 		const alert = run.output(ALERT);
 		expect(alert).toHaveLength(1);
-		expect(alert[0].json).toMatchObject({ overThreshold: true, percentUsed: 90, alias: 'nightly-bot' });
+		expect(alert[0].json).toMatchObject({
+			overThreshold: true,
+			percentUsed: 90,
+			alias: 'nightly-bot',
+		});
 		expectNoLeak(run, OVER);
 	});
 

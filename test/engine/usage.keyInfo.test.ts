@@ -55,7 +55,13 @@ describe('JLab LLM Usage: Get Key Info', () => {
 					tpm_limit: 100000,
 					max_parallel_requests: 4,
 				},
-				{ key: NO_BUDGET, key_alias: 'plain', user_id: 'jdoe', spend: 3.2, created_at: '2026-06-05T00:00:00Z' },
+				{
+					key: NO_BUDGET,
+					key_alias: 'plain',
+					user_id: 'jdoe',
+					spend: 3.2,
+					created_at: '2026-06-05T00:00:00Z',
+				},
 				{
 					key: ROTATED,
 					user_id: 'jdoe',
@@ -70,7 +76,13 @@ describe('JLab LLM Usage: Get Key Info', () => {
 					key_rotation_at: '2026-06-20T00:00:00Z',
 					created_at: '2026-06-01T00:00:00Z',
 				},
-				{ key: OVER, user_id: 'jdoe', max_budget: 5, spend: 5.5, created_at: '2026-06-01T00:00:00Z' },
+				{
+					key: OVER,
+					user_id: 'jdoe',
+					max_budget: 5,
+					spend: 5.5,
+					created_at: '2026-06-01T00:00:00Z',
+				},
 				{ key: LLM_ONLY, user_id: 'jdoe', key_type: 'llm_api', created_at: '2026-06-01T00:00:00Z' },
 			],
 		});
@@ -164,7 +176,11 @@ describe('JLab LLM Usage: Get Key Info', () => {
 	});
 
 	it('counts key age from the last rotation, since a regenerate keeps created_at', async () => {
-		const run = await runUsage(sb, { operation: 'getKeyInfo', rotateAfterDays: 30 }, { apiKey: ROTATED });
+		const run = await runUsage(
+			sb,
+			{ operation: 'getKeyInfo', rotateAfterDays: 30 },
+			{ apiKey: ROTATED },
+		);
 		expect(run.items[0].json).toMatchObject({
 			createdAt: '2025-11-27T00:00:00.000Z',
 			lastRotatedAt: '2026-05-26T10:00:00.000Z',
@@ -176,19 +192,39 @@ describe('JLab LLM Usage: Get Key Info', () => {
 	});
 
 	it('applies the "Rotate After (Days)" policy: due at the boundary, off with 0', async () => {
-		const at20 = await runUsage(sb, { operation: 'getKeyInfo', rotateAfterDays: 20 }, { apiKey: ROTATED });
+		const at20 = await runUsage(
+			sb,
+			{ operation: 'getKeyInfo', rotateAfterDays: 20 },
+			{ apiKey: ROTATED },
+		);
 		expect(at20.items[0].json.rotationDue).toBe(true);
-		const at21 = await runUsage(sb, { operation: 'getKeyInfo', rotateAfterDays: 21 }, { apiKey: ROTATED });
+		const at21 = await runUsage(
+			sb,
+			{ operation: 'getKeyInfo', rotateAfterDays: 21 },
+			{ apiKey: ROTATED },
+		);
 		expect(at21.items[0].json.rotationDue).toBe(false);
-		const off = await runUsage(sb, { operation: 'getKeyInfo', rotateAfterDays: 0 }, { apiKey: ROTATED });
-		expect(off.items[0].json).toMatchObject({ rotationDue: null, rotationDueAt: null, rotateAfterDays: null });
+		const off = await runUsage(
+			sb,
+			{ operation: 'getKeyInfo', rotateAfterDays: 0 },
+			{ apiKey: ROTATED },
+		);
+		expect(off.items[0].json).toMatchObject({
+			rotationDue: null,
+			rotationDueAt: null,
+			rotateAfterDays: null,
+		});
 	});
 
 	it("warns that the gateway's own scheduled rotation will replace the key behind n8n's back", async () => {
 		const run = await runUsage(sb, { operation: 'getKeyInfo' }, { apiKey: AUTO });
 		const j = run.items[0].json;
 		const auto = j.gatewayAutoRotate as IDataObject;
-		expect(auto).toMatchObject({ enabled: true, interval: '30d', nextRotationAt: '2026-06-20T00:00:00.000Z' });
+		expect(auto).toMatchObject({
+			enabled: true,
+			interval: '30d',
+			nextRotationAt: '2026-06-20T00:00:00.000Z',
+		});
 		expect(auto.warning).toContain("the gateway will replace this key behind n8n's back");
 		expect(auto.warning).toContain('every 30d');
 		expect(j.warnings).toContain(auto.warning);
@@ -196,8 +232,15 @@ describe('JLab LLM Usage: Get Key Info', () => {
 
 	it('shows an overrun budget as 0 left and more than 100 % used, with a warning', async () => {
 		const run = await runUsage(sb, { operation: 'getKeyInfo' }, { apiKey: OVER });
-		expect(run.items[0].json).toMatchObject({ spendUsd: 5.5, maxBudgetUsd: 5, remainingBudgetUsd: 0, percentUsed: 110 });
-		expect((run.items[0].json.warnings as string[])[0]).toMatch(/^The budget is used up: \$5\.50 of \$5\.00 spent/);
+		expect(run.items[0].json).toMatchObject({
+			spendUsd: 5.5,
+			maxBudgetUsd: 5,
+			remainingBudgetUsd: 0,
+			percentUsed: 110,
+		});
+		expect((run.items[0].json.warnings as string[])[0]).toMatch(
+			/^The budget is used up: \$5\.50 of \$5\.00 spent/,
+		);
 	});
 
 	it('warns at the budget threshold of the options', async () => {
@@ -213,14 +256,22 @@ describe('JLab LLM Usage: Get Key Info', () => {
 	});
 
 	it('reads /key/info once per run, and gives one item per input item', async () => {
-		const run = await runUsage(sb, { operation: 'getKeyInfo' }, { apiKey: FULL, items: [{ a: 1 }, { a: 2 }, { a: 3 }] });
+		const run = await runUsage(
+			sb,
+			{ operation: 'getKeyInfo' },
+			{ apiKey: FULL, items: [{ a: 1 }, { a: 2 }, { a: 3 }] },
+		);
 		expect(run.items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		expect(run.items.every((i) => i.json.alias === 'jdoe-n8n')).toBe(true);
 		expect(sb.requests.filter((r) => r.path === '/key/info')).toHaveLength(1);
 	});
 
 	it('fails fast on a bad policy value, before any request', async () => {
-		const run = await runUsage(sb, { operation: 'getKeyInfo', rotateAfterDays: -1 }, { apiKey: FULL });
+		const run = await runUsage(
+			sb,
+			{ operation: 'getKeyInfo', rotateAfterDays: -1 },
+			{ apiKey: FULL },
+		);
 		const err = run.error('Usage');
 		expect(err?.message).toContain('Rotate After (Days)');
 		expect(err?.description).toMatch(/^bad_request:/);
@@ -262,7 +313,11 @@ describe('JLab LLM Usage: Get Key Info where /key/info is not exposed', () => {
 	let sb: UsageSandbox;
 
 	beforeAll(async () => {
-		sb = await startUsageSandbox({ exposeManagement: false, echoKeyInErrors: true, keys: [{ key: KEY, user_id: 'jdoe' }] });
+		sb = await startUsageSandbox({
+			exposeManagement: false,
+			echoKeyInErrors: true,
+			keys: [{ key: KEY, user_id: 'jdoe' }],
+		});
 	});
 	afterAll(async () => {
 		await sb.close();
@@ -279,7 +334,11 @@ describe('JLab LLM Usage: Get Key Info where /key/info is not exposed', () => {
 	});
 
 	it('gives a classified error item under Continue On Fail', async () => {
-		const run = await runUsage(sb, { operation: 'getKeyInfo' }, { apiKey: KEY, continueOnFail: true, items: [{}, {}] });
+		const run = await runUsage(
+			sb,
+			{ operation: 'getKeyInfo' },
+			{ apiKey: KEY, continueOnFail: true, items: [{}, {}] },
+		);
 		expect(run.error('Usage')).toBeUndefined();
 		expect(run.items).toHaveLength(2);
 		expect(run.items[0].json).toMatchObject({ errorType: 'permission_denied', httpCode: 404 });
@@ -295,11 +354,20 @@ describe('describeKey (pure)', () => {
 		fingerprint: { display: 'sk-…abcd', hash: '0123456789ab' },
 		keyHash: '0'.repeat(64),
 	});
-	const policy = { rotateAfterDays: 90, expiryWarningDays: 14, budgetWarningPercent: 80, nowMs: NOW };
+	const policy = {
+		rotateAfterDays: 90,
+		expiryWarningDays: 14,
+		budgetWarningPercent: 80,
+		nowMs: NOW,
+	};
 
 	it('reads naive LiteLLM timestamps as UTC and Python isoformat with microseconds', () => {
 		const j = describeKey(
-			key({ created_at: '2026-06-14T12:00:00', expires: '2026-06-17T12:00:00.123456+00:00', spend: 0 }),
+			key({
+				created_at: '2026-06-14T12:00:00',
+				expires: '2026-06-17T12:00:00.123456+00:00',
+				spend: 0,
+			}),
 			policy,
 		);
 		expect(j.createdAt).toBe('2026-06-14T12:00:00.000Z');
@@ -309,7 +377,10 @@ describe('describeKey (pure)', () => {
 	});
 
 	it('treats a max budget of 0 as used up, and rounds money without float dust', () => {
-		expect(describeKey(key({ max_budget: 0, spend: 0 }), policy)).toMatchObject({ percentUsed: 100, remainingBudgetUsd: 0 });
+		expect(describeKey(key({ max_budget: 0, spend: 0 }), policy)).toMatchObject({
+			percentUsed: 100,
+			remainingBudgetUsd: 0,
+		});
 		expect(describeKey(key({ max_budget: 0.3, spend: 0.1 }), policy)).toMatchObject({
 			remainingBudgetUsd: 0.2,
 			percentUsed: 33.33,
@@ -317,13 +388,20 @@ describe('describeKey (pure)', () => {
 	});
 
 	it('reports days until expiry as whole days, and an expiry in the past', () => {
-		expect(describeKey(key({ expires: new Date(NOW + 86_400_000 - 1).toISOString() }), policy).daysUntilExpiry).toBe(0);
+		expect(
+			describeKey(key({ expires: new Date(NOW + 86_400_000 - 1).toISOString() }), policy)
+				.daysUntilExpiry,
+		).toBe(0);
 		const past = describeKey(key({ expires: '2026-06-10T00:00:00Z' }), policy);
 		expect(past.daysUntilExpiry).toBe(-6);
 		expect(past.warnings).toContain('The key expired on 2026-06-10T00:00:00.000Z.');
 	});
 
 	it('has no rotation verdict without a creation date', () => {
-		expect(describeKey(key({}), policy)).toMatchObject({ keyAgeDays: null, rotationDue: null, rotationDueAt: null });
+		expect(describeKey(key({}), policy)).toMatchObject({
+			keyAgeDays: null,
+			rotationDue: null,
+			rotationDueAt: null,
+		});
 	});
 });

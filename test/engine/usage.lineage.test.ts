@@ -8,7 +8,15 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { fingerprint } from '../../nodes/shared/redact';
 import { shutdownHarness } from '../harness';
-import { canary, expectNoLeak, pinClock, runUsage, startUsageSandbox, TODAY, type UsageSandbox } from './usageSetup';
+import {
+	canary,
+	expectNoLeak,
+	pinClock,
+	runUsage,
+	startUsageSandbox,
+	TODAY,
+	type UsageSandbox,
+} from './usageSetup';
 
 const OLD = canary('lin-old');
 const NEW = canary('lin-new');
@@ -37,7 +45,19 @@ describe('Get Activity follows the rotation lineage', () => {
 		sb = await startUsageSandbox({
 			keys: [
 				{ key: OLD, key_alias: 'jdoe-n8n', user_id: 'jdoe' },
-				{ key: NEW, key_alias: 'jdoe-n8n-2', user_id: 'jdoe', metadata: { team: 'physics', jlab_llm_rotation: { id: 'r1', rotated_from: fingerprint(OLD).hash, strategy: 'replace' } } },
+				{
+					key: NEW,
+					key_alias: 'jdoe-n8n-2',
+					user_id: 'jdoe',
+					metadata: {
+						team: 'physics',
+						jlab_llm_rotation: {
+							id: 'r1',
+							rotated_from: fingerprint(OLD).hash,
+							strategy: 'replace',
+						},
+					},
+				},
 				{ key: UNRELATED, key_alias: 'jdoe-laptop', user_id: 'jdoe' },
 				{ key: NOT_ROTATED, key_alias: 'jdoe-plain', user_id: 'jdoe' },
 			],
@@ -60,7 +80,11 @@ describe('Get Activity follows the rotation lineage', () => {
 	});
 
 	it('"This Key" counts the replaced key’s calls of the day, and says so', async () => {
-		const run = await runUsage(sb, { operation: 'getActivity', startDate: TODAY, endDate: TODAY }, { apiKey: NEW });
+		const run = await runUsage(
+			sb,
+			{ operation: 'getActivity', startDate: TODAY, endDate: TODAY },
+			{ apiKey: NEW },
+		);
 		expect(run.error('Usage')).toBeUndefined();
 		expect(run.items.map((i) => i.json)).toEqual([
 			{
@@ -80,12 +104,20 @@ describe('Get Activity follows the rotation lineage', () => {
 	});
 
 	it('per day and model too', async () => {
-		const run = await runUsage(sb, { operation: 'getActivity', startDate: TODAY, endDate: TODAY, granularity: 'dayAndModel' }, { apiKey: NEW });
+		const run = await runUsage(
+			sb,
+			{ operation: 'getActivity', startDate: TODAY, endDate: TODAY, granularity: 'dayAndModel' },
+			{ apiKey: NEW },
+		);
 		expect(run.items.map((i) => [i.json.model, i.json.requests])).toEqual([[A, 6]]);
 	});
 
 	it('a key without lineage counts only itself (and says nothing about replaced keys)', async () => {
-		const run = await runUsage(sb, { operation: 'getActivity', startDate: TODAY, endDate: TODAY }, { apiKey: NOT_ROTATED });
+		const run = await runUsage(
+			sb,
+			{ operation: 'getActivity', startDate: TODAY, endDate: TODAY },
+			{ apiKey: NOT_ROTATED },
+		);
 		expect(run.items.map((i) => i.json)).toEqual([expect.objectContaining({ noActivity: true })]);
 		expect(run.items[0].json.includesReplacedKeys).toBeUndefined();
 	});

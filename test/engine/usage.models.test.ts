@@ -3,15 +3,30 @@
  * call, enriched from /model/info (context window, price per million tokens) where the key may
  * read it, plain IDs with a note where it answers 403, and the canary key.
  */
-import { detailsByModel, perMillion } from '../../nodes/JlabLlmUsage/actions/model/listModels.operation';
+import {
+	detailsByModel,
+	perMillion,
+} from '../../nodes/JlabLlmUsage/actions/model/listModels.operation';
 import { shutdownHarness } from '../harness';
-import { canary, DEFAULT_PRICES, expectNoLeak, runUsage, startUsageSandbox, type UsageSandbox } from './usageSetup';
+import {
+	canary,
+	DEFAULT_PRICES,
+	expectNoLeak,
+	runUsage,
+	startUsageSandbox,
+	type UsageSandbox,
+} from './usageSetup';
 
 const OPEN = canary('mod-open');
 const RESTRICTED = canary('mod-restr');
 const LLM_ONLY = canary('mod-llm');
 
-const ALL = ['meta-llama/Llama-3.3-70B-Instruct', 'openai/gpt-oss-120b', 'openai/gpt-oss-20b', 'Qwen/Qwen2.5-VL-72B-Instruct'];
+const ALL = [
+	'meta-llama/Llama-3.3-70B-Instruct',
+	'openai/gpt-oss-120b',
+	'openai/gpt-oss-20b',
+	'Qwen/Qwen2.5-VL-72B-Instruct',
+];
 
 describe('JLab LLM Usage: List Models', () => {
 	let sb: UsageSandbox;
@@ -20,7 +35,11 @@ describe('JLab LLM Usage: List Models', () => {
 		sb = await startUsageSandbox({
 			keys: [
 				{ key: OPEN, user_id: 'jdoe' },
-				{ key: RESTRICTED, user_id: 'jdoe', models: ['openai/gpt-oss-20b', 'Qwen/Qwen2.5-VL-72B-Instruct'] },
+				{
+					key: RESTRICTED,
+					user_id: 'jdoe',
+					models: ['openai/gpt-oss-20b', 'Qwen/Qwen2.5-VL-72B-Instruct'],
+				},
 				{ key: LLM_ONLY, user_id: 'jdoe', key_type: 'llm_api' },
 			],
 		});
@@ -77,7 +96,9 @@ describe('JLab LLM Usage: List Models', () => {
 				inputUsdPerMillionTokens: null,
 				outputUsdPerMillionTokens: null,
 			});
-			expect(item.json.note).toMatch(/^Plain model IDs only: the gateway does not let this key read \/model\/info \(HTTP 403\)/);
+			expect(item.json.note).toMatch(
+				/^Plain model IDs only: the gateway does not let this key read \/model\/info \(HTTP 403\)/,
+			);
 		}
 		expect(sb.requests.map((r) => [r.path, r.status])).toEqual([
 			['/v1/models', 200],
@@ -87,14 +108,22 @@ describe('JLab LLM Usage: List Models', () => {
 	});
 
 	it('skips /model/info when details are off', async () => {
-		const run = await runUsage(sb, { operation: 'listModels', includeDetails: false }, { apiKey: OPEN });
+		const run = await runUsage(
+			sb,
+			{ operation: 'listModels', includeDetails: false },
+			{ apiKey: OPEN },
+		);
 		expect(run.items).toHaveLength(4);
 		expect(run.items[0].json.note).toBe('Details not requested (Include Details is off).');
 		expect(sb.requests.map((r) => r.path)).toEqual(['/v1/models']);
 	});
 
 	it('lists the models for every input item, paired with it', async () => {
-		const run = await runUsage(sb, { operation: 'listModels' }, { apiKey: RESTRICTED, items: [{}, {}] });
+		const run = await runUsage(
+			sb,
+			{ operation: 'listModels' },
+			{ apiKey: RESTRICTED, items: [{}, {}] },
+		);
 		expect(run.items.map((i) => [i.pairedItem, i.json.id])).toEqual([
 			[{ item: 0 }, 'openai/gpt-oss-20b'],
 			[{ item: 0 }, 'Qwen/Qwen2.5-VL-72B-Instruct'],
@@ -105,11 +134,23 @@ describe('JLab LLM Usage: List Models', () => {
 
 	it('answers with one item saying so when the key may call no model', async () => {
 		// A gateway whose model list for this key is empty.
-		sb.injectFaults([{ route: '/v1/models', times: 1, kind: 'status', status: 200, body: { data: [], object: 'list' } }]);
+		sb.injectFaults([
+			{
+				route: '/v1/models',
+				times: 1,
+				kind: 'status',
+				status: 200,
+				body: { data: [], object: 'list' },
+			},
+		]);
 		const run = await runUsage(sb, { operation: 'listModels' }, { apiKey: OPEN });
 		expect(run.error('Usage')).toBeUndefined();
 		expect(run.items).toHaveLength(1);
-		expect(run.items[0].json).toMatchObject({ id: null, maxInputTokens: null, note: 'The gateway lists no model this key may call.' });
+		expect(run.items[0].json).toMatchObject({
+			id: null,
+			maxInputTokens: null,
+			note: 'The gateway lists no model this key may call.',
+		});
 	});
 
 	it('keeps the model list when /model/info fails otherwise, and says so', async () => {
@@ -117,7 +158,9 @@ describe('JLab LLM Usage: List Models', () => {
 		const run = await runUsage(sb, { operation: 'listModels' }, { apiKey: OPEN });
 		expect(run.error('Usage')).toBeUndefined();
 		expect(run.items).toHaveLength(4);
-		expect(run.items[0].json.note).toBe('Plain model IDs only: /model/info failed (upstream_error).');
+		expect(run.items[0].json.note).toBe(
+			'Plain model IDs only: /model/info failed (upstream_error).',
+		);
 	});
 });
 
@@ -125,8 +168,15 @@ describe('List Models details (pure)', () => {
 	it('reads only the documented fields, merges deployments of one group, and never passes api_base on', () => {
 		const details = detailsByModel({
 			data: [
-				{ model_name: 'm', litellm_params: { api_base: 'http://10.0.0.1:8000' }, model_info: { max_input_tokens: 1000, input_cost_per_token: 3e-7 } },
-				{ model_name: 'm', model_info: { max_tokens: 200, output_cost_per_token: 1.2e-6, supports_vision: true } },
+				{
+					model_name: 'm',
+					litellm_params: { api_base: 'http://10.0.0.1:8000' },
+					model_info: { max_input_tokens: 1000, input_cost_per_token: 3e-7 },
+				},
+				{
+					model_name: 'm',
+					model_info: { max_tokens: 200, output_cost_per_token: 1.2e-6, supports_vision: true },
+				},
 				{ model_name: 7 },
 				'junk',
 			],

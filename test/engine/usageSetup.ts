@@ -53,7 +53,12 @@ export function pinClock(ms = NOW): () => void {
 }
 
 export async function startUsageSandbox(options: IDataObject = {}): Promise<UsageSandbox> {
-	return await sandboxModule.startSandbox({ port: 0, basePath: '/api', now: () => NOW, ...options });
+	return await sandboxModule.startSandbox({
+		port: 0,
+		basePath: '/api',
+		now: () => NOW,
+		...options,
+	});
 }
 
 /** A canary key: 30+ characters that appear nowhere else, so any 8 of them in a row is a leak. */
@@ -92,7 +97,11 @@ export function usageNode(parameters: IDataObject, extra: Partial<INode> = {}): 
 }
 
 /** Runs Items → JLab LLM Usage with `parameters` and returns the node's outputs. */
-export async function runUsage(sb: UsageSandbox, parameters: IDataObject, options: UsageRunOptions): Promise<UsageRun> {
+export async function runUsage(
+	sb: UsageSandbox,
+	parameters: IDataObject,
+	options: UsageRunOptions,
+): Promise<UsageRun> {
 	const items = options.items ?? [{}];
 	const result = await runWorkflow(
 		{
@@ -118,7 +127,9 @@ export async function runUsage(sb: UsageSandbox, parameters: IDataObject, option
 			},
 		],
 	);
-	const outputs = (result.run.data.resultData.runData.Usage?.[0]?.data?.main ?? []).map((o) => o ?? []);
+	const outputs = (result.run.data.resultData.runData.Usage?.[0]?.data?.main ?? []).map(
+		(o) => o ?? [],
+	);
 	return Object.assign(result, { items: outputs[0] ?? [], outputs });
 }
 

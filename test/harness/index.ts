@@ -77,7 +77,8 @@ export class CredentialStore extends ICredentialsHelper {
 	): Promise<IHttpRequestOptions> {
 		const type = this.types[typeName];
 		const auth = type?.authenticate;
-		if (typeof auth === 'function') return await auth(credentials, requestOptions as IHttpRequestOptions);
+		if (typeof auth === 'function')
+			return await auth(credentials, requestOptions as IHttpRequestOptions);
 		if (auth && auth.type === 'generic') {
 			if (!workflow || !node) throw new Error('generic authenticate needs workflow and node');
 			const resolve = (v: string): string => {
@@ -130,7 +131,8 @@ export class CredentialStore extends ICredentialsHelper {
 		// Defaults of the credential type apply, as n8n's applyDefaultsAndOverwrites does.
 		const data: ICredentialDataDecryptedObject = {};
 		for (const p of this.types[type]?.properties ?? []) {
-			if (p.default !== undefined) data[p.name] = p.default as ICredentialDataDecryptedObject[string];
+			if (p.default !== undefined)
+				data[p.name] = p.default as ICredentialDataDecryptedObject[string];
 		}
 		return { ...data, ...stored.data };
 	}
@@ -254,22 +256,31 @@ export async function runWorkflow(
 		createdAt: new Date(),
 		updatedAt: new Date(),
 	} as unknown as IWorkflowBase;
-	const additionalData = additionalDataFor(store, workflowData, executionId, options.instanceBaseUrl);
+	const additionalData = additionalDataFor(
+		store,
+		workflowData,
+		executionId,
+		options.instanceBaseUrl,
+	);
 	const start =
 		options.startNode ??
-		workflowJson.nodes.find((n) => !Object.values(workflowJson.connections).some((c) =>
-			(c.main ?? []).some((outs) => (outs ?? []).some((conn) => conn.node === n.name)),
-		))?.name;
+		workflowJson.nodes.find(
+			(n) =>
+				!Object.values(workflowJson.connections).some((c) =>
+					(c.main ?? []).some((outs) => (outs ?? []).some((conn) => conn.node === n.name)),
+				),
+		)?.name;
 	const run = await new WorkflowExecute(additionalData, 'manual').run({
 		workflow,
-		startNode: start ? workflow.getNode(start) ?? undefined : undefined,
+		startNode: start ? (workflow.getNode(start) ?? undefined) : undefined,
 	});
 	const runData = run.data.resultData.runData;
 	return {
 		run,
 		store,
 		output: (name, outputIndex = 0) => runData[name]?.[0]?.data?.main?.[outputIndex] ?? [],
-		error: (name) => runData[name]?.[0]?.error as RunResult['error'] extends (n: string) => infer E ? E : never,
+		error: (name) =>
+			runData[name]?.[0]?.error as RunResult['error'] extends (n: string) => infer E ? E : never,
 	};
 }
 
@@ -284,7 +295,9 @@ export async function testCredential(
 	const credentialTypes = packageCredentialTypes();
 	const credentialType = credentialTypes[type];
 	if (!credentialType?.test) throw new Error(`${type} has no declarative test`);
-	const store = new CredentialStore(credentialTypes, [{ id: 'cred-under-test', name: 'under test', type, data }]);
+	const store = new CredentialStore(credentialTypes, [
+		{ id: 'cred-under-test', name: 'under test', type, data },
+	]);
 	const nodeType: INodeType = {
 		description: {
 			displayName: 'Temp',
@@ -322,7 +335,16 @@ export async function testCredential(
 		active: false,
 		nodeTypes: nodeTypesOf({ 'n8n-nodes-base.noOp': nodeType }),
 	});
-	const additionalData = additionalDataFor(store, { id: 'cred-test', name: 'cred-test', nodes: [node], connections: {} } as unknown as IWorkflowBase, 'cred-test');
+	const additionalData = additionalDataFor(
+		store,
+		{
+			id: 'cred-test',
+			name: 'cred-test',
+			nodes: [node],
+			connections: {},
+		} as unknown as IWorkflowBase,
+		'cred-test',
+	);
 	const executeData: IExecuteData = { node, data: {}, source: null };
 	const context = new ExecuteContext(
 		workflow,
@@ -336,19 +358,31 @@ export async function testCredential(
 		executeData,
 		[],
 	);
-	const routingNode = new RoutingNode(context, nodeType, { id: 'cred-under-test', name: 'under test', type, data });
+	const routingNode = new RoutingNode(context, nodeType, {
+		id: 'cred-under-test',
+		name: 'under test',
+		type,
+		data,
+	});
 	let response: INodeExecutionData[][] | null | undefined;
 	try {
 		response = await routingNode.runNode();
 	} catch (error) {
-		const e = error as { cause?: { response?: { status: number; statusText?: string }; code?: string }; message: string };
+		const e = error as {
+			cause?: { response?: { status: number; statusText?: string }; code?: string };
+			message: string;
+		};
 		if (e.cause?.response) {
 			for (const rule of credentialType.test.rules ?? []) {
 				if (rule.type === 'responseCode' && rule.properties.value === e.cause.response.status) {
 					return { status: 'Error', message: rule.properties.message };
 				}
 			}
-			return { status: 'Error', message: e.cause.response.statusText || `Received HTTP status code: ${e.cause.response.status}` };
+			return {
+				status: 'Error',
+				message:
+					e.cause.response.statusText || `Received HTTP status code: ${e.cause.response.status}`,
+			};
 		}
 		if (e.cause?.code) return { status: 'Error', message: e.cause.code };
 		return { status: 'Error', message: e.message };
@@ -356,11 +390,14 @@ export async function testCredential(
 	for (const rule of credentialType.test.rules ?? []) {
 		if (rule.type === 'responseSuccessBody') {
 			const json = response?.[0]?.[0]?.json ?? {};
-			const value = rule.properties.key.split('.').reduce<unknown>(
-				(acc, k) => (acc && typeof acc === 'object' ? (acc as IDataObject)[k] : undefined),
-				json,
-			);
-			if (value === rule.properties.value) return { status: 'Error', message: rule.properties.message };
+			const value = rule.properties.key
+				.split('.')
+				.reduce<unknown>(
+					(acc, k) => (acc && typeof acc === 'object' ? (acc as IDataObject)[k] : undefined),
+					json,
+				);
+			if (value === rule.properties.value)
+				return { status: 'Error', message: rule.properties.message };
 		}
 	}
 	return { status: 'OK', message: 'Connection successful!' };

@@ -41,8 +41,12 @@ class Items implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const raw = this.getNodeParameter('items', 0) as unknown;
-		const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<Record<string, unknown>>;
-		return [list.map((json) => ({ json: json as INodeExecutionData['json'], pairedItem: { item: 0 } }))];
+		const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<
+			Record<string, unknown>
+		>;
+		return [
+			list.map((json) => ({ json: json as INodeExecutionData['json'], pairedItem: { item: 0 } })),
+		];
 	}
 }
 
@@ -81,11 +85,26 @@ class GatewayProbe implements INodeType {
 					itemIndex: i,
 					pacer,
 				});
-				out.push({ json: { status: res.status, attempts: res.attempts, body: res.body as IDataObject, headers: res.headers }, pairedItem: { item: i } });
+				out.push({
+					json: {
+						status: res.status,
+						attempts: res.attempts,
+						body: res.body as IDataObject,
+						headers: res.headers,
+					},
+					pairedItem: { item: i },
+				});
 			} catch (error) {
-				const secrets = (await gatewaySettings(this, i).catch(() => ({ secrets: [] as string[] }))).secrets;
+				const secrets = (await gatewaySettings(this, i).catch(() => ({ secrets: [] as string[] })))
+					.secrets;
 				if (this.continueOnFail()) {
-					out.push({ json: { ...errorItemJson(error, secrets), attempts: (error as GatewayError).details?.attempts ?? null }, pairedItem: { item: i } });
+					out.push({
+						json: {
+							...errorItemJson(error, secrets),
+							attempts: (error as GatewayError).details?.attempts ?? null,
+						},
+						pairedItem: { item: i },
+					});
 					continue;
 				}
 				if (error instanceof GatewayError) throw toNodeError(this.getNode(), error, i);

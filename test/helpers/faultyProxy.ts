@@ -18,7 +18,11 @@ export interface FaultyProxy {
 
 export async function startFaultyProxy(
 	target: string,
-	options: { timeline?: Call[]; afterEach?: (call: Call) => void; delay?: (call: Call) => number } = {},
+	options: {
+		timeline?: Call[];
+		afterEach?: (call: Call) => void;
+		delay?: (call: Call) => number;
+	} = {},
 ): Promise<FaultyProxy> {
 	const targetUrl = new URL(target);
 	const calls: Call[] = [];
@@ -61,7 +65,11 @@ export async function startFaultyProxy(
 					? `Invalid request ${raw.toString('utf8')} from Authorization=${String(req.headers.authorization)}`
 					: 'Internal server error';
 				const type = fault.echo ? 'bad_request_error' : 'internal_server_error';
-				res.end(JSON.stringify(fault.body ?? { error: { message, type, param: null, code: String(status) } }));
+				res.end(
+					JSON.stringify(
+						fault.body ?? { error: { message, type, param: null, code: String(status) } },
+					),
+				);
 				options.afterEach?.(call);
 				return;
 			}
@@ -77,7 +85,16 @@ export async function startFaultyProxy(
 							req.socket.destroy();
 						} else if (fault?.kind === 'applied_error') {
 							res.writeHead(500, { 'content-type': 'application/json' });
-							res.end(JSON.stringify({ error: { message: 'Internal server error', type: 'internal_server_error', param: null, code: '500' } }));
+							res.end(
+								JSON.stringify({
+									error: {
+										message: 'Internal server error',
+										type: 'internal_server_error',
+										param: null,
+										code: '500',
+									},
+								}),
+							);
 						} else {
 							const h = { ...up.headers };
 							delete h['content-length'];

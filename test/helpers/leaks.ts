@@ -8,7 +8,12 @@ export function leakedPieces(value: unknown, key: string): string[] {
 			? value
 			: JSON.stringify(value, (_k, v: unknown) =>
 					v instanceof Error
-						? { ...v, message: v.message, description: (v as { description?: unknown }).description, stack: v.stack }
+						? {
+								...v,
+								message: v.message,
+								description: (v as { description?: unknown }).description,
+								stack: v.stack,
+							}
 						: v,
 				);
 	const found: string[] = [];

@@ -101,7 +101,15 @@ export interface N8nApiStandIn {
 	close(): Promise<void>;
 }
 
-const ALL_SCOPES = ['credential:create', 'credential:update', 'credential:list', 'credential:read', 'credential:delete', 'workflow:list', 'workflow:read'];
+const ALL_SCOPES = [
+	'credential:create',
+	'credential:update',
+	'credential:list',
+	'credential:read',
+	'credential:delete',
+	'workflow:list',
+	'workflow:read',
+];
 
 export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn> {
 	const calls: Call[] = [];
@@ -151,7 +159,10 @@ export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn
 		if (fault) call.fault = fault.kind;
 		if (fault?.kind === 'status') {
 			const echoed = `request.body ${raw} is not valid for X-N8N-API-KEY ${String(req.headers['x-n8n-api-key'])}`;
-			send(fault.status ?? 500, fault.body ?? { message: fault.echo ? echoed : 'Internal Server Error' });
+			send(
+				fault.status ?? 500,
+				fault.body ?? { message: fault.echo ? echoed : 'Internal Server Error' },
+			);
 			options.afterEach?.(call);
 			return;
 		}
@@ -177,7 +188,12 @@ export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn
 		return scopes.includes(scope) ? undefined : { status: 403, body: { message: 'Forbidden' } };
 	}
 
-	function apply(method: string, path: string, body: unknown, query: URLSearchParams): { status: number; body: unknown } {
+	function apply(
+		method: string,
+		path: string,
+		body: unknown,
+		query: URLSearchParams,
+	): { status: number; body: unknown } {
 		const b = (body ?? {}) as Record<string, unknown>;
 		if (path === '/api/v1/workflows' && method === 'GET') {
 			const denied = need('workflow:list');
@@ -188,42 +204,69 @@ export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn
 			const cursor = query.get('cursor');
 			if (cursor) {
 				try {
-					const decoded = JSON.parse(Buffer.from(cursor, 'base64').toString('utf8')) as { offset: number; limit: number };
+					const decoded = JSON.parse(Buffer.from(cursor, 'base64').toString('utf8')) as {
+						offset: number;
+						limit: number;
+					};
 					offset = decoded.offset;
 					limit = decoded.limit ?? limit;
 				} catch {
 					return { status: 400, body: { message: 'An invalid cursor was provided' } };
 				}
 			}
-			if (!Number.isInteger(limit) || limit < 1 || limit > 250) return { status: 400, body: { message: 'request/query/limit must be <= 250' } };
+			if (!Number.isInteger(limit) || limit < 1 || limit > 250)
+				return { status: 400, body: { message: 'request/query/limit must be <= 250' } };
 			limit = Math.min(limit, options.maxPageSize ?? 250);
 			const all = options.workflows ?? [];
 			const data = all.slice(offset, offset + limit);
-			const next = offset + limit < all.length ? Buffer.from(JSON.stringify({ offset: offset + limit, limit })).toString('base64') : null;
+			const next =
+				offset + limit < all.length
+					? Buffer.from(JSON.stringify({ offset: offset + limit, limit })).toString('base64')
+					: null;
 			return { status: 200, body: { data, nextCursor: next } };
 		}
 		let m = /^\/api\/v1\/credentials\/schema\/([^/]+)$/.exec(path);
-		if (m && method === 'GET') return { status: 200, body: { type: 'object', additionalProperties: false, properties: {} } };
+		if (m && method === 'GET')
+			return { status: 200, body: { type: 'object', additionalProperties: false, properties: {} } };
 		if (path === '/api/v1/credentials' && method === 'GET') {
 			return (
 				need('credential:list') ?? {
 					status: 200,
-					body: { data: [...store.byId.values()].map((c) => ({ id: c.id, name: c.name, type: c.type })), nextCursor: null },
+					body: {
+						data: [...store.byId.values()].map((c) => ({ id: c.id, name: c.name, type: c.type })),
+						nextCursor: null,
+					},
 				}
 			);
 		}
 		if (path === '/api/v1/credentials' && method === 'POST') {
 			const denied = need('credential:create');
 			if (denied) return denied;
-			if (typeof b.name !== 'string' || typeof b.type !== 'string' || !b.data || typeof b.data !== 'object') {
-				return { status: 400, body: { message: 'request.body requires property "name", "type", "data"' } };
+			if (
+				typeof b.name !== 'string' ||
+				typeof b.type !== 'string' ||
+				!b.data ||
+				typeof b.data !== 'object'
+			) {
+				return {
+					status: 400,
+					body: { message: 'request.body requires property "name", "type", "data"' },
+				};
 			}
 			const data = b.data as Record<string, unknown>;
 			if (options.requireDomainField && !('allowedHttpRequestDomains' in data)) {
-				return { status: 400, body: { message: 'request.body.data requires property "allowedDomains"' } };
+				return {
+					status: 400,
+					body: { message: 'request.body.data requires property "allowedDomains"' },
+				};
 			}
 			const id = `created${nextId++}`;
-			store.byId.set(id, { id, name: b.name, type: b.type, data: { ...(data as object) } as never });
+			store.byId.set(id, {
+				id,
+				name: b.name,
+				type: b.type,
+				data: { ...(data as object) } as never,
+			});
 			const t = new Date().toISOString();
 			return { status: 200, body: { id, name: b.name, type: b.type, createdAt: t, updatedAt: t } };
 		}
@@ -236,15 +279,26 @@ export async function startN8nApi(options: N8nApiOptions): Promise<N8nApiStandIn
 			// As n8n's updateCredential: data is validated and written only when it is sent.
 			if (b.data !== undefined) {
 				const data = b.data as Record<string, unknown>;
-				if (typeof data !== 'object' || data === null) return { status: 400, body: { message: 'request.body.data must be object' } };
+				if (typeof data !== 'object' || data === null)
+					return { status: 400, body: { message: 'request.body.data must be object' } };
 				if (options.requireDomainField && !('allowedHttpRequestDomains' in data)) {
-					return { status: 400, body: { message: 'request.body.data requires property "allowedDomains"' } };
+					return {
+						status: 400,
+						body: { message: 'request.body.data requires property "allowedDomains"' },
+					};
 				}
 				const merged = b.isPartialData === true ? { ...stored.data, ...data } : { ...data };
-				void store.updateCredentials({ id: stored.id, name: stored.name }, stored.type, merged as never);
+				void store.updateCredentials(
+					{ id: stored.id, name: stored.name },
+					stored.type,
+					merged as never,
+				);
 			}
 			const t = new Date().toISOString();
-			return { status: 200, body: { id: stored.id, name: stored.name, type: stored.type, createdAt: t, updatedAt: t } };
+			return {
+				status: 200,
+				body: { id: stored.id, name: stored.name, type: stored.type, createdAt: t, updatedAt: t },
+			};
 		}
 		return { status: 404, body: { message: 'Not Found' } };
 	}

@@ -32,13 +32,12 @@ export const ROTATION_FAULT_KINDS: Array<{ kind: FaultKind; status?: number; wei
  */
 export function randomFaults(rand: () => number, counter: Record<string, number>, rate: number) {
 	const total = ROTATION_FAULT_KINDS.reduce((a, k) => a + k.weight, 0);
-	return (server: string) =>
-		(): Fault | undefined => {
-			if (rand() >= rate) return undefined;
-			let x = rand() * total;
-			const pick = ROTATION_FAULT_KINDS.find((k) => (x -= k.weight) < 0) ?? ROTATION_FAULT_KINDS[0];
-			const label = `${server} ${pick.kind}${pick.status ? ` ${pick.status}` : ''}`;
-			counter[label] = (counter[label] ?? 0) + 1;
-			return { kind: pick.kind, status: pick.status };
-		};
+	return (server: string) => (): Fault | undefined => {
+		if (rand() >= rate) return undefined;
+		let x = rand() * total;
+		const pick = ROTATION_FAULT_KINDS.find((k) => (x -= k.weight) < 0) ?? ROTATION_FAULT_KINDS[0];
+		const label = `${server} ${pick.kind}${pick.status ? ` ${pick.status}` : ''}`;
+		counter[label] = (counter[label] ?? 0) + 1;
+		return { kind: pick.kind, status: pick.status };
+	};
 }

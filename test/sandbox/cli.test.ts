@@ -15,7 +15,8 @@ interface Running {
 
 const children: ChildProcess[] = [];
 afterEach(() => {
-	for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+	for (const c of children.splice(0))
+		if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
 function startCli(args: string[]): Promise<Running> {
@@ -39,7 +40,18 @@ function startCli(args: string[]): Promise<Running> {
 
 describe('sandbox CLI', () => {
 	it('starts, prints URL, profile and key fingerprints only; serves LiteLLM answers; stops on SIGTERM', async () => {
-		const run = await startCli(['--port', '0', '--key', KEY, '--base-path', '/api', '--budget', '5', '--rpm', '10']);
+		const run = await startCli([
+			'--port',
+			'0',
+			'--key',
+			KEY,
+			'--base-path',
+			'/api',
+			'--budget',
+			'5',
+			'--rpm',
+			'10',
+		]);
 		expect(run.url).toMatch(/\/api$/);
 		expect(run.banner).toContain('profile v1.9x');
 		expect(run.banner).toContain(`sk-…aaaa ${hashKey(KEY).slice(0, 12)}`);
@@ -48,8 +60,15 @@ describe('sandbox CLI', () => {
 		const models = await fetch(`${run.url}/v1/models`, { headers: auth });
 		expect(models.status).toBe(200);
 		const info: any = await (await fetch(`${run.url}/key/info`, { headers: auth })).json();
-		expect(info.info).toMatchObject({ key_alias: 'cli-key-1', max_budget: 5, rpm_limit: 10, user_id: 'sandbox-user-1' });
-		const wrong = await fetch(`${run.url}/key/info`, { headers: { authorization: 'Bearer sk-test-bbbbbbbbbbbbbbbbbbbb' } });
+		expect(info.info).toMatchObject({
+			key_alias: 'cli-key-1',
+			max_budget: 5,
+			rpm_limit: 10,
+			user_id: 'sandbox-user-1',
+		});
+		const wrong = await fetch(`${run.url}/key/info`, {
+			headers: { authorization: 'Bearer sk-test-bbbbbbbbbbbbbbbbbbbb' },
+		});
 		expect(wrong.status).toBe(401);
 		const body: any = await wrong.json();
 		expect(body.error).toMatchObject({ type: 'token_not_found_in_db', param: 'key', code: '401' });
@@ -59,7 +78,15 @@ describe('sandbox CLI', () => {
 
 	it('honours --profile, --enterprise, --no-management, --seed and stops on SIGINT', async () => {
 		const seed = path.join(__dirname, '..', '..', 'sandbox', 'seed.example.json');
-		const run = await startCli(['--port', '0', '--profile', 'v1.83', '--no-management', '--seed', seed]);
+		const run = await startCli([
+			'--port',
+			'0',
+			'--profile',
+			'v1.83',
+			'--no-management',
+			'--seed',
+			seed,
+		]);
 		expect(run.banner).toContain('profile v1.83');
 		expect(run.banner).toContain('hidden (404)');
 		expect(run.banner).toContain('jdoe-n8n');
@@ -76,7 +103,21 @@ describe('sandbox CLI', () => {
 	it('--help prints usage; unknown flags and non-loopback hosts are refused', () => {
 		const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
 		expect(help.status).toBe(0);
-		for (const flag of ['--port', '--base-path', '--latency', '--profile', '--enterprise', '--no-enterprise', '--seed', '--key', '--budget', '--rpm', '--tpm', '--one-key-per-user', '--no-management']) {
+		for (const flag of [
+			'--port',
+			'--base-path',
+			'--latency',
+			'--profile',
+			'--enterprise',
+			'--no-enterprise',
+			'--seed',
+			'--key',
+			'--budget',
+			'--rpm',
+			'--tpm',
+			'--one-key-per-user',
+			'--no-management',
+		]) {
 			expect(help.stdout).toContain(flag);
 		}
 		const bad = spawnSync(process.execPath, [CLI, '--frobnicate'], { encoding: 'utf8' });

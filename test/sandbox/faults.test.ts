@@ -1,5 +1,16 @@
 // Fault injection, chaos, the request log, stats, control routes and clean shutdown.
-import { KEYS, call, chat, closeAll, errorOf, hashKey, sandbox, sse, standardSandbox, startSandbox } from './helpers';
+import {
+	KEYS,
+	call,
+	chat,
+	closeAll,
+	errorOf,
+	hashKey,
+	sandbox,
+	sse,
+	standardSandbox,
+	startSandbox,
+} from './helpers';
 
 afterEach(closeAll);
 
@@ -9,9 +20,16 @@ describe('fault injection', () => {
 		sb.injectFaults([{ kind: 'status', status: 503 }]);
 		const r = await call(sb, 'GET', '/v1/models', { key: 'sk-not-even-a-valid-key-000' });
 		expect(r.status).toBe(503);
-		expect(r.json).toEqual({ error: { message: 'Service Unavailable', type: null, param: null, code: '503' } });
+		expect(r.json).toEqual({
+			error: { message: 'Service Unavailable', type: null, param: null, code: '503' },
+		});
 		expect((await call(sb, 'GET', '/v1/models', { key: KEYS.user })).status).toBe(200);
-		sb.injectFaults({ kind: 'status', status: 502, body: { detail: 'bad gateway' }, headers: { 'x-upstream': 'nginx' } });
+		sb.injectFaults({
+			kind: 'status',
+			status: 502,
+			body: { detail: 'bad gateway' },
+			headers: { 'x-upstream': 'nginx' },
+		});
 		const custom = await call(sb, 'GET', '/key/info', { key: KEYS.user });
 		expect(custom.status).toBe(502);
 		expect(custom.json).toEqual({ detail: 'bad gateway' });
@@ -36,14 +54,21 @@ describe('fault injection', () => {
 
 	it('rate_limit: a gateway 429 exactly like the v3 limiter, with retry-after, rate_limit_type and reset_at', async () => {
 		const sb = await standardSandbox();
-		sb.injectFaults([{ kind: 'rate_limit' }, { kind: 'rate_limit', retryAfter: 5, rateLimitType: 'tokens' }]);
+		sb.injectFaults([
+			{ kind: 'rate_limit' },
+			{ kind: 'rate_limit', retryAfter: 5, rateLimitType: 'tokens' },
+		]);
 		const r = await chat(sb, KEYS.user);
 		expect(r.status).toBe(429);
 		expect(r.headers.get('retry-after')).toBe('1');
 		expect(r.headers.get('rate_limit_type')).toBe('requests');
 		expect(r.headers.get('reset_at')).toBeTruthy();
 		expect(errorOf(r)).toMatchObject({ type: 'throttling_error', param: 'None', code: '429' });
-		expect(errorOf(r).message).toMatch(new RegExp(`^Rate limit exceeded for api_key: ${hashKey(KEYS.user)}\\. Limit type: requests\\.`));
+		expect(errorOf(r).message).toMatch(
+			new RegExp(
+				`^Rate limit exceeded for api_key: ${hashKey(KEYS.user)}\\. Limit type: requests\\.`,
+			),
+		);
 		const t = await chat(sb, KEYS.user);
 		expect(t.headers.get('retry-after')).toBe('5');
 		expect(t.headers.get('rate_limit_type')).toBe('tokens');
@@ -119,7 +144,9 @@ describe('fault injection', () => {
 
 	it('chaos applies fault kinds at random from a seeded PRNG: the same seed gives the same sequence', async () => {
 		const run = async () => {
-			const sb = await standardSandbox({ chaos: { rate: 0.5, kinds: ['status', 'rate_limit', 'upstream'], seed: 42 } });
+			const sb = await standardSandbox({
+				chaos: { rate: 0.5, kinds: ['status', 'rate_limit', 'upstream'], seed: 42 },
+			});
 			const statuses = [];
 			for (let i = 0; i < 20; i++) statuses.push((await chat(sb, KEYS.user)).status);
 			await sb.close();
@@ -131,7 +158,9 @@ describe('fault injection', () => {
 		expect(a.filter((s) => s === 200).length).toBeGreaterThan(2);
 		expect(a.filter((s) => s !== 200).length).toBeGreaterThan(2);
 		expect(new Set(a.filter((s) => s !== 200))).toEqual(new Set([503, 429, 500]));
-		const sb = await standardSandbox({ chaos: { rate: 1, kinds: ['status'], seed: 1, routes: ['/v1/chat/completions'] } });
+		const sb = await standardSandbox({
+			chaos: { rate: 1, kinds: ['status'], seed: 1, routes: ['/v1/chat/completions'] },
+		});
 		expect((await call(sb, 'GET', '/v1/models', { key: KEYS.user })).status).toBe(200);
 		expect((await chat(sb, KEYS.user)).status).toBe(503);
 		sb.setConfig({ chaos: null });
@@ -143,7 +172,9 @@ describe('request log and stats', () => {
 	it('logs every gateway request with the authorization header kept apart', async () => {
 		const sb = await standardSandbox({ basePath: '/api' });
 		await chat(sb, KEYS.user, { metadata: { tags: ['t'] } }, { 'x-trace': 'abc' });
-		expect((await call(sb, 'POST', '/key/generate', { key: KEYS.admin, body: 'not json' })).status).toBe(422);
+		expect(
+			(await call(sb, 'POST', '/key/generate', { key: KEYS.admin, body: 'not json' })).status,
+		).toBe(422);
 		await call(sb, 'GET', '/key/list?page=1&size=5', { key: KEYS.admin });
 		await call(sb, 'GET', '/v1/models', { headers: { 'x-api-key': KEYS.user } });
 		expect(sb.requests).toHaveLength(4);
@@ -157,7 +188,10 @@ describe('request log and stats', () => {
 			keyHash: hashKey(KEYS.user),
 			status: 200,
 		});
-		expect(c.body).toMatchObject({ model: 'meta-llama/Llama-3.3-70B-Instruct', metadata: { tags: ['t'] } });
+		expect(c.body).toMatchObject({
+			model: 'meta-llama/Llama-3.3-70B-Instruct',
+			metadata: { tags: ['t'] },
+		});
 		expect(c.headers['x-trace']).toBe('abc');
 		expect(c.headers).not.toHaveProperty('authorization');
 		expect(typeof c.time).toBe('number');
@@ -191,13 +225,20 @@ describe('request log and stats', () => {
 describe('HTTP control routes (/__sandbox/*)', () => {
 	it('requests, faults, keys, config and stats work from another process, outside basePath and unlogged', async () => {
 		const sb = await sandbox({ basePath: '/api' });
-		const ctl = (method: string, path: string, body?: any) => call(sb, method, path, { base: sb.origin, body });
-		const added = await ctl('POST', '/__sandbox/keys', { key: KEYS.user, key_alias: 'remote', user_id: 'alice' });
+		const ctl = (method: string, path: string, body?: any) =>
+			call(sb, method, path, { base: sb.origin, body });
+		const added = await ctl('POST', '/__sandbox/keys', {
+			key: KEYS.user,
+			key_alias: 'remote',
+			user_id: 'alice',
+		});
 		expect(added.json).toEqual({ hash: hashKey(KEYS.user) });
 		const row = await ctl('GET', `/__sandbox/keys/${hashKey(KEYS.user)}`);
 		expect(row.json).toMatchObject({ token: hashKey(KEYS.user), key_alias: 'remote' });
 		expect((await ctl('GET', `/__sandbox/keys/${'f'.repeat(64)}`)).status).toBe(404);
-		expect((await ctl('POST', '/__sandbox/faults', [{ kind: 'status', status: 503 }])).json).toEqual({ queued: 1 });
+		expect(
+			(await ctl('POST', '/__sandbox/faults', [{ kind: 'status', status: 503 }])).json,
+		).toEqual({ queued: 1 });
 		expect((await chat(sb, KEYS.user)).status).toBe(503);
 		await ctl('POST', '/__sandbox/faults', [{ kind: 'status', status: 500 }]);
 		await ctl('DELETE', '/__sandbox/faults');
@@ -207,7 +248,11 @@ describe('HTTP control routes (/__sandbox/*)', () => {
 		expect((await chat(sb, KEYS.user)).headers.get('x-litellm-version')).toBe('1.83.4');
 		expect((await ctl('POST', '/__sandbox/config', { profile: 'nope' })).status).toBe(400);
 		const log = await ctl('GET', '/__sandbox/requests');
-		expect(log.json.map((e: any) => e.path)).toEqual(['/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions']);
+		expect(log.json.map((e: any) => e.path)).toEqual([
+			'/v1/chat/completions',
+			'/v1/chat/completions',
+			'/v1/chat/completions',
+		]);
 		const stats = await ctl('GET', '/__sandbox/stats');
 		expect(stats.json).toMatchObject({ requests: 3, inFlight: 0, byStatus: { 200: 2, 503: 1 } });
 		await ctl('DELETE', '/__sandbox/requests');

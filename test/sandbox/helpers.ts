@@ -57,7 +57,16 @@ export async function standardSandbox(extra: any = {}, clock: Clock = makeClock(
 			{ user_id: 'vera', user_role: 'internal_user_viewer' },
 			{ user_id: 'carol', user_role: 'internal_user' },
 		],
-		teams: [{ team_id: 'team-a', team_alias: 'Team A', members_with_roles: [{ user_id: 'alice', role: 'admin' }, { user_id: 'carol', role: 'user' }] }],
+		teams: [
+			{
+				team_id: 'team-a',
+				team_alias: 'Team A',
+				members_with_roles: [
+					{ user_id: 'alice', role: 'admin' },
+					{ user_id: 'carol', role: 'user' },
+				],
+			},
+		],
 		keys: [
 			{ key: KEYS.user, key_alias: 'alice-key', user_id: 'alice' },
 			{ key: KEYS.other, key_alias: 'bob-key', user_id: 'bob' },
@@ -81,7 +90,13 @@ export async function call(
 	sb: any,
 	method: string,
 	path: string,
-	opts: { key?: string | null; body?: any; headers?: Record<string, string>; signal?: AbortSignal; base?: string } = {},
+	opts: {
+		key?: string | null;
+		body?: any;
+		headers?: Record<string, string>;
+		signal?: AbortSignal;
+		base?: string;
+	} = {},
 ): Promise<Reply> {
 	const headers: Record<string, string> = { ...(opts.headers || {}) };
 	if (opts.key) headers.authorization = `Bearer ${opts.key}`;
@@ -90,7 +105,12 @@ export async function call(
 		headers['content-type'] = 'application/json';
 		body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
 	}
-	const res = await fetch((opts.base ?? sb.url) + path, { method, headers, body, signal: opts.signal });
+	const res = await fetch((opts.base ?? sb.url) + path, {
+		method,
+		headers,
+		body,
+		signal: opts.signal,
+	});
 	const text = await res.text();
 	let json: any;
 	try {
@@ -102,10 +122,19 @@ export async function call(
 }
 
 export function chatBody(extra: any = {}): any {
-	return { model: 'meta-llama/Llama-3.3-70B-Instruct', messages: [{ role: 'user', content: 'Hello sandbox' }], ...extra };
+	return {
+		model: 'meta-llama/Llama-3.3-70B-Instruct',
+		messages: [{ role: 'user', content: 'Hello sandbox' }],
+		...extra,
+	};
 }
 
-export function chat(sb: any, key: string | null, extra: any = {}, headers?: Record<string, string>): Promise<Reply> {
+export function chat(
+	sb: any,
+	key: string | null,
+	extra: any = {},
+	headers?: Record<string, string>,
+): Promise<Reply> {
 	return call(sb, 'POST', '/v1/chat/completions', { key, body: chatBody(extra), headers });
 }
 

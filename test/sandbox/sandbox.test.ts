@@ -29,15 +29,29 @@ describe('server basics', () => {
 	});
 
 	it('exports hashKey, DEFAULT_MODELS and DEFAULT_PRICES', () => {
-		expect(hashKey('sk-x')).toBe(require('crypto').createHash('sha256').update('sk-x').digest('hex'));
+		expect(hashKey('sk-x')).toBe(
+			require('crypto').createHash('sha256').update('sk-x').digest('hex'),
+		);
 		const ids = DEFAULT_MODELS.map((m: any) => m.id);
-		expect(ids).toEqual(['openai/gpt-oss-120b', 'openai/gpt-oss-20b', 'meta-llama/Llama-3.3-70B-Instruct', 'Qwen/Qwen2.5-VL-72B-Instruct']);
-		expect(DEFAULT_PRICES['openai/gpt-oss-120b']).toEqual({ input_cost_per_token: 0.15e-6, output_cost_per_token: 0.6e-6 });
+		expect(ids).toEqual([
+			'openai/gpt-oss-120b',
+			'openai/gpt-oss-20b',
+			'meta-llama/Llama-3.3-70B-Instruct',
+			'Qwen/Qwen2.5-VL-72B-Instruct',
+		]);
+		expect(DEFAULT_PRICES['openai/gpt-oss-120b']).toEqual({
+			input_cost_per_token: 0.15e-6,
+			output_cost_per_token: 0.6e-6,
+		});
 		for (const id of ids) expect(DEFAULT_PRICES[id].input_cost_per_token).toBeGreaterThan(0);
 	});
 
 	it('health routes are public and report the version of the profile', async () => {
-		for (const [profile, version] of [['v1.83', '1.83.4'], ['v1.9x', '1.95.2'], ['next', '1.104.0']]) {
+		for (const [profile, version] of [
+			['v1.83', '1.83.4'],
+			['v1.9x', '1.95.2'],
+			['next', '1.104.0'],
+		]) {
 			const sb = await sandbox({ profile });
 			const r = await call(sb, 'GET', '/health/readiness');
 			expect(r.status).toBe(200);
@@ -86,13 +100,18 @@ describe('server basics', () => {
 			['GET', '/model/info'],
 			['GET', '/v1/model/info'],
 		]) {
-			const r = await call(sb, method, path, { key: KEYS.user, body: method === 'POST' ? {} : undefined });
+			const r = await call(sb, method, path, {
+				key: KEYS.user,
+				body: method === 'POST' ? {} : undefined,
+			});
 			expect([path, r.status, r.json]).toEqual([path, 404, { detail: 'Not Found' }]);
 		}
 		expect((await call(sb, 'GET', '/v1/models', { key: KEYS.user })).status).toBe(200);
 		expect((await call(sb, 'GET', '/models', { key: KEYS.user })).status).toBe(200);
 		expect((await chat(sb, KEYS.user)).status).toBe(200);
-		expect((await call(sb, 'POST', '/chat/completions', { key: KEYS.user, body: chatBody() })).status).toBe(200);
+		expect(
+			(await call(sb, 'POST', '/chat/completions', { key: KEYS.user, body: chatBody() })).status,
+		).toBe(200);
 		expect((await call(sb, 'GET', '/health/readiness')).status).toBe(200);
 		sb.setConfig({ exposeManagement: true });
 		expect((await call(sb, 'GET', '/key/info', { key: KEYS.user })).status).toBe(200);
@@ -143,25 +162,42 @@ describe('authentication (§1)', () => {
 		const sb = await standardSandbox();
 		const r = await call(sb, 'GET', '/v1/models');
 		expect(r.status).toBe(401);
-		expect(r.json).toEqual({ error: { message: 'Authentication Error, No api key passed in.', type: 'auth_error', param: 'None', code: '401' } });
+		expect(r.json).toEqual({
+			error: {
+				message: 'Authentication Error, No api key passed in.',
+				type: 'auth_error',
+				param: 'None',
+				code: '401',
+			},
+		});
 		expect(r.headers.get('x-litellm-call-id')).toBeNull();
 	});
 
 	it('a header without Bearer → malformed; a non-sk- value → "LiteLLM Virtual Key expected"', async () => {
 		const sb = await standardSandbox();
-		const m = await call(sb, 'GET', '/v1/models', { headers: { authorization: `Token ${KEYS.user}` } });
+		const m = await call(sb, 'GET', '/v1/models', {
+			headers: { authorization: `Token ${KEYS.user}` },
+		});
 		expect(m.status).toBe(401);
-		expect(errorOf(m).message).toMatch(/^Authentication Error, Malformed API Key passed in\. Ensure Key has `Bearer ` prefix\./);
+		expect(errorOf(m).message).toMatch(
+			/^Authentication Error, Malformed API Key passed in\. Ensure Key has `Bearer ` prefix\./,
+		);
 		const h = await call(sb, 'GET', '/v1/models', { key: hashKey(KEYS.user) });
 		expect(h.status).toBe(401);
 		expect(errorOf(h)).toMatchObject({ type: 'auth_error', code: '401' });
-		expect(errorOf(h).message).toMatch(/LiteLLM Virtual Key expected\. Received=.*, expected to start with 'sk-'\./);
+		expect(errorOf(h).message).toMatch(
+			/LiteLLM Virtual Key expected\. Received=.*, expected to start with 'sk-'\./,
+		);
 		expect(h.text).not.toContain(hashKey(KEYS.user));
 	});
 
 	it('unknown key → 401 token_not_found_in_db (auth_error in v1.83) with sk-...XXXX and the hash, never the whole key', async () => {
 		const wrong = 'sk-this-key-does-not-exist-9876';
-		for (const [profile, type] of [['v1.83', 'auth_error'], ['v1.9x', 'token_not_found_in_db'], ['next', 'token_not_found_in_db']]) {
+		for (const [profile, type] of [
+			['v1.83', 'auth_error'],
+			['v1.9x', 'token_not_found_in_db'],
+			['next', 'token_not_found_in_db'],
+		]) {
 			const sb = await standardSandbox({ profile });
 			const r = await call(sb, 'GET', '/key/info', { key: wrong });
 			expect(r.status).toBe(401);
@@ -192,7 +228,8 @@ describe('authentication (§1)', () => {
 		const r = await chat(sb, KEYS.user);
 		expect(r.status).toBe(401);
 		expect(errorOf(r)).toEqual({
-			message: "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.",
+			message:
+				"Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.",
 			type: 'auth_error',
 			param: 'None',
 			code: '401',
@@ -200,11 +237,21 @@ describe('authentication (§1)', () => {
 	});
 
 	it('expired key → expired_key: 400 in v1.83, 401 in v1.9x and next', async () => {
-		for (const [profile, status] of [['v1.83', 400], ['v1.9x', 401], ['next', 401]] as const) {
+		for (const [profile, status] of [
+			['v1.83', 400],
+			['v1.9x', 401],
+			['next', 401],
+		] as const) {
 			const clock = makeClock();
 			const sb = await standardSandbox({ profile }, clock);
-			sb.addKey({ key: 'sk-expiring-key-000000000abcd', user_id: 'alice', expires: new Date(T0 + 60_000).toISOString() });
-			expect((await call(sb, 'GET', '/key/info', { key: 'sk-expiring-key-000000000abcd' })).status).toBe(200);
+			sb.addKey({
+				key: 'sk-expiring-key-000000000abcd',
+				user_id: 'alice',
+				expires: new Date(T0 + 60_000).toISOString(),
+			});
+			expect(
+				(await call(sb, 'GET', '/key/info', { key: 'sk-expiring-key-000000000abcd' })).status,
+			).toBe(200);
 			clock.advance(61_000);
 			const r = await call(sb, 'GET', '/key/info', { key: 'sk-expiring-key-000000000abcd' });
 			expect(r.status).toBe(status);
@@ -214,7 +261,9 @@ describe('authentication (§1)', () => {
 			expect(e.message).toBe(
 				'Authentication Error - Expired Key. Key Expiry time 2026-05-15 12:01:00+00:00 and current time 2026-05-15 12:01:01+00:00',
 			);
-			expect(e.param).toBe(profile === 'v1.83' ? hashKey('sk-expiring-key-000000000abcd') : 'sk-...abcd');
+			expect(e.param).toBe(
+				profile === 'v1.83' ? hashKey('sk-expiring-key-000000000abcd') : 'sk-...abcd',
+			);
 		}
 	});
 
@@ -223,21 +272,30 @@ describe('authentication (§1)', () => {
 		sb.addKey({ key: 'sk-bot-llm-only-0000000000001', user_id: 'alice', key_type: 'llm_api' });
 		const ok = await chat(sb, 'sk-bot-llm-only-0000000000001');
 		expect(ok.status).toBe(200);
-		expect((await call(sb, 'GET', '/v1/models', { key: 'sk-bot-llm-only-0000000000001' })).status).toBe(200);
+		expect(
+			(await call(sb, 'GET', '/v1/models', { key: 'sk-bot-llm-only-0000000000001' })).status,
+		).toBe(200);
 		const r = await call(sb, 'GET', '/v1/model/info', { key: 'sk-bot-llm-only-0000000000001' });
 		expect(r.status).toBe(403);
 		expect(r.json).toEqual({
 			detail:
 				"Virtual key is not allowed to call this route. Only allowed to call routes: ['llm_api_routes']. Tried to call route: /v1/model/info",
 		});
-		expect((await call(sb, 'GET', '/key/info', { key: 'sk-bot-llm-only-0000000000001' })).status).toBe(403);
+		expect(
+			(await call(sb, 'GET', '/key/info', { key: 'sk-bot-llm-only-0000000000001' })).status,
+		).toBe(403);
 		// read_only keys may read info routes but not call models
 		sb.addKey({ key: 'sk-read-only-key-000000000001', user_id: 'alice', key_type: 'read_only' });
-		expect((await call(sb, 'GET', '/key/info', { key: 'sk-read-only-key-000000000001' })).status).toBe(200);
+		expect(
+			(await call(sb, 'GET', '/key/info', { key: 'sk-read-only-key-000000000001' })).status,
+		).toBe(200);
 		expect((await chat(sb, 'sk-read-only-key-000000000001')).status).toBe(403);
 		// management keys may manage keys, not chat
 		sb.addKey({ key: 'sk-management-key-00000000001', user_id: 'root', key_type: 'management' });
-		expect((await call(sb, 'POST', '/key/generate', { key: 'sk-management-key-00000000001', body: {} })).status).toBe(200);
+		expect(
+			(await call(sb, 'POST', '/key/generate', { key: 'sk-management-key-00000000001', body: {} }))
+				.status,
+		).toBe(200);
 		expect((await chat(sb, 'sk-management-key-00000000001')).status).toBe(403);
 	});
 });
@@ -245,11 +303,17 @@ describe('authentication (§1)', () => {
 describe('hashing: plaintext keys are never stored', () => {
 	it('the store holds sha256 hashes only, for seeded, generated and regenerated keys', async () => {
 		const sb = await standardSandbox({ enterprise: true });
-		const gen = await call(sb, 'POST', '/key/generate', { key: KEYS.admin, body: { user_id: 'bob', key_alias: 'minted' } });
+		const gen = await call(sb, 'POST', '/key/generate', {
+			key: KEYS.admin,
+			body: { user_id: 'bob', key_alias: 'minted' },
+		});
 		expect(gen.status).toBe(200);
 		const minted = gen.json.key;
 		expect(minted).toMatch(/^sk-[A-Za-z0-9_-]{22}$/);
-		const regen = await call(sb, 'POST', '/key/regenerate', { key: KEYS.admin, body: { key: minted } });
+		const regen = await call(sb, 'POST', '/key/regenerate', {
+			key: KEYS.admin,
+			body: { key: minted },
+		});
 		expect(regen.status).toBe(200);
 		const rotated = regen.json.key;
 		await chat(sb, KEYS.user);
@@ -257,7 +321,9 @@ describe('hashing: plaintext keys are never stored', () => {
 		for (const plain of [...Object.values(KEYS), minted, rotated]) {
 			expect(dump).not.toContain(plain);
 		}
-		expect(Object.keys(sb.store.keys)).toEqual(expect.arrayContaining([hashKey(KEYS.user), hashKey(rotated)]));
+		expect(Object.keys(sb.store.keys)).toEqual(
+			expect.arrayContaining([hashKey(KEYS.user), hashKey(rotated)]),
+		);
 		for (const [hash, row] of Object.entries<any>(sb.store.keys)) {
 			expect(hash).toMatch(/^[0-9a-f]{64}$/);
 			expect(row.token).toBe(hash);
@@ -273,7 +339,9 @@ describe('hashing: plaintext keys are never stored', () => {
 		expect(hash).toBe(hashKey(KEYS.user));
 		const h2 = hashKey('sk-only-the-hash-is-known-01');
 		expect(sb.addKey({ token: h2, key_name: 'sk-...n-01' }).hash).toBe(h2);
-		expect((await call(sb, 'GET', '/v1/models', { key: 'sk-only-the-hash-is-known-01' })).status).toBe(200);
+		expect(
+			(await call(sb, 'GET', '/v1/models', { key: 'sk-only-the-hash-is-known-01' })).status,
+		).toBe(200);
 		expect(() => sb.addKey({ key: 'not-a-key' })).toThrow(/sk-/);
 	});
 });
@@ -284,8 +352,17 @@ describe('GET /v1/models and /models (§2.1)', () => {
 		const all = await call(sb, 'GET', '/v1/models', { key: KEYS.user });
 		expect(all.json.object).toBe('list');
 		expect(all.json.data.map((m: any) => m.id)).toEqual(DEFAULT_MODELS.map((m: any) => m.id));
-		expect(all.json.data[0]).toEqual({ id: 'openai/gpt-oss-120b', object: 'model', created: 1677610602, owned_by: 'openai' });
-		sb.addKey({ key: 'sk-restricted-key-0000000001', user_id: 'alice', models: ['openai/gpt-oss-20b'] });
+		expect(all.json.data[0]).toEqual({
+			id: 'openai/gpt-oss-120b',
+			object: 'model',
+			created: 1677610602,
+			owned_by: 'openai',
+		});
+		sb.addKey({
+			key: 'sk-restricted-key-0000000001',
+			user_id: 'alice',
+			models: ['openai/gpt-oss-20b'],
+		});
 		const some = await call(sb, 'GET', '/models', { key: 'sk-restricted-key-0000000001' });
 		expect(some.json.data.map((m: any) => m.id)).toEqual(['openai/gpt-oss-20b']);
 		sb.addTeam({ team_id: 'vision', models: ['Qwen/Qwen2.5-VL-72B-Instruct'], members: ['alice'] });
@@ -295,13 +372,24 @@ describe('GET /v1/models and /models (§2.1)', () => {
 	});
 
 	it('an over-budget key gets budget_exceeded on /v1/models in every profile', async () => {
-		for (const [profile, status] of [['v1.83', 400], ['v1.9x', 429], ['next', 422]] as const) {
+		for (const [profile, status] of [
+			['v1.83', 400],
+			['v1.9x', 429],
+			['next', 422],
+		] as const) {
 			const sb = await standardSandbox({ profile });
-			sb.addKey({ key: 'sk-spent-key-000000000000wxyz', key_alias: 'spent', user_id: 'alice', max_budget: 1, spend: 1 });
+			sb.addKey({
+				key: 'sk-spent-key-000000000000wxyz',
+				key_alias: 'spent',
+				user_id: 'alice',
+				max_budget: 1,
+				spend: 1,
+			});
 			const r = await call(sb, 'GET', '/v1/models', { key: 'sk-spent-key-000000000000wxyz' });
 			expect(r.status).toBe(status);
 			expect(errorOf(r)).toEqual({
-				message: 'Budget has been exceeded! Key=spent (sk-...wxyz) Current cost: 1.0, Max budget: 1.0',
+				message:
+					'Budget has been exceeded! Key=spent (sk-...wxyz) Current cost: 1.0, Max budget: 1.0',
 				type: 'budget_exceeded',
 				param: 'None',
 				code: String(status),
@@ -313,7 +401,12 @@ describe('GET /v1/models and /models (§2.1)', () => {
 describe('POST /v1/chat/completions (§3)', () => {
 	it('answers deterministically with an echo of the last user message, LiteLLM nulls and usage', async () => {
 		const sb = await standardSandbox();
-		const body = chatBody({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is CEBAF?' }] });
+		const body = chatBody({
+			messages: [
+				{ role: 'system', content: 'Be brief.' },
+				{ role: 'user', content: 'What is CEBAF?' },
+			],
+		});
 		const r = await call(sb, 'POST', '/v1/chat/completions', { key: KEYS.user, body });
 		expect(r.status).toBe(200);
 		expect(r.json).toMatchObject({
@@ -337,7 +430,11 @@ describe('POST /v1/chat/completions (§3)', () => {
 		expect(r.json.choices[0].message).not.toHaveProperty('reasoning_content');
 		const promptTokens = Math.ceil(('Be brief.'.length + 'What is CEBAF?'.length) / 4);
 		const completionTokens = Math.ceil(r.json.choices[0].message.content.length / 4);
-		expect(r.json.usage).toMatchObject({ prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens });
+		expect(r.json.usage).toMatchObject({
+			prompt_tokens: promptTokens,
+			completion_tokens: completionTokens,
+			total_tokens: promptTokens + completionTokens,
+		});
 		const again = await call(sb, 'POST', '/v1/chat/completions', { key: KEYS.user, body });
 		expect(again.json.choices).toEqual(r.json.choices);
 	});
@@ -347,7 +444,9 @@ describe('POST /v1/chat/completions (§3)', () => {
 		const price = DEFAULT_PRICES['openai/gpt-oss-120b'];
 		const r1 = await chat(sb, KEYS.user, { model: 'openai/gpt-oss-120b' });
 		const u = r1.json.usage;
-		const cost = u.prompt_tokens * price.input_cost_per_token + u.completion_tokens * price.output_cost_per_token;
+		const cost =
+			u.prompt_tokens * price.input_cost_per_token +
+			u.completion_tokens * price.output_cost_per_token;
 		expect(Number(r1.headers.get('x-litellm-response-cost'))).toBeCloseTo(cost, 15);
 		expect(r1.headers.get('x-litellm-key-spend')).toBe('0.0');
 		expect(sb.getKey(KEYS.user).spend).toBeCloseTo(cost, 15);
@@ -377,12 +476,23 @@ describe('POST /v1/chat/completions (§3)', () => {
 		expect(h.get('x-litellm-attempted-retries')).toBe('0');
 		expect(Number(h.get('x-litellm-response-duration-ms'))).toBeGreaterThanOrEqual(0);
 		expect(Number(h.get('x-litellm-overhead-duration-ms'))).toBeGreaterThanOrEqual(0);
-		for (const absent of ['x-litellm-key-max-budget', 'x-litellm-key-tpm-limit', 'x-litellm-key-rpm-limit', 'x-ratelimit-api_key-remaining-requests']) {
+		for (const absent of [
+			'x-litellm-key-max-budget',
+			'x-litellm-key-tpm-limit',
+			'x-litellm-key-rpm-limit',
+			'x-ratelimit-api_key-remaining-requests',
+		]) {
 			expect([absent, h.get(absent)]).toEqual([absent, null]);
 		}
 		const generated = await chat(sb, KEYS.user);
 		expect(generated.headers.get('x-litellm-call-id')).toMatch(/^[0-9a-f-]{36}$/);
-		sb.addKey({ key: 'sk-limited-key-00000000000001', user_id: 'alice', max_budget: 10, rpm_limit: 100, tpm_limit: 50000 });
+		sb.addKey({
+			key: 'sk-limited-key-00000000000001',
+			user_id: 'alice',
+			max_budget: 10,
+			rpm_limit: 100,
+			tpm_limit: 50000,
+		});
 		const lim = await chat(sb, 'sk-limited-key-00000000000001');
 		expect(lim.headers.get('x-litellm-key-max-budget')).toBe('10.0');
 		expect(lim.headers.get('x-litellm-key-rpm-limit')).toBe('100');
@@ -390,13 +500,20 @@ describe('POST /v1/chat/completions (§3)', () => {
 		expect(lim.headers.get('x-ratelimit-api_key-limit-requests')).toBe('100');
 		expect(lim.headers.get('x-ratelimit-api_key-remaining-requests')).toBe('99');
 		expect(lim.headers.get('x-ratelimit-api_key-limit-tokens')).toBe('50000');
-		expect(Number(lim.headers.get('x-ratelimit-api_key-remaining-tokens'))).toBe(50000 - lim.json.usage.total_tokens);
+		expect(Number(lim.headers.get('x-ratelimit-api_key-remaining-tokens'))).toBe(
+			50000 - lim.json.usage.total_tokens,
+		);
 		expect(lim.headers.get('x-ratelimit-remaining-requests')).toBeNull();
 	});
 
 	it('v1.83 uses the older x-ratelimit-* names and no x-litellm-model-group', async () => {
 		const sb = await standardSandbox({ profile: 'v1.83' });
-		sb.addKey({ key: 'sk-limited-key-00000000000001', user_id: 'alice', rpm_limit: 10, tpm_limit: 1000 });
+		sb.addKey({
+			key: 'sk-limited-key-00000000000001',
+			user_id: 'alice',
+			rpm_limit: 10,
+			tpm_limit: 1000,
+		});
 		const r = await chat(sb, 'sk-limited-key-00000000000001');
 		expect(r.headers.get('x-litellm-version')).toBe('1.83.4');
 		expect(r.headers.get('x-ratelimit-remaining-requests')).toBe('9');
@@ -408,24 +525,42 @@ describe('POST /v1/chat/completions (§3)', () => {
 
 	it('missing or empty messages → 400; a non-JSON body → 400', async () => {
 		const sb = await standardSandbox();
-		for (const body of [{ model: 'openai/gpt-oss-20b' }, { model: 'openai/gpt-oss-20b', messages: [] }]) {
+		for (const body of [
+			{ model: 'openai/gpt-oss-20b' },
+			{ model: 'openai/gpt-oss-20b', messages: [] },
+		]) {
 			const r = await call(sb, 'POST', '/v1/chat/completions', { key: KEYS.user, body });
 			expect(r.status).toBe(400);
-			expect(errorOf(r)).toMatchObject({ type: 'bad_request_error', param: 'messages', code: '400' });
+			expect(errorOf(r)).toMatchObject({
+				type: 'bad_request_error',
+				param: 'messages',
+				code: '400',
+			});
 		}
-		const bad = await call(sb, 'POST', '/v1/chat/completions', { key: KEYS.user, body: '{"model": "x", ' });
+		const bad = await call(sb, 'POST', '/v1/chat/completions', {
+			key: KEYS.user,
+			body: '{"model": "x", ',
+		});
 		expect(bad.status).toBe(400);
 		// auth comes first: a bad body with a bad key is a 401
-		expect((await call(sb, 'POST', '/v1/chat/completions', { key: 'sk-unknown-000000000000', body: {} })).status).toBe(401);
+		expect(
+			(await call(sb, 'POST', '/v1/chat/completions', { key: 'sk-unknown-000000000000', body: {} }))
+				.status,
+		).toBe(401);
 	});
 
 	it('unknown model → 400 "Invalid model name passed in" (type "None" in v1.83, invalid_request_error later)', async () => {
-		for (const [profile, type, param] of [['v1.83', 'None', 'None'], ['v1.9x', 'invalid_request_error', 'model'], ['next', 'invalid_request_error', 'model']]) {
+		for (const [profile, type, param] of [
+			['v1.83', 'None', 'None'],
+			['v1.9x', 'invalid_request_error', 'model'],
+			['next', 'invalid_request_error', 'model'],
+		]) {
 			const sb = await standardSandbox({ profile });
 			const r = await chat(sb, KEYS.user, { model: 'gpt-4o' });
 			expect(r.status).toBe(400);
 			expect(errorOf(r)).toEqual({
-				message: '/chat/completions: Invalid model name passed in model=gpt-4o. Call `/v1/models` to view available models for your key.',
+				message:
+					'/chat/completions: Invalid model name passed in model=gpt-4o. Call `/v1/models` to view available models for your key.',
 				type,
 				param,
 				code: '400',
@@ -435,34 +570,60 @@ describe('POST /v1/chat/completions (§3)', () => {
 	});
 
 	it('model allow-list → key_model_access_denied: 401 in v1.83, 403 after', async () => {
-		for (const [profile, status] of [['v1.83', 401], ['v1.9x', 403], ['next', 403]] as const) {
+		for (const [profile, status] of [
+			['v1.83', 401],
+			['v1.9x', 403],
+			['next', 403],
+		] as const) {
 			const sb = await standardSandbox({ profile });
-			sb.addKey({ key: 'sk-restricted-key-0000000001', user_id: 'alice', models: ['openai/gpt-oss-20b'] });
+			sb.addKey({
+				key: 'sk-restricted-key-0000000001',
+				user_id: 'alice',
+				models: ['openai/gpt-oss-20b'],
+			});
 			const r = await chat(sb, 'sk-restricted-key-0000000001', { model: 'openai/gpt-oss-120b' });
 			expect(r.status).toBe(status);
 			expect(errorOf(r)).toEqual({
-				message: "key not allowed to access model. This key can only access models=['openai/gpt-oss-20b']. Tried to access openai/gpt-oss-120b",
+				message:
+					"key not allowed to access model. This key can only access models=['openai/gpt-oss-20b']. Tried to access openai/gpt-oss-120b",
 				type: 'key_model_access_denied',
 				param: 'model',
 				code: String(status),
 			});
 			// even for model names that do not exist (auth runs first)
-			expect((await chat(sb, 'sk-restricted-key-0000000001', { model: 'nope' })).status).toBe(status);
-			expect((await chat(sb, 'sk-restricted-key-0000000001', { model: 'openai/gpt-oss-20b' })).status).toBe(200);
+			expect((await chat(sb, 'sk-restricted-key-0000000001', { model: 'nope' })).status).toBe(
+				status,
+			);
+			expect(
+				(await chat(sb, 'sk-restricted-key-0000000001', { model: 'openai/gpt-oss-20b' })).status,
+			).toBe(200);
 		}
 	});
 
 	it('budgets: spend ≥ max_budget → budget_exceeded (400 / 429 / 422); calls push spend over', async () => {
-		for (const [profile, status] of [['v1.83', 400], ['v1.9x', 429], ['next', 422]] as const) {
+		for (const [profile, status] of [
+			['v1.83', 400],
+			['v1.9x', 429],
+			['next', 422],
+		] as const) {
 			const sb = await standardSandbox({ profile });
-			sb.addKey({ key: 'sk-tiny-budget-key-000000001', key_alias: 'tiny', user_id: 'alice', max_budget: 0.000001 });
-			const first = await chat(sb, 'sk-tiny-budget-key-000000001', { model: 'openai/gpt-oss-120b' });
+			sb.addKey({
+				key: 'sk-tiny-budget-key-000000001',
+				key_alias: 'tiny',
+				user_id: 'alice',
+				max_budget: 0.000001,
+			});
+			const first = await chat(sb, 'sk-tiny-budget-key-000000001', {
+				model: 'openai/gpt-oss-120b',
+			});
 			expect(first.status).toBe(200);
 			expect(first.headers.get('x-litellm-key-max-budget')).toBe('1e-06');
 			const second = await chat(sb, 'sk-tiny-budget-key-000000001');
 			expect(second.status).toBe(status);
 			expect(errorOf(second).type).toBe('budget_exceeded');
-			expect(errorOf(second).message).toMatch(/^Budget has been exceeded! Key=tiny \(sk-\.\.\.0001\) Current cost: [0-9.e-]+, Max budget: 1e-06$/);
+			expect(errorOf(second).message).toMatch(
+				/^Budget has been exceeded! Key=tiny \(sk-\.\.\.0001\) Current cost: [0-9.e-]+, Max budget: 1e-06$/,
+			);
 		}
 	});
 
@@ -472,17 +633,28 @@ describe('POST /v1/chat/completions (§3)', () => {
 		sb.store.users.bob.spend = 2;
 		const r = await call(sb, 'GET', '/key/info', { key: KEYS.other });
 		expect(r.status).toBe(429);
-		expect(errorOf(r)).toMatchObject({ type: 'budget_exceeded', message: 'ExceededBudget: User=bob over budget. Spend=2.0, Budget=1.0' });
+		expect(errorOf(r)).toMatchObject({
+			type: 'budget_exceeded',
+			message: 'ExceededBudget: User=bob over budget. Spend=2.0, Budget=1.0',
+		});
 		sb.addTeam({ team_id: 'broke', max_budget: 5, spend: 5, members: ['carol'] });
 		sb.addKey({ key: 'sk-broke-team-key-0000000001', user_id: 'carol', team_id: 'broke' });
 		const t = await chat(sb, 'sk-broke-team-key-0000000001');
-		expect(errorOf(t).message).toBe('Budget has been exceeded! Team=broke Current cost: 5.0, Max budget: 5.0');
+		expect(errorOf(t).message).toBe(
+			'Budget has been exceeded! Team=broke Current cost: 5.0, Max budget: 5.0',
+		);
 	});
 
 	it('budget_duration resets the spend at budget_reset_at', async () => {
 		const clock = makeClock();
 		const sb = await standardSandbox({}, clock);
-		sb.addKey({ key: 'sk-monthly-key-0000000000001', user_id: 'alice', max_budget: 1, spend: 1, budget_duration: '30d' });
+		sb.addKey({
+			key: 'sk-monthly-key-0000000000001',
+			user_id: 'alice',
+			max_budget: 1,
+			spend: 1,
+			budget_duration: '30d',
+		});
 		expect((await chat(sb, 'sk-monthly-key-0000000000001')).status).toBe(429);
 		clock.advance(30 * 86400e3);
 		expect((await chat(sb, 'sk-monthly-key-0000000000001')).status).toBe(200);
@@ -496,11 +668,19 @@ describe('POST /v1/chat/completions (§3)', () => {
 			{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
 			{ type: 'image_url', image_url: { url: 'https://example.org/a.png' } },
 		];
-		const r = await chat(sb, KEYS.user, { model: 'Qwen/Qwen2.5-VL-72B-Instruct', messages: [{ role: 'user', content }] });
+		const r = await chat(sb, KEYS.user, {
+			model: 'Qwen/Qwen2.5-VL-72B-Instruct',
+			messages: [{ role: 'user', content }],
+		});
 		expect(r.status).toBe(200);
-		expect(r.json.choices[0].message.content).toBe('Echo from Qwen/Qwen2.5-VL-72B-Instruct: Describe these [2 images]');
+		expect(r.json.choices[0].message.content).toBe(
+			'Echo from Qwen/Qwen2.5-VL-72B-Instruct: Describe these [2 images]',
+		);
 		expect(r.json.usage.prompt_tokens).toBe(Math.ceil('Describe these'.length / 4) + 170);
-		const no = await chat(sb, KEYS.user, { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content }] });
+		const no = await chat(sb, KEYS.user, {
+			model: 'openai/gpt-oss-20b',
+			messages: [{ role: 'user', content }],
+		});
 		expect(no.status).toBe(400);
 	});
 
@@ -532,7 +712,10 @@ describe('POST /v1/chat/completions (§3)', () => {
 	it('JSON modes: json_object gives a JSON object; json_schema a value satisfying the schema; [[invalid-json]] breaks both', async () => {
 		const sb = await standardSandbox();
 		const obj = await chat(sb, KEYS.user, { response_format: { type: 'json_object' } });
-		expect(JSON.parse(obj.json.choices[0].message.content)).toEqual({ echo: 'Hello sandbox', model: 'meta-llama/Llama-3.3-70B-Instruct' });
+		expect(JSON.parse(obj.json.choices[0].message.content)).toEqual({
+			echo: 'Hello sandbox',
+			model: 'meta-llama/Llama-3.3-70B-Instruct',
+		});
 		const schema = {
 			type: 'object',
 			properties: {
@@ -548,9 +731,13 @@ describe('POST /v1/chat/completions (§3)', () => {
 			},
 			required: ['title', 'score', 'ratio', 'ok', 'level', 'tags', 'when', 'nested', 'maybe'],
 			additionalProperties: false,
-			$defs: { inner: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+			$defs: {
+				inner: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+			},
 		};
-		const js = await chat(sb, KEYS.user, { response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema } } });
+		const js = await chat(sb, KEYS.user, {
+			response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema } },
+		});
 		const value = JSON.parse(js.json.choices[0].message.content);
 		expect(value).toEqual({
 			title: 'Hello sandbox',
@@ -563,8 +750,14 @@ describe('POST /v1/chat/completions (§3)', () => {
 			nested: { name: 'Hello sandbox' },
 			maybe: 0,
 		});
-		for (const rf of [{ type: 'json_object' }, { type: 'json_schema', json_schema: { name: 'x', schema } }]) {
-			const bad = await chat(sb, KEYS.user, { response_format: rf, messages: [{ role: 'user', content: 'please [[invalid-json]]' }] });
+		for (const rf of [
+			{ type: 'json_object' },
+			{ type: 'json_schema', json_schema: { name: 'x', schema } },
+		]) {
+			const bad = await chat(sb, KEYS.user, {
+				response_format: rf,
+				messages: [{ role: 'user', content: 'please [[invalid-json]]' }],
+			});
 			expect(() => JSON.parse(bad.json.choices[0].message.content)).toThrow();
 		}
 	});
@@ -572,10 +765,29 @@ describe('POST /v1/chat/completions (§3)', () => {
 	it('tools: a tool call built from the parameters schema, then a final answer quoting the tool result', async () => {
 		const sb = await standardSandbox();
 		const tools = [
-			{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer', minimum: 1 } }, required: ['city'] } } },
-			{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+			{
+				type: 'function',
+				function: {
+					name: 'get_weather',
+					parameters: {
+						type: 'object',
+						properties: { city: { type: 'string' }, days: { type: 'integer', minimum: 1 } },
+						required: ['city'],
+					},
+				},
+			},
+			{
+				type: 'function',
+				function: {
+					name: 'lookup',
+					parameters: { type: 'object', properties: { q: { type: 'string' } } },
+				},
+			},
 		];
-		const r = await chat(sb, KEYS.user, { tools, messages: [{ role: 'user', content: 'Newport News' }] });
+		const r = await chat(sb, KEYS.user, {
+			tools,
+			messages: [{ role: 'user', content: 'Newport News' }],
+		});
 		const choice = r.json.choices[0];
 		expect(choice.finish_reason).toBe('tool_calls');
 		expect(choice.message.content).toBeNull();
@@ -584,7 +796,10 @@ describe('POST /v1/chat/completions (§3)', () => {
 		expect(tc).toMatchObject({ type: 'function', function: { name: 'get_weather' } });
 		expect(tc.id).toMatch(/^call_/);
 		expect(JSON.parse(tc.function.arguments)).toEqual({ city: 'Newport News', days: 1 });
-		const chosen = await chat(sb, KEYS.user, { tools, tool_choice: { type: 'function', function: { name: 'lookup' } } });
+		const chosen = await chat(sb, KEYS.user, {
+			tools,
+			tool_choice: { type: 'function', function: { name: 'lookup' } },
+		});
 		expect(chosen.json.choices[0].message.tool_calls[0].function.name).toBe('lookup');
 		const none = await chat(sb, KEYS.user, { tools, tool_choice: 'none' });
 		expect(none.json.choices[0].message.tool_calls).toBeNull();
@@ -616,7 +831,9 @@ describe('streaming (§3.4)', () => {
 		const chunks = events.slice(0, -1);
 		for (const c of chunks) expect(c.object).toBe('chat.completion.chunk');
 		expect(chunks[0].choices[0].delta.role).toBe('assistant');
-		const text = chunks.flatMap((c: any) => c.choices.map((ch: any) => ch.delta.content ?? '')).join('');
+		const text = chunks
+			.flatMap((c: any) => c.choices.map((ch: any) => ch.delta.content ?? ''))
+			.join('');
 		expect(text).toBe('Echo from meta-llama/Llama-3.3-70B-Instruct: Hello sandbox');
 		const usageChunk = chunks[chunks.length - 1];
 		expect(usageChunk.choices).toEqual([]);
@@ -630,7 +847,11 @@ describe('streaming (§3.4)', () => {
 
 	it('streams reasoning_content deltas for reasoning models', async () => {
 		const sb = await standardSandbox();
-		const r = await chat(sb, KEYS.user, { model: 'openai/gpt-oss-120b', stream: true, reasoning_effort: 'low' });
+		const r = await chat(sb, KEYS.user, {
+			model: 'openai/gpt-oss-120b',
+			stream: true,
+			reasoning_effort: 'low',
+		});
 		const chunks = sse(r.text).slice(0, -1);
 		const reasoning = chunks.map((c: any) => c.choices[0]?.delta.reasoning_content ?? '').join('');
 		const content = chunks.map((c: any) => c.choices[0]?.delta.content ?? '').join('');
@@ -640,12 +861,30 @@ describe('streaming (§3.4)', () => {
 
 	it('streams tool_call deltas that reassemble into the arguments', async () => {
 		const sb = await standardSandbox();
-		const tools = [{ type: 'function', function: { name: 'search', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
-		const r = await chat(sb, KEYS.user, { tools, stream: true, messages: [{ role: 'user', content: 'Find the JLab phone directory please' }] });
+		const tools = [
+			{
+				type: 'function',
+				function: {
+					name: 'search',
+					parameters: { type: 'object', properties: { query: { type: 'string' } } },
+				},
+			},
+		];
+		const r = await chat(sb, KEYS.user, {
+			tools,
+			stream: true,
+			messages: [{ role: 'user', content: 'Find the JLab phone directory please' }],
+		});
 		const chunks = sse(r.text).slice(0, -1);
 		const first = chunks[0].choices[0].delta.tool_calls[0];
-		expect(first).toMatchObject({ index: 0, type: 'function', function: { name: 'search', arguments: '' } });
-		const args = chunks.map((c: any) => c.choices[0].delta.tool_calls?.[0]?.function?.arguments ?? '').join('');
+		expect(first).toMatchObject({
+			index: 0,
+			type: 'function',
+			function: { name: 'search', arguments: '' },
+		});
+		const args = chunks
+			.map((c: any) => c.choices[0].delta.tool_calls?.[0]?.function?.arguments ?? '')
+			.join('');
 		expect(JSON.parse(args)).toEqual({ query: 'Find the JLab phone directory please' });
 		expect(chunks[chunks.length - 1].choices[0].finish_reason).toBe('tool_calls');
 	});
@@ -664,8 +903,16 @@ describe('rate limits (§3.6, v3 limiter)', () => {
 		const clock = makeClock();
 		const sb = await standardSandbox({ rateLimitWindowMs: 10_000 }, clock);
 		sb.addKey({ key: 'sk-rpm-two-key-00000000000001', user_id: 'alice', rpm_limit: 2 });
-		expect((await chat(sb, 'sk-rpm-two-key-00000000000001')).headers.get('x-ratelimit-api_key-remaining-requests')).toBe('1');
-		expect((await chat(sb, 'sk-rpm-two-key-00000000000001')).headers.get('x-ratelimit-api_key-remaining-requests')).toBe('0');
+		expect(
+			(await chat(sb, 'sk-rpm-two-key-00000000000001')).headers.get(
+				'x-ratelimit-api_key-remaining-requests',
+			),
+		).toBe('1');
+		expect(
+			(await chat(sb, 'sk-rpm-two-key-00000000000001')).headers.get(
+				'x-ratelimit-api_key-remaining-requests',
+			),
+		).toBe('0');
 		clock.advance(3_000);
 		const r = await chat(sb, 'sk-rpm-two-key-00000000000001');
 		expect(r.status).toBe(429);
@@ -700,7 +947,10 @@ describe('rate limits (§3.6, v3 limiter)', () => {
 	it('max_parallel_requests: concurrent calls beyond the limit are refused while others are in flight', async () => {
 		const sb = await standardSandbox({ latencyMs: 150 });
 		sb.addKey({ key: 'sk-parallel-key-0000000000001', user_id: 'alice', max_parallel_requests: 1 });
-		const [a, b] = await Promise.all([chat(sb, 'sk-parallel-key-0000000000001'), chat(sb, 'sk-parallel-key-0000000000001')]);
+		const [a, b] = await Promise.all([
+			chat(sb, 'sk-parallel-key-0000000000001'),
+			chat(sb, 'sk-parallel-key-0000000000001'),
+		]);
 		const statuses = [a.status, b.status].sort();
 		expect(statuses).toEqual([200, 429]);
 		const refused = a.status === 429 ? a : b;

@@ -17,7 +17,10 @@ describe('multi-worker key cache', () => {
 		const sb = await standardSandbox({ workers: 3, keyCacheTtlMs: 60_000 }, clock);
 		await warm(sb, KEYS.user, 3);
 		// The next request lands on worker 0: it deletes the key and forgets it there only.
-		const del = await call(sb, 'POST', '/key/delete', { key: KEYS.admin, body: { keys: [hashKey(KEYS.user)] } });
+		const del = await call(sb, 'POST', '/key/delete', {
+			key: KEYS.admin,
+			body: { keys: [hashKey(KEYS.user)] },
+		});
 		expect(del.status).toBe(200);
 		expect(sb.workersHolding(KEYS.user)).toBe(2);
 		const answers = [];
@@ -26,10 +29,16 @@ describe('multi-worker key cache', () => {
 		// Two workers still know the key (its row is gone from the database): 404; the one that forgot it: 401.
 		expect(statuses).toEqual([401, 404, 404]);
 		const stale = answers.find((a) => a.status === 404)!;
-		expect(errorOf(stale)).toEqual({ message: 'Key not found in database', type: 'not_found_error', param: 'key', code: '404' });
+		expect(errorOf(stale)).toEqual({
+			message: 'Key not found in database',
+			type: 'not_found_error',
+			param: 'key',
+			code: '404',
+		});
 		// Chat still goes through on a stale worker.
 		let chatOk = 0;
-		for (let i = 0; i < 3; i++) if ((await call(sb, 'GET', '/v1/models', { key: KEYS.user })).status === 200) chatOk++;
+		for (let i = 0; i < 3; i++)
+			if ((await call(sb, 'GET', '/v1/models', { key: KEYS.user })).status === 200) chatOk++;
 		expect(chatOk).toBe(2);
 		clock.advance(60_000);
 		expect(sb.workersHolding(KEYS.user)).toBe(0);
@@ -40,11 +49,18 @@ describe('multi-worker key cache', () => {
 		const clock = makeClock();
 		const sb = await standardSandbox({ workers: 2, keyCacheTtlMs: 5_000 }, clock);
 		await warm(sb, KEYS.other, 2);
-		expect((await call(sb, 'POST', '/key/block', { key: KEYS.admin, body: { key: KEYS.other } })).status).toBe(200);
-		const statuses = [(await info(sb, KEYS.other)).status, (await info(sb, KEYS.other)).status].sort();
+		expect(
+			(await call(sb, 'POST', '/key/block', { key: KEYS.admin, body: { key: KEYS.other } })).status,
+		).toBe(200);
+		const statuses = [
+			(await info(sb, KEYS.other)).status,
+			(await info(sb, KEYS.other)).status,
+		].sort();
 		expect(statuses).toEqual([200, 401]);
 		clock.advance(5_000);
-		expect([(await info(sb, KEYS.other)).status, (await info(sb, KEYS.other)).status]).toEqual([401, 401]);
+		expect([(await info(sb, KEYS.other)).status, (await info(sb, KEYS.other)).status]).toEqual([
+			401, 401,
+		]);
 	});
 
 	it('an update is seen at once by /key/info (database), by authentication only after the TTL', async () => {
@@ -53,7 +69,14 @@ describe('multi-worker key cache', () => {
 		await warm(sb, KEYS.user, 2);
 		const expired = new Date(clock.now() - 1000).toISOString();
 		// Worker 0 serves the update (expiring the key) and forgets the key; worker 1 keeps its copy.
-		expect((await call(sb, 'POST', '/key/update', { key: KEYS.user, body: { key: KEYS.user, max_budget: 7 } })).status).toBe(200);
+		expect(
+			(
+				await call(sb, 'POST', '/key/update', {
+					key: KEYS.user,
+					body: { key: KEYS.user, max_budget: 7 },
+				})
+			).status,
+		).toBe(200);
 		sb.store.keys[hashKey(KEYS.user)].expires = expired;
 		const a = await info(sb, KEYS.user);
 		const b = await info(sb, KEYS.user);
@@ -65,21 +88,29 @@ describe('multi-worker key cache', () => {
 	it('without workers nothing is cached: a deletion takes effect at once (the default)', async () => {
 		const sb = await standardSandbox({});
 		await info(sb, KEYS.user);
-		await call(sb, 'POST', '/key/delete', { key: KEYS.admin, body: { keys: [hashKey(KEYS.user)] } });
+		await call(sb, 'POST', '/key/delete', {
+			key: KEYS.admin,
+			body: { keys: [hashKey(KEYS.user)] },
+		});
 		expect((await info(sb, KEYS.user)).status).toBe(401);
 		expect(sb.workersHolding(KEYS.user)).toBe(0);
 	});
 
 	it('rejects a bad worker count or TTL', async () => {
 		await expect(standardSandbox({ workers: 0 })).rejects.toThrow(/workers/);
-		await expect(standardSandbox({ workers: 2, keyCacheTtlMs: -1 })).rejects.toThrow(/keyCacheTtlMs/);
+		await expect(standardSandbox({ workers: 2, keyCacheTtlMs: -1 })).rejects.toThrow(
+			/keyCacheTtlMs/,
+		);
 	});
 });
 
 describe('regenerate reply and duplicate key values', () => {
 	it('the regenerate reply has no revoke_at (GenerateKeyResponse), even with a grace period', async () => {
 		const sb = await standardSandbox({ enterprise: true });
-		const r = await call(sb, 'POST', '/key/regenerate', { key: KEYS.user, body: { key: KEYS.user, new_key: 'sk-client-chosen-key-0000009', grace_period: '1h' } });
+		const r = await call(sb, 'POST', '/key/regenerate', {
+			key: KEYS.user,
+			body: { key: KEYS.user, new_key: 'sk-client-chosen-key-0000009', grace_period: '1h' },
+		});
 		expect(r.status).toBe(200);
 		expect(r.json).not.toHaveProperty('revoke_at');
 		expect(sb.store.deprecatedKeys[hashKey(KEYS.user)]).toBeDefined();
@@ -87,10 +118,16 @@ describe('regenerate reply and duplicate key values', () => {
 
 	it('a key value that already exists is a 500 on /key/generate and on /key/regenerate (unique constraint), changing nothing', async () => {
 		const sb = await standardSandbox({ enterprise: true });
-		const gen = await call(sb, 'POST', '/key/generate', { key: KEYS.user, body: { key: KEYS.other } });
+		const gen = await call(sb, 'POST', '/key/generate', {
+			key: KEYS.user,
+			body: { key: KEYS.other },
+		});
 		expect(gen.status).toBe(500);
 		expect(errorOf(gen).type).toBe('internal_server_error');
-		const regen = await call(sb, 'POST', '/key/regenerate', { key: KEYS.user, body: { key: KEYS.user, new_key: KEYS.other, grace_period: '1h' } });
+		const regen = await call(sb, 'POST', '/key/regenerate', {
+			key: KEYS.user,
+			body: { key: KEYS.user, new_key: KEYS.other, grace_period: '1h' },
+		});
 		expect(regen.status).toBe(500);
 		expect(errorOf(regen).type).toBe('internal_server_error');
 		// Nothing changed: the caller's key still answers for its own row.

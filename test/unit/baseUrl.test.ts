@@ -46,9 +46,12 @@ describe('checkApiKey', () => {
 	it('accepts a virtual key and trims it', () => {
 		expect(checkApiKey('  sk-abc123  ')).toBe('sk-abc123');
 	});
-	it.each([[''], ['  '], [undefined], ['abc123'], ['sk-has space']])('refuses %j naming the field', (raw) => {
-		expect(() => checkApiKey(raw)).toThrow(/^API Key: /);
-	});
+	it.each([[''], ['  '], [undefined], ['abc123'], ['sk-has space']])(
+		'refuses %j naming the field',
+		(raw) => {
+			expect(() => checkApiKey(raw)).toThrow(/^API Key: /);
+		},
+	);
 });
 
 describe('retryDelayMs', () => {

@@ -10,21 +10,35 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { GatewayCaller, installCaller } from '../../nodes/LmChatJlabLlm/gatewayCaller';
 import { LmChatJlabLlm, modelOptions } from '../../nodes/LmChatJlabLlm/LmChatJlabLlm.node';
-import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, readModelOptions } from '../../nodes/LmChatJlabLlm/options';
+import {
+	DEFAULT_MAX_RETRIES,
+	DEFAULT_TIMEOUT_S,
+	readModelOptions,
+} from '../../nodes/LmChatJlabLlm/options';
 import { spendMetadata } from '../../nodes/shared/attribution';
 import { classifyClientError, isCancellation } from '../../nodes/shared/clientErrors';
 import { GatewayError } from '../../nodes/shared/errors';
 
 // The exact client LangChain's ChatOpenAI uses under the SDK (openai v6), for real error objects.
-const openai = require(require.resolve('openai', { paths: [require.resolve('@langchain/openai')] }));
+const openai = require(
+	require.resolve('openai', { paths: [require.resolve('@langchain/openai')] }),
+);
 
 const CANARY = `sk-canary-unit-${crypto.randomBytes(12).toString('hex')}`;
 const ROUTE = '/v1/chat/completions';
-const node: INode = { id: 'm', name: 'JLab LLM Chat Model', type: 'n8n-nodes-jlab-llm.lmChatJlabLlm', typeVersion: 1, position: [0, 0], parameters: {} };
+const node: INode = {
+	id: 'm',
+	name: 'JLab LLM Chat Model',
+	type: 'n8n-nodes-jlab-llm.lmChatJlabLlm',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
 
 function leaked(text: string, key = CANARY): string[] {
 	const out: string[] = [];
-	for (let i = 0; i + 8 <= key.length; i++) if (text.includes(key.slice(i, i + 8))) out.push(key.slice(i, i + 8));
+	for (let i = 0; i + 8 <= key.length; i++)
+		if (text.includes(key.slice(i, i + 8))) out.push(key.slice(i, i + 8));
 	return out;
 }
 
@@ -59,16 +73,49 @@ describe('options', () => {
 
 	it('reads every option, numbers given as text too', () => {
 		expect(
-			readModelOptions({ temperature: '0.5', topP: 0.9, maxTokens: 300, frequencyPenalty: -1, presencePenalty: 2, reasoningEffort: 'low', timeout: 30, maxRetries: 0, maxWait: '2.5', tags: ' a, b ,, c', attribution: 'false' }),
-		).toEqual({ temperature: 0.5, topP: 0.9, maxTokens: 300, frequencyPenalty: -1, presencePenalty: 2, reasoningEffort: 'low', timeoutMs: 30_000, maxRetries: 0, maxWaitMs: 2500, tags: ['a', 'b', 'c'], attribution: false });
+			readModelOptions({
+				temperature: '0.5',
+				topP: 0.9,
+				maxTokens: 300,
+				frequencyPenalty: -1,
+				presencePenalty: 2,
+				reasoningEffort: 'low',
+				timeout: 30,
+				maxRetries: 0,
+				maxWait: '2.5',
+				tags: ' a, b ,, c',
+				attribution: 'false',
+			}),
+		).toEqual({
+			temperature: 0.5,
+			topP: 0.9,
+			maxTokens: 300,
+			frequencyPenalty: -1,
+			presencePenalty: 2,
+			reasoningEffort: 'low',
+			timeoutMs: 30_000,
+			maxRetries: 0,
+			maxWaitMs: 2500,
+			tags: ['a', 'b', 'c'],
+			attribution: false,
+		});
 		expect(readModelOptions({ tags: ['x', ' y '] }).tags).toEqual(['x', 'y']);
 	});
 
 	it.each([
-		[{ temperature: 2.5 }, 'Output Randomness (Temperature): expected a number from 0 to 2, got 2.5'],
+		[
+			{ temperature: 2.5 },
+			'Output Randomness (Temperature): expected a number from 0 to 2, got 2.5',
+		],
 		[{ topP: -0.1 }, 'Output Randomness (Top P): expected a number from 0 to 1, got -0.1'],
-		[{ maxTokens: 0 }, 'Maximum Number of Tokens: expected a whole number from 1 to 1000000, got 0'],
-		[{ maxTokens: 10.5 }, 'Maximum Number of Tokens: expected a whole number from 1 to 1000000, got 10.5'],
+		[
+			{ maxTokens: 0 },
+			'Maximum Number of Tokens: expected a whole number from 1 to 1000000, got 0',
+		],
+		[
+			{ maxTokens: 10.5 },
+			'Maximum Number of Tokens: expected a whole number from 1 to 1000000, got 10.5',
+		],
 		[{ frequencyPenalty: 'lots' }, 'Frequency Penalty: expected a number from -2 to 2, got "lots"'],
 		[{ presencePenalty: 3 }, 'Presence Penalty: expected a number from -2 to 2, got 3'],
 		[{ timeout: 0 }, 'Timeout (Seconds): expected a number from 1 to 3600, got 0'],
@@ -89,9 +136,26 @@ describe('options', () => {
 	});
 
 	it('maps to the SDK: chat completions on <base>/v1, LiteLLM extras in the body', () => {
-		const settings = readModelOptions({ temperature: 0.2, topP: 0.8, maxTokens: 64, frequencyPenalty: 0.1, presencePenalty: 0.2, reasoningEffort: 'high', timeout: 20, maxRetries: 1 });
+		const settings = readModelOptions({
+			temperature: 0.2,
+			topP: 0.8,
+			maxTokens: 64,
+			frequencyPenalty: 0.1,
+			presencePenalty: 0.2,
+			reasoningEffort: 'high',
+			timeout: 20,
+			maxRetries: 1,
+		});
 		const metadata = { tags: ['t'] };
-		expect(modelOptions('https://delphi.jlab.org/api', CANARY, 'openai/gpt-oss-120b', settings, metadata)).toEqual({
+		expect(
+			modelOptions(
+				'https://delphi.jlab.org/api',
+				CANARY,
+				'openai/gpt-oss-120b',
+				settings,
+				metadata,
+			),
+		).toEqual({
 			type: 'openai',
 			baseUrl: 'https://delphi.jlab.org/api/v1',
 			apiKey: CANARY,
@@ -107,7 +171,15 @@ describe('options', () => {
 			additionalParams: { reasoning_effort: 'high', metadata },
 		});
 		// Nothing set: nothing sent beyond what the SDK needs.
-		expect(modelOptions('http://127.0.0.1:4000/api', CANARY, 'm', readModelOptions({ attribution: false }), undefined)).toEqual({
+		expect(
+			modelOptions(
+				'http://127.0.0.1:4000/api',
+				CANARY,
+				'm',
+				readModelOptions({ attribution: false }),
+				undefined,
+			),
+		).toEqual({
 			type: 'openai',
 			baseUrl: 'http://127.0.0.1:4000/api/v1',
 			apiKey: CANARY,
@@ -127,33 +199,176 @@ describe('spend attribution', () => {
 	};
 
 	it('names workflow, execution and node, at the top level and as spend_logs_metadata, with the tags', () => {
-		const origin = { n8n_workflow_id: 'wf1', n8n_workflow_name: 'Nightly digest', n8n_execution_id: 'exec-9', n8n_node_name: 'JLab LLM Chat Model' };
-		expect(spendMetadata(ctx as never, { tags: ['a'], attribution: true })).toEqual({ tags: ['a'], ...origin, spend_logs_metadata: origin });
+		const origin = {
+			n8n_workflow_id: 'wf1',
+			n8n_workflow_name: 'Nightly digest',
+			n8n_execution_id: 'exec-9',
+			n8n_node_name: 'JLab LLM Chat Model',
+		};
+		expect(spendMetadata(ctx as never, { tags: ['a'], attribution: true })).toEqual({
+			tags: ['a'],
+			...origin,
+			spend_logs_metadata: origin,
+		});
 	});
 
 	it('sends tags alone with attribution off, and nothing when there is nothing', () => {
-		expect(spendMetadata(ctx as never, { tags: ['a'], attribution: false })).toEqual({ tags: ['a'] });
+		expect(spendMetadata(ctx as never, { tags: ['a'], attribution: false })).toEqual({
+			tags: ['a'],
+		});
 		expect(spendMetadata(ctx as never, { tags: [], attribution: false })).toBeUndefined();
 	});
 });
 
-describe('classifyClientError: the OpenAI client\'s errors → the gateway\'s classes', () => {
+describe("classifyClientError: the OpenAI client's errors → the gateway's classes", () => {
 	const cases: Array<[string, number, unknown, Record<string, string>, string]> = [
-		['unknown key (v1.9x)', 401, { error: { message: `Authentication Error, Invalid proxy server token passed. Received API Key = ${CANARY}`, type: 'token_not_found_in_db', param: 'key', code: '401' } }, {}, 'invalid_key'],
-		['blocked key', 401, { error: { message: 'Authentication Error, Key is blocked.', type: 'auth_error', param: 'None', code: '401' } }, {}, 'blocked_key'],
-		['expired key (v1.83: 400)', 400, { error: { message: 'Authentication Error - Expired Key.', type: 'expired_key', param: 'None', code: '400' } }, {}, 'expired_key'],
-		['budget, v1.9x 429', 429, { error: { message: 'Budget has been exceeded!', type: 'budget_exceeded', param: null, code: '429' } }, {}, 'budget_exceeded'],
-		['budget, next 422', 422, { error: { message: 'Budget has been exceeded!', type: 'budget_exceeded', param: null, code: '422' } }, {}, 'budget_exceeded'],
-		['model denied', 403, { error: { message: 'key not allowed to access model', type: 'key_model_access_denied', param: 'model', code: '403' } }, {}, 'model_not_allowed'],
-		['unknown model', 400, { error: { message: 'Invalid model name passed in model=x', type: 'invalid_request_error', param: 'model', code: '400' } }, {}, 'unknown_model'],
-		['rate limit', 429, { error: { message: 'Rate limit reached', type: 'throttling_error', param: null, code: '429' } }, { 'retry-after': '2' }, 'rate_limited'],
-		['upstream 500, type null', 500, { error: { message: 'litellm.InternalServerError: Hosted_vllmException', type: null, param: null, code: '500' } }, {}, 'upstream_error'],
+		[
+			'unknown key (v1.9x)',
+			401,
+			{
+				error: {
+					message: `Authentication Error, Invalid proxy server token passed. Received API Key = ${CANARY}`,
+					type: 'token_not_found_in_db',
+					param: 'key',
+					code: '401',
+				},
+			},
+			{},
+			'invalid_key',
+		],
+		[
+			'blocked key',
+			401,
+			{
+				error: {
+					message: 'Authentication Error, Key is blocked.',
+					type: 'auth_error',
+					param: 'None',
+					code: '401',
+				},
+			},
+			{},
+			'blocked_key',
+		],
+		[
+			'expired key (v1.83: 400)',
+			400,
+			{
+				error: {
+					message: 'Authentication Error - Expired Key.',
+					type: 'expired_key',
+					param: 'None',
+					code: '400',
+				},
+			},
+			{},
+			'expired_key',
+		],
+		[
+			'budget, v1.9x 429',
+			429,
+			{
+				error: {
+					message: 'Budget has been exceeded!',
+					type: 'budget_exceeded',
+					param: null,
+					code: '429',
+				},
+			},
+			{},
+			'budget_exceeded',
+		],
+		[
+			'budget, next 422',
+			422,
+			{
+				error: {
+					message: 'Budget has been exceeded!',
+					type: 'budget_exceeded',
+					param: null,
+					code: '422',
+				},
+			},
+			{},
+			'budget_exceeded',
+		],
+		[
+			'model denied',
+			403,
+			{
+				error: {
+					message: 'key not allowed to access model',
+					type: 'key_model_access_denied',
+					param: 'model',
+					code: '403',
+				},
+			},
+			{},
+			'model_not_allowed',
+		],
+		[
+			'unknown model',
+			400,
+			{
+				error: {
+					message: 'Invalid model name passed in model=x',
+					type: 'invalid_request_error',
+					param: 'model',
+					code: '400',
+				},
+			},
+			{},
+			'unknown_model',
+		],
+		[
+			'rate limit',
+			429,
+			{
+				error: {
+					message: 'Rate limit reached',
+					type: 'throttling_error',
+					param: null,
+					code: '429',
+				},
+			},
+			{ 'retry-after': '2' },
+			'rate_limited',
+		],
+		[
+			'upstream 500, type null',
+			500,
+			{
+				error: {
+					message: 'litellm.InternalServerError: Hosted_vllmException',
+					type: null,
+					param: null,
+					code: '500',
+				},
+			},
+			{},
+			'upstream_error',
+		],
 		['503 text', 503, 'Service Unavailable', {}, 'gateway_unavailable'],
 		['a 200 HTML page', 200, '<html><body>Login</body></html>', {}, 'invalid_response'],
-		['bad request', 400, { error: { message: 'temperature out of range', type: 'invalid_request_error', param: 'temperature', code: '400' } }, {}, 'bad_request'],
+		[
+			'bad request',
+			400,
+			{
+				error: {
+					message: 'temperature out of range',
+					type: 'invalid_request_error',
+					param: 'temperature',
+					code: '400',
+				},
+			},
+			{},
+			'bad_request',
+		],
 	];
 
-	it.each(cases.map(([label, status, body, headers, cls]) => ({ label, status, body, headers, cls })))('$label → $cls', ({ status, body, headers, cls }) => {
+	it.each(
+		cases.map(([label, status, body, headers, cls]) => ({ label, status, body, headers, cls })),
+	)('$label → $cls', ({ status, body, headers, cls }) => {
 		const err = classifyClientError(httpError(status, body, headers), ROUTE, [CANARY]);
 		expect(err.errorClass).toBe(cls);
 		expect(err.details.status).toBe(status);
@@ -162,30 +377,64 @@ describe('classifyClientError: the OpenAI client\'s errors → the gateway\'s cl
 	});
 
 	it('keeps the retry-after of a 429 and the call id', () => {
-		const err = classifyClientError(httpError(429, { error: { message: 'slow down', type: 'throttling_error' } }, { 'retry-after': '2', 'x-litellm-call-id': 'call-1' }), ROUTE, []);
+		const err = classifyClientError(
+			httpError(
+				429,
+				{ error: { message: 'slow down', type: 'throttling_error' } },
+				{ 'retry-after': '2', 'x-litellm-call-id': 'call-1' },
+			),
+			ROUTE,
+			[],
+		);
 		expect(err.details.retryAfterMs).toBe(2000);
 		expect(err.details.callId).toBe('call-1');
 		expect(err.retryable).toBe(true);
 	});
 
 	it('network failures: refused → gateway_unavailable, client timeout → timeout', () => {
-		const refused = new openai.APIConnectionError({ cause: Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) }) });
+		const refused = new openai.APIConnectionError({
+			cause: Object.assign(new TypeError('fetch failed'), {
+				cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+					code: 'ECONNREFUSED',
+				}),
+			}),
+		});
 		expect(classifyClientError(refused, ROUTE, []).errorClass).toBe('gateway_unavailable');
-		expect(classifyClientError(new openai.APIConnectionTimeoutError(), ROUTE, []).errorClass).toBe('timeout');
+		expect(classifyClientError(new openai.APIConnectionTimeoutError(), ROUTE, []).errorClass).toBe(
+			'timeout',
+		);
 		// LangChain renames the client's timeout.
-		expect(classifyClientError(Object.assign(new Error('Request timed out.'), { name: 'TimeoutError' }), ROUTE, []).errorClass).toBe('timeout');
-		const headersTimeout = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }) });
-		expect(classifyClientError(new openai.APIConnectionError({ cause: headersTimeout }), ROUTE, []).errorClass).toBe('timeout');
+		expect(
+			classifyClientError(
+				Object.assign(new Error('Request timed out.'), { name: 'TimeoutError' }),
+				ROUTE,
+				[],
+			).errorClass,
+		).toBe('timeout');
+		const headersTimeout = Object.assign(new TypeError('fetch failed'), {
+			cause: Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }),
+		});
+		expect(
+			classifyClientError(new openai.APIConnectionError({ cause: headersTimeout }), ROUTE, [])
+				.errorClass,
+		).toBe('timeout');
 	});
 
-	it('an SSE error event (no status) → stream_error, with the gateway\'s words redacted', () => {
-		const event = new openai.APIError(undefined, { message: `upstream died for ${CANARY}`, type: null, param: null, code: '500' }, undefined, undefined);
+	it("an SSE error event (no status) → stream_error, with the gateway's words redacted", () => {
+		const event = new openai.APIError(
+			undefined,
+			{ message: `upstream died for ${CANARY}`, type: null, param: null, code: '500' },
+			undefined,
+			undefined,
+		);
 		const err = classifyClientError(event, ROUTE, [CANARY]);
 		expect(err.errorClass).toBe('stream_error');
 		expect(err.message).toContain('upstream died');
 		expect(leaked(err.message)).toEqual([]);
 		// Anything that breaks a stream midway is a stream_error.
-		expect(classifyClientError(new Error('terminated'), ROUTE, [], true).errorClass).toBe('stream_error');
+		expect(classifyClientError(new Error('terminated'), ROUTE, [], true).errorClass).toBe(
+			'stream_error',
+		);
 	});
 
 	it('recognises cancellations', () => {
@@ -199,7 +448,8 @@ describe('classifyClientError: the OpenAI client\'s errors → the gateway\'s cl
 });
 
 describe('GatewayCaller', () => {
-	const caller = (maxRetries: number, signal?: AbortSignal) => new GatewayCaller({ node, maxRetries, secrets: [CANARY], signal, random: () => 0 });
+	const caller = (maxRetries: number, signal?: AbortSignal) =>
+		new GatewayCaller({ node, maxRetries, secrets: [CANARY], signal, random: () => 0 });
 	const failing = (errors: unknown[], value: unknown = { choices: [] }) => {
 		let n = 0;
 		const fn = jest.fn(async () => {
@@ -210,14 +460,19 @@ describe('GatewayCaller', () => {
 	};
 
 	it('retries retryable classes within Max Retries, then returns the answer', async () => {
-		const fn = failing([httpError(503, 'down'), httpError(500, { error: { message: 'boom', type: null } })], { ok: 1 });
+		const fn = failing(
+			[httpError(503, 'down'), httpError(500, { error: { message: 'boom', type: null } })],
+			{ ok: 1 },
+		);
 		await expect(caller(2).call(fn)).resolves.toEqual({ ok: 1 });
 		expect(fn).toHaveBeenCalledTimes(3);
 	});
 
 	it('gives up after Max Retries with a classified NodeApiError (attempts counted)', async () => {
 		const fn = failing([httpError(503, 'down'), httpError(503, 'down'), httpError(503, 'down')]);
-		const error = await caller(1).call(fn).catch((e: unknown) => e);
+		const error = await caller(1)
+			.call(fn)
+			.catch((e: unknown) => e);
 		expect(fn).toHaveBeenCalledTimes(2);
 		expect(error).toBeInstanceOf(NodeApiError);
 		expect((error as NodeApiError).description).toMatch(/^gateway_unavailable: /);
@@ -227,18 +482,33 @@ describe('GatewayCaller', () => {
 	it('never retries a used-up budget or a refused key', async () => {
 		for (const e of [
 			httpError(429, { error: { message: 'Budget has been exceeded!', type: 'budget_exceeded' } }),
-			httpError(401, { error: { message: `bad key ${CANARY}`, type: 'token_not_found_in_db', param: 'key' } }),
+			httpError(401, {
+				error: { message: `bad key ${CANARY}`, type: 'token_not_found_in_db', param: 'key' },
+			}),
 		]) {
 			const fn = failing([e, e]);
-			const error = (await caller(3).call(fn).catch((x: unknown) => x)) as NodeApiError;
+			const error = (await caller(3)
+				.call(fn)
+				.catch((x: unknown) => x)) as NodeApiError;
 			expect(fn).toHaveBeenCalledTimes(1);
 			expect(error.description).toMatch(/^(budget_exceeded|invalid_key): /);
-			expect(leaked(JSON.stringify({ m: error.message, d: error.description, c: error.context }))).toEqual([]);
+			expect(
+				leaked(JSON.stringify({ m: error.message, d: error.description, c: error.context })),
+			).toEqual([]);
 		}
 	});
 
 	it('waits as long as retry-after asks', async () => {
-		const fn = failing([httpError(429, { error: { message: 'slow', type: 'throttling_error' } }, { 'retry-after': '0.3' })], { ok: true });
+		const fn = failing(
+			[
+				httpError(
+					429,
+					{ error: { message: 'slow', type: 'throttling_error' } },
+					{ 'retry-after': '0.3' },
+				),
+			],
+			{ ok: true },
+		);
 		const t0 = Date.now();
 		await expect(caller(2).call(fn)).resolves.toEqual({ ok: true });
 		expect(fn).toHaveBeenCalledTimes(2);
@@ -247,7 +517,9 @@ describe('GatewayCaller', () => {
 
 	it('a non-JSON answer (a page) → invalid_response, not retried', async () => {
 		const fn = jest.fn(async () => '<html>Sign in</html>');
-		const error = (await caller(3).call(fn).catch((e: unknown) => e)) as NodeApiError;
+		const error = (await caller(3)
+			.call(fn)
+			.catch((e: unknown) => e)) as NodeApiError;
 		expect(fn).toHaveBeenCalledTimes(1);
 		expect(error.description).toMatch(/^invalid_response: /);
 	});
@@ -256,7 +528,9 @@ describe('GatewayCaller', () => {
 		const ac = new AbortController();
 		ac.abort();
 		const fn = failing([new openai.APIUserAbortError(), httpError(503, 'x')]);
-		const error = await caller(3, ac.signal).call(fn).catch((e: unknown) => e);
+		const error = await caller(3, ac.signal)
+			.call(fn)
+			.catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(NodeOperationError);
 		expect((error as Error).message).toMatch(/cancelled/);
 		expect(fn).toHaveBeenCalledTimes(1);
@@ -293,14 +567,19 @@ describe('GatewayCaller', () => {
 			return out;
 		};
 
-		it('passes the events through and keeps the stream\'s other members', async () => {
+		it("passes the events through and keeps the stream's other members", async () => {
 			const s = await caller(0).call(async () => stream([1, 2, 3]));
 			expect(s.controller).toBe('kept');
 			expect(await drain(s)).toEqual([1, 2, 3]);
 		});
 
 		it('an error event midway → stream_error (classified, redacted)', async () => {
-			const event = new openai.APIError(undefined, { message: `Connection error. ${CANARY}`, type: null, code: '500' }, undefined, undefined);
+			const event = new openai.APIError(
+				undefined,
+				{ message: `Connection error. ${CANARY}`, type: null, code: '500' },
+				undefined,
+				undefined,
+			);
 			const s = await caller(0).call(async () => stream([1, 2, 3], 2, event));
 			const error = (await drain(s).catch((e: unknown) => e)) as NodeOperationError;
 			expect(error).toBeInstanceOf(NodeOperationError);
@@ -322,10 +601,16 @@ describe('GatewayCaller', () => {
 		});
 	});
 
-	it('installCaller replaces the model\'s caller and those of its delegates', () => {
+	it("installCaller replaces the model's caller and those of its delegates", () => {
 		const c = caller(1);
 		const own = { call: async () => undefined };
-		const model = { caller: own, completions: { caller: { call: own.call } }, responses: { caller: { call: own.call } }, client: {}, callbacks: [] };
+		const model = {
+			caller: own,
+			completions: { caller: { call: own.call } },
+			responses: { caller: { call: own.call } },
+			client: {},
+			callbacks: [],
+		};
 		expect(installCaller(model, c)).toBe(3);
 		expect([model.caller, model.completions.caller, model.responses.caller]).toEqual([c, c, c]);
 		expect(installCaller({ invoke: () => undefined }, c)).toBe(0);
@@ -342,7 +627,11 @@ describe('supplyData', () => {
 		};
 		return {
 			getNode: () => node,
-			getCredentials: async () => ({ baseUrl: 'http://127.0.0.1:4999/api/', apiKey: CANARY, allowHttp: false }),
+			getCredentials: async () => ({
+				baseUrl: 'http://127.0.0.1:4999/api/',
+				apiKey: CANARY,
+				allowHttp: false,
+			}),
 			getNodeParameter: (name: string, _i: number, fallback: unknown) => params[name] ?? fallback,
 			getWorkflow: () => ({ id: 'wf', name: 'W', active: false }),
 			getExecutionId: () => 'e1',
@@ -352,13 +641,17 @@ describe('supplyData', () => {
 		} as unknown as ISupplyDataFunctions;
 	}
 
-	it('returns the SDK\'s chat model, pointed at <base>/v1, with the gateway caller in place', async () => {
+	it("returns the SDK's chat model, pointed at <base>/v1, with the gateway caller in place", async () => {
 		const supplied = await new LmChatJlabLlm().supplyData.call(context(), 0);
 		const model = supplied.response as Record<string, any>;
 		expect(model.model).toBe('openai/gpt-oss-120b');
 		expect(model.temperature).toBe(0.1);
 		expect(model.clientConfig.baseURL).toBe('http://127.0.0.1:4999/api/v1');
-		expect(model.modelKwargs.metadata).toMatchObject({ tags: ['unit'], n8n_workflow_id: 'wf', n8n_execution_id: 'e1' });
+		expect(model.modelKwargs.metadata).toMatchObject({
+			tags: ['unit'],
+			n8n_workflow_id: 'wf',
+			n8n_execution_id: 'e1',
+		});
 		expect(model.caller).toBeInstanceOf(GatewayCaller);
 		expect(model.completions.caller).toBeInstanceOf(GatewayCaller);
 		// What n8n shows of the model (its serialised form) holds no piece of the key.
@@ -366,7 +659,9 @@ describe('supplyData', () => {
 	});
 
 	it('bad input: a classified node error naming the field, before any request', async () => {
-		const error = await new LmChatJlabLlm().supplyData.call(context({ params: { model: '  ' } }), 0).catch((e: unknown) => e);
+		const error = await new LmChatJlabLlm().supplyData
+			.call(context({ params: { model: '  ' } }), 0)
+			.catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(NodeOperationError);
 		expect((error as NodeOperationError).message).toMatch(/^Model: /);
 		expect((error as NodeOperationError).description).toMatch(/^bad_request: /);
@@ -378,7 +673,8 @@ describe('supplyData', () => {
 			throw new Error("Cannot find module '@n8n/ai-node-sdk'");
 		});
 		try {
-			const { LmChatJlabLlm: Isolated } = require('../../nodes/LmChatJlabLlm/LmChatJlabLlm.node') as typeof import('../../nodes/LmChatJlabLlm/LmChatJlabLlm.node');
+			const { LmChatJlabLlm: Isolated } =
+				require('../../nodes/LmChatJlabLlm/LmChatJlabLlm.node') as typeof import('../../nodes/LmChatJlabLlm/LmChatJlabLlm.node');
 			const instance = new Isolated();
 			expect(instance.description.name).toBe('lmChatJlabLlm');
 			const error = await instance.supplyData.call(context(), 0).catch((e: unknown) => e);
@@ -402,6 +698,9 @@ describe('description', () => {
 		expect(d.credentials).toEqual([{ name: 'jlabLlmApi', required: true }]);
 		expect(d.codex?.categories).toEqual(['AI']);
 		expect(d.codex?.subcategories?.AI).toEqual(['Language Models', 'Root Nodes']);
-		expect(d.icon).toEqual({ light: 'file:lmChatJlabLlm.svg', dark: 'file:lmChatJlabLlm.dark.svg' });
+		expect(d.icon).toEqual({
+			light: 'file:lmChatJlabLlm.svg',
+			dark: 'file:lmChatJlabLlm.dark.svg',
+		});
 	});
 });

@@ -3,7 +3,11 @@ import { GatewayError } from '../../nodes/shared/errors';
 import type { GatewayResponse } from '../../nodes/shared/gateway';
 import { gatewayBlock, shapeOutput } from '../../nodes/JlabLlmChat/actions/completion/output';
 
-function answer(message: Record<string, unknown>, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): GatewayResponse<unknown> {
+function answer(
+	message: Record<string, unknown>,
+	extra: Record<string, unknown> = {},
+	headers: Record<string, string> = {},
+): GatewayResponse<unknown> {
 	return {
 		status: 200,
 		attempts: 1,
@@ -21,7 +25,12 @@ function answer(message: Record<string, unknown>, extra: Record<string, unknown>
 
 describe('shapeOutput', () => {
 	it('unwraps JSON in a Markdown code fence', () => {
-		const out = shapeOutput(answer({ content: '```json\n{"a": 1}\n```' }), 'm', 'json_object', true);
+		const out = shapeOutput(
+			answer({ content: '```json\n{"a": 1}\n```' }),
+			'm',
+			'json_object',
+			true,
+		);
 		expect(out.reply).toEqual({ a: 1 });
 	});
 
@@ -43,24 +52,50 @@ describe('shapeOutput', () => {
 	it('joins text parts, reads "reasoning" when there is no reasoning_content, keeps non-JSON tool arguments as text', () => {
 		const out = shapeOutput(
 			answer({
-				content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }],
+				content: [
+					{ type: 'text', text: 'a' },
+					{ type: 'text', text: 'b' },
+				],
 				reasoning: 'thought',
-				tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: 'not json' } }],
+				tool_calls: [
+					{ id: 'c1', type: 'function', function: { name: 'f', arguments: 'not json' } },
+				],
 			}),
 			'm',
 			'text',
 			true,
 		);
-		expect(out).toMatchObject({ reply: 'ab', reasoning: 'thought', toolCalls: [{ id: 'c1', type: 'function', name: 'f', arguments: 'not json' }] });
+		expect(out).toMatchObject({
+			reply: 'ab',
+			reasoning: 'thought',
+			toolCalls: [{ id: 'c1', type: 'function', name: 'f', arguments: 'not json' }],
+		});
 	});
 
 	it('an answer without choices is not a gateway answer', () => {
-		const res: GatewayResponse<unknown> = { status: 200, attempts: 1, headers: {}, body: { ok: true } };
+		const res: GatewayResponse<unknown> = {
+			status: 200,
+			attempts: 1,
+			headers: {},
+			body: { ok: true },
+		};
 		expect(() => shapeOutput(res, 'm', 'text', true)).toThrow(/without choices/);
 	});
 
 	it('reads the older rate-limit header names and leaves absent values null', () => {
-		const block = gatewayBlock(answer({ content: 'x' }, {}, { 'x-ratelimit-remaining-requests': '7', 'x-litellm-response-cost': 'None' }));
-		expect(block).toMatchObject({ remainingRequests: 7, remainingTokens: null, costUsd: null, keyMaxBudgetUsd: null, callId: null });
+		const block = gatewayBlock(
+			answer(
+				{ content: 'x' },
+				{},
+				{ 'x-ratelimit-remaining-requests': '7', 'x-litellm-response-cost': 'None' },
+			),
+		);
+		expect(block).toMatchObject({
+			remainingRequests: 7,
+			remainingTokens: null,
+			costUsd: null,
+			keyMaxBudgetUsd: null,
+			callId: null,
+		});
 	});
 });

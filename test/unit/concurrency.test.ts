@@ -97,12 +97,18 @@ describe('AdaptiveConcurrency: attempts and the key limits', () => {
 	it('keeps outstanding attempts within what remains in the window; one probe when nothing remains', async () => {
 		const c = new AdaptiveConcurrency({ max: 64 });
 		await c.wait();
-		c.noteSuccess({ 'x-ratelimit-api_key-remaining-requests': '3', 'x-ratelimit-api_key-limit-requests': '60' });
+		c.noteSuccess({
+			'x-ratelimit-api_key-remaining-requests': '3',
+			'x-ratelimit-api_key-limit-requests': '60',
+		});
 		const first = attempts(c, 10);
 		await settle();
 		expect(first.passed).toHaveLength(3);
 		// An answer saying nothing remains: of the 3 outstanding one comes back, 2 remain out, none more go.
-		c.noteSuccess({ 'x-ratelimit-api_key-remaining-requests': '0', 'x-ratelimit-api_key-limit-requests': '60' });
+		c.noteSuccess({
+			'x-ratelimit-api_key-remaining-requests': '0',
+			'x-ratelimit-api_key-limit-requests': '60',
+		});
 		await settle();
 		expect(first.passed).toHaveLength(3);
 		c.noteSuccess({ 'x-ratelimit-api_key-remaining-requests': '0' });
@@ -135,7 +141,10 @@ describe('AdaptiveConcurrency: attempts and the key limits', () => {
 	it('no tokens left counts as no requests left; the parallel-request limit caps outstanding attempts', async () => {
 		const c = new AdaptiveConcurrency({ max: 64 });
 		await c.wait();
-		c.noteSuccess({ 'x-ratelimit-remaining-requests': '50', 'x-ratelimit-api_key-remaining-tokens': '0' });
+		c.noteSuccess({
+			'x-ratelimit-remaining-requests': '50',
+			'x-ratelimit-api_key-remaining-tokens': '0',
+		});
 		const a = attempts(c, 3);
 		await settle();
 		expect(a.passed).toHaveLength(1);

@@ -37,22 +37,35 @@ function linksOf(file: string): string[] {
 	return [...text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1]);
 }
 
-const docs = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = [
+	'README.md',
+	...fs
+		.readdirSync(path.join(ROOT, 'docs'))
+		.filter((f) => f.endsWith('.md'))
+		.map((f) => `docs/${f}`),
+];
 
 /** What is wrong with one link from `from`, or undefined when it resolves. */
 function brokenLink(from: string, link: string): string | undefined {
 	if (/^(https?:|mailto:)/.test(link)) return undefined;
 	const [target, anchor] = link.split('#', 2);
-	const file = target === '' ? path.join(ROOT, from) : path.resolve(path.dirname(path.join(ROOT, from)), decodeURI(target));
-	if (!file.startsWith(ROOT + path.sep) && file !== ROOT) return `${link}: points outside the repository`;
+	const file =
+		target === ''
+			? path.join(ROOT, from)
+			: path.resolve(path.dirname(path.join(ROOT, from)), decodeURI(target));
+	if (!file.startsWith(ROOT + path.sep) && file !== ROOT)
+		return `${link}: points outside the repository`;
 	if (!fs.existsSync(file)) return `${link}: no such file`;
-	if (anchor !== undefined && !anchorsOf(file).has(anchor)) return `${link}: no heading or anchor "#${anchor}" in ${path.relative(ROOT, file)}`;
+	if (anchor !== undefined && !anchorsOf(file).has(anchor))
+		return `${link}: no heading or anchor "#${anchor}" in ${path.relative(ROOT, file)}`;
 	return undefined;
 }
 
 describe('the manual', () => {
 	it('README.md is a user’s manual: under 400 lines', () => {
-		expect(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n').length).toBeLessThan(400);
+		expect(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n').length).toBeLessThan(
+			400,
+		);
 	});
 
 	it.each(docs)('every relative link and anchor in %s resolves', (file) => {
@@ -76,12 +89,20 @@ describe('the manual', () => {
 			return out;
 		});
 		const anchors = anchorsOf(path.join(ROOT, 'README.md'));
-		const used = sources.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(new RegExp(`${REPO_URL}#([a-z0-9-]+)`, 'g'))].map((m) => m[1]));
+		const used = sources.flatMap((f) =>
+			[...fs.readFileSync(f, 'utf8').matchAll(new RegExp(`${REPO_URL}#([a-z0-9-]+)`, 'g'))].map(
+				(m) => m[1],
+			),
+		);
 		expect(used.length).toBeGreaterThan(0);
 		expect(used.filter((a) => !anchors.has(a))).toEqual([]);
 	});
 
 	it('no document cites a design file that is not in the repository', () => {
-		for (const file of docs) expect([file, /DESIGN\.md/.test(fs.readFileSync(path.join(ROOT, file), 'utf8'))]).toEqual([file, false]);
+		for (const file of docs)
+			expect([file, /DESIGN\.md/.test(fs.readFileSync(path.join(ROOT, file), 'utf8'))]).toEqual([
+				file,
+				false,
+			]);
 	});
 });

@@ -28,14 +28,17 @@ describe('package.json', () => {
 });
 
 describe('npm pack', () => {
-	const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: root, encoding: 'utf8' }))[0];
+	const packed = JSON.parse(
+		execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: root, encoding: 'utf8' }),
+	)[0];
 	const files: string[] = packed.files.map((f: { path: string }) => f.path);
 
 	it('holds only dist/ and the files npm always adds (including the "main" entry)', () => {
 		const always = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', pkg.main];
 		const extra = files.filter((f) => !f.startsWith('dist/') && !always.includes(f));
 		expect(extra).toEqual([]);
-		for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) expect(files).toContain(f);
+		for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'])
+			expect(files).toContain(f);
 	});
 
 	it('contains every file the n8n block lists, and their icons', () => {
@@ -44,6 +47,10 @@ describe('npm pack', () => {
 	});
 
 	it('ships no test, sandbox or source files', () => {
-		expect(files.filter((f) => /(^|\/)(test|sandbox)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);
+		expect(
+			files.filter(
+				(f) => /(^|\/)(test|sandbox)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+			),
+		).toEqual([]);
 	});
 });

@@ -1,6 +1,12 @@
 import { createHash } from 'crypto';
 
-import { fingerprint, fingerprintText, keyHash, redact, redactDeep } from '../../nodes/shared/redact';
+import {
+	fingerprint,
+	fingerprintText,
+	keyHash,
+	redact,
+	redactDeep,
+} from '../../nodes/shared/redact';
 
 const CANARY = 'sk-canary-RDCT7hQ2wX9zL4mN8pV3bK6j';
 const pieces = (s: string) => Array.from({ length: s.length - 7 }, (_, i) => s.slice(i, i + 8));
@@ -12,7 +18,10 @@ describe('fingerprint', () => {
 	it('is sk-…last4 and the first 12 hex of SHA-256 (what LiteLLM stores)', () => {
 		const hash = createHash('sha256').update(CANARY).digest('hex');
 		expect(keyHash(CANARY)).toBe(hash);
-		expect(fingerprint(CANARY)).toEqual({ display: `sk-…${CANARY.slice(-4)}`, hash: hash.slice(0, 12) });
+		expect(fingerprint(CANARY)).toEqual({
+			display: `sk-…${CANARY.slice(-4)}`,
+			hash: hash.slice(0, 12),
+		});
 		expect(fingerprintText(CANARY)).toBe(`sk-…${CANARY.slice(-4)} (${hash.slice(0, 12)})`);
 	});
 });
@@ -37,17 +46,26 @@ describe('redact', () => {
 
 	it("keeps LiteLLM's own abbreviation and key hashes", () => {
 		const hash = keyHash(CANARY);
-		expect(redact(`Key=bot (sk-...W8TA) hash ${hash}`, [])).toBe(`Key=bot (sk-...W8TA) hash ${hash}`);
+		expect(redact(`Key=bot (sk-...W8TA) hash ${hash}`, [])).toBe(
+			`Key=bot (sk-...W8TA) hash ${hash}`,
+		);
 	});
 
 	it('leaves text without keys alone', () => {
-		expect(redact('Budget has been exceeded! Current cost: 1.0', [CANARY])).toBe('Budget has been exceeded! Current cost: 1.0');
+		expect(redact('Budget has been exceeded! Current cost: 1.0', [CANARY])).toBe(
+			'Budget has been exceeded! Current cost: 1.0',
+		);
 	});
 });
 
 describe('redactDeep', () => {
 	it('walks objects, arrays and keys, and leaves the input untouched', () => {
-		const input = { headers: { Authorization: `Bearer ${CANARY}` }, list: [CANARY, 1, null], [CANARY]: true, nested: { deep: [{ v: `x${CANARY}y` }] } };
+		const input = {
+			headers: { Authorization: `Bearer ${CANARY}` },
+			list: [CANARY, 1, null],
+			[CANARY]: true,
+			nested: { deep: [{ v: `x${CANARY}y` }] },
+		};
 		const before = JSON.stringify(input);
 		const out = redactDeep(input, [CANARY]);
 		expectNoPiece(JSON.stringify(out));

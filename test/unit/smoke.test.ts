@@ -13,7 +13,9 @@ describe('harness smoke', () => {
 		server = http.createServer((req, res) => {
 			seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
 			res.setHeader('content-type', 'application/json');
-			res.end(JSON.stringify(req.url === '/api/key/info' ? { key: 'abc', info: {} } : { data: [] }));
+			res.end(
+				JSON.stringify(req.url === '/api/key/info' ? { key: 'abc', info: {} } : { data: [] }),
+			);
 		});
 		await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 		url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
@@ -27,8 +29,23 @@ describe('harness smoke', () => {
 		const result = await runWorkflow(
 			{
 				nodes: [
-					{ id: '1', name: 'Items', type: 'test.items', typeVersion: 1, position: [0, 0], parameters: { items: '[{"route":"/v1/models"}]' } },
-					{ id: '2', name: 'Probe', type: 'test.gatewayProbe', typeVersion: 1, position: [200, 0], parameters: {}, credentials: { jlabLlmApi: { id: 'c1', name: 'c' } } },
+					{
+						id: '1',
+						name: 'Items',
+						type: 'test.items',
+						typeVersion: 1,
+						position: [0, 0],
+						parameters: { items: '[{"route":"/v1/models"}]' },
+					},
+					{
+						id: '2',
+						name: 'Probe',
+						type: 'test.gatewayProbe',
+						typeVersion: 1,
+						position: [200, 0],
+						parameters: {},
+						credentials: { jlabLlmApi: { id: 'c1', name: 'c' } },
+					},
 				],
 				connections: { Items: { main: [[{ node: 'Probe', type: 'main', index: 0 }]] } },
 			},
@@ -40,6 +57,9 @@ describe('harness smoke', () => {
 	});
 
 	it('runs the credential test', async () => {
-		expect(await testCredential('jlabLlmApi', { baseUrl: url, apiKey: KEY })).toEqual({ status: 'OK', message: 'Connection successful!' });
+		expect(await testCredential('jlabLlmApi', { baseUrl: url, apiKey: KEY })).toEqual({
+			status: 'OK',
+			message: 'Connection successful!',
+		});
 	});
 });

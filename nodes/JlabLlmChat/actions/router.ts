@@ -13,6 +13,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		case 'complete':
 			return [await complete.execute.call(this)];
 		default:
-			throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not known to JLab LLM Chat`);
+			throw new NodeOperationError(
+				this.getNode(),
+				`The operation "${operation}" is not known to JLab LLM Chat`,
+			);
 	}
 }

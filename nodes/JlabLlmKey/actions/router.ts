@@ -12,7 +12,15 @@ import * as rotate from './key/rotate.operation';
 import * as unblock from './key/unblock.operation';
 import * as updateKey from './key/updateKey.operation';
 
-export type KeyOperation = 'rotate' | 'revoke' | 'createKey' | 'updateKey' | 'block' | 'unblock' | 'listKeys' | 'auditWorkflows';
+export type KeyOperation =
+	| 'rotate'
+	| 'revoke'
+	| 'createKey'
+	| 'updateKey'
+	| 'block'
+	| 'unblock'
+	| 'listKeys'
+	| 'auditWorkflows';
 
 type Run = (this: IExecuteFunctions, itemIndex: number, pacer: Pacer) => Promise<ItemResult[]>;
 
@@ -40,7 +48,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const results = await runEach.call(
 		this,
 		async function (this: IExecuteFunctions, i: number) {
-			if (!run) throw inputError('Operation', 'one of rotate, revoke, createKey, updateKey, block, unblock, listKeys, auditWorkflows');
+			if (!run)
+				throw inputError(
+					'Operation',
+					'one of rotate, revoke, createKey, updateKey, block, unblock, listKeys, auditWorkflows',
+				);
 			return await run.call(this, i, pacer);
 		},
 		// A failed rotation still reports the state it left, with fingerprints.

@@ -33,7 +33,9 @@ function refuseOwnKey(): never {
 /** A fingerprint that can only name the credential's own key: refused before any request. */
 function namesOwnKey(ctx: IExecuteFunctions, itemIndex: number, ownHash: string): boolean {
 	if (ctx.getNodeParameter('keySelect', itemIndex, 'alias') !== 'fingerprint') return false;
-	const fp = String(ctx.getNodeParameter('keyFingerprint', itemIndex, '') ?? '').trim().toLowerCase();
+	const fp = String(ctx.getNodeParameter('keyFingerprint', itemIndex, '') ?? '')
+		.trim()
+		.toLowerCase();
 	return /^[0-9a-f]{12,64}$/.test(fp) && ownHash.startsWith(fp);
 }
 
@@ -54,9 +56,14 @@ export function blockStateOperation(operation: 'block' | 'unblock', notice: stri
 		},
 	];
 
-	async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
+	async function execute(
+		this: IExecuteFunctions,
+		itemIndex: number,
+		pacer: Pacer,
+	): Promise<ItemResult[]> {
 		const tuning = readTuning(this, itemIndex, pacer);
-		const confirmOwn = blocked && this.getNodeParameter('confirmBlockOwnKey', itemIndex, false) === true;
+		const confirmOwn =
+			blocked && this.getNodeParameter('confirmBlockOwnKey', itemIndex, false) === true;
 		const ownHash = blocked ? await credentialKeyHash(this, itemIndex) : undefined;
 		if (ownHash && !confirmOwn && namesOwnKey(this, itemIndex, ownHash)) refuseOwnKey();
 		const target = await selectedKey(this, itemIndex, tuning, false);
@@ -72,8 +79,19 @@ export function blockStateOperation(operation: 'block' | 'unblock', notice: stri
 			pacer,
 		});
 		const row = { ...(target.row ?? {}), ...((res.body as IDataObject) ?? {}) };
-		return [{ json: { ...keySummary(row, target.hash), blocked, ...(ownKey && { ownKey: true, notice: OWN_KEY_BLOCKED }) } }];
+		return [
+			{
+				json: {
+					...keySummary(row, target.hash),
+					blocked,
+					...(ownKey && { ownKey: true, notice: OWN_KEY_BLOCKED }),
+				},
+			},
+		];
 	}
 
-	return { description: updateDisplayOptions({ show: { operation: [operation] } }, properties), execute };
+	return {
+		description: updateDisplayOptions({ show: { operation: [operation] } }, properties),
+		execute,
+	};
 }

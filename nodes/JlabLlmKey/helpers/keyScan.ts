@@ -81,7 +81,12 @@ function segment(parent: string, name: string): string {
 const MAX_DEPTH = 64;
 
 /** Walks any JSON value; calls `hit` for each key in a string (or in an object's key). */
-export function walk(value: unknown, path: string, hit: (path: string, key: string, context: KeyContext) => void, depth = 0): void {
+export function walk(
+	value: unknown,
+	path: string,
+	hit: (path: string, key: string, context: KeyContext) => void,
+	depth = 0,
+): void {
 	if (depth > MAX_DEPTH && value !== null && typeof value === 'object') {
 		// Deeper than the path is worth spelling: scan the rest as text, reported at this path.
 		let rest = '';
@@ -117,10 +122,13 @@ interface WorkflowNode {
 }
 
 function nodesOf(raw: unknown): WorkflowNode[] {
-	return Array.isArray(raw) ? (raw.filter((n) => n && typeof n === 'object') as WorkflowNode[]) : [];
+	return Array.isArray(raw)
+		? (raw.filter((n) => n && typeof n === 'object') as WorkflowNode[])
+		: [];
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : v === undefined || v === null ? null : String(v));
+const str = (v: unknown): string | null =>
+	typeof v === 'string' ? v : v === undefined || v === null ? null : String(v);
 
 /** Scans one workflow object as GET /api/v1/workflows returns it. */
 export function scanWorkflow(wf: IDataObject): { findings: Finding[]; nodes: number } {
@@ -133,15 +141,27 @@ export function scanWorkflow(wf: IDataObject): { findings: Finding[]; nodes: num
 		workflowActive: wf.active === true,
 		workflowArchived: wf.isArchived === true,
 	};
-	const add = (where: Where, nodeName: string | null, nodeType: string | null, host?: string) => (path: string, key: string, context: KeyContext) => {
-		findings.push({ ...base, nodeName: nodeName === null ? null : redact(nodeName), nodeType, where, path, context, urlHost: host ?? null, key });
-	};
+	const add =
+		(where: Where, nodeName: string | null, nodeType: string | null, host?: string) =>
+		(path: string, key: string, context: KeyContext) => {
+			findings.push({
+				...base,
+				nodeName: nodeName === null ? null : redact(nodeName),
+				nodeType,
+				where,
+				path,
+				context,
+				urlHost: host ?? null,
+				key,
+			});
+		};
 	const scanNodes = (list: WorkflowNode[], where: Where) => {
 		for (const node of list) {
 			const name = String(node.name ?? '');
 			const host = urlHost((node.parameters as IDataObject | undefined)?.url);
 			walk(node.parameters ?? {}, 'parameters', add(where, name, str(node.type), host));
-			if (typeof node.notes === 'string') walk(node.notes, 'notes', add(where, name, str(node.type), host));
+			if (typeof node.notes === 'string')
+				walk(node.notes, 'notes', add(where, name, str(node.type), host));
 		}
 	};
 	scanNodes(nodes, 'parameters');
@@ -157,7 +177,11 @@ export function scanWorkflow(wf: IDataObject): { findings: Finding[]; nodes: num
 	if (wf.staticData && typeof wf.staticData === 'object') {
 		for (const [scope, data] of Object.entries(wf.staticData as IDataObject)) {
 			const nodeName = scope.startsWith('node:') ? scope.slice(5) : null;
-			const hit = add('staticData', nodeName, nodeName === null ? null : (typeOf.get(nodeName) ?? null));
+			const hit = add(
+				'staticData',
+				nodeName,
+				nodeName === null ? null : (typeOf.get(nodeName) ?? null),
+			);
 			for (const k of keysIn(scope)) hit(segment('staticData', scope), k.key, 'text');
 			walk(data, segment('staticData', scope), hit);
 		}
@@ -169,7 +193,9 @@ export function scanWorkflow(wf: IDataObject): { findings: Finding[]; nodes: num
 		const seen = new Set(findings.map((f) => `${f.where}|${f.nodeName}|${f.path}|${f.key}`));
 		const before = findings.length;
 		scanNodes(nodesOf(published.nodes), 'publishedVersion');
-		const extra = findings.splice(before).filter((f) => !seen.has(`parameters|${f.nodeName}|${f.path}|${f.key}`));
+		const extra = findings
+			.splice(before)
+			.filter((f) => !seen.has(`parameters|${f.nodeName}|${f.path}|${f.key}`));
 		findings.push(...extra);
 	}
 	return { findings, nodes: nodes.length };

@@ -57,10 +57,14 @@ export async function ownKeyInfo(
 	});
 	const body = res.body as unknown as KeyInfoResponse;
 	if (!body || typeof body !== 'object' || !body.info || typeof body.info !== 'object') {
-		throw new GatewayError('invalid_response', 'The gateway answered /key/info without key information', {
-			status: res.status,
-			route: '/key/info',
-		});
+		throw new GatewayError(
+			'invalid_response',
+			'The gateway answered /key/info without key information',
+			{
+				status: res.status,
+				route: '/key/info',
+			},
+		);
 	}
 	return { hash: typeof body.key === 'string' ? body.key.toLowerCase() : '', row: body.info };
 }
@@ -89,10 +93,14 @@ export async function listAllKeys(
 		const body = res.body as IDataObject;
 		const keys = Array.isArray(body?.keys) ? (body.keys as unknown[]) : undefined;
 		if (!keys) {
-			throw new GatewayError('invalid_response', 'The gateway answered /key/list without a key list', {
-				status: res.status,
-				route: '/key/list',
-			});
+			throw new GatewayError(
+				'invalid_response',
+				'The gateway answered /key/list without a key list',
+				{
+					status: res.status,
+					route: '/key/list',
+				},
+			);
 		}
 		for (const k of keys) {
 			// Older gateways ignore return_full_object and send bare hashes.
@@ -203,7 +211,8 @@ export function keySummary(row: KeyListRow | undefined, hash: string | undefined
 		['updated_at', 'updatedAt'],
 	];
 	for (const [from, to] of copy) {
-		if (r[from] !== undefined) out[to] = (from === 'metadata' ? jsonColumn(r[from]) : r[from]) as IDataObject[string];
+		if (r[from] !== undefined)
+			out[to] = (from === 'metadata' ? jsonColumn(r[from]) : r[from]) as IDataObject[string];
 	}
 	return out;
 }

@@ -10,7 +10,9 @@ import { awaitRefusal, isStaleKeyAnswer, type KeyStanding } from './propagation'
 import { settle } from './settle';
 
 /** `stale`: the key authenticated, but /key/info found no row for it (a gateway worker's cache still holds a deleted key). */
-export type KeyCheck = { result: 'accepted'; row?: KeyInfoRow; stale?: boolean } | { result: 'refused' | 'unknown'; error: GatewayError };
+export type KeyCheck =
+	| { result: 'accepted'; row?: KeyInfoRow; stale?: boolean }
+	| { result: 'refused' | 'unknown'; error: GatewayError };
 
 /**
  * Whether the gateway accepts `key`, presented on its own: /key/info, or /v1/models for a key
@@ -35,7 +37,8 @@ export async function checkKey(
 			secrets,
 		});
 	const info = await settle(ask('/key/info'));
-	if (info.ok) return { result: 'accepted', row: (info.value.body as unknown as KeyInfoResponse)?.info };
+	if (info.ok)
+		return { result: 'accepted', row: (info.value.body as unknown as KeyInfoResponse)?.info };
 	const err = asGatewayError(info.error);
 	if (err.errorClass === 'invalid_key') return { result: 'refused', error: err };
 	if (isStaleKeyAnswer(err)) return { result: 'accepted', stale: true };
@@ -102,7 +105,10 @@ export function isAmbiguous(err: unknown): boolean {
 /** Anything thrown below the transport, as a classified failure. */
 export function asGatewayError(error: unknown): GatewayError {
 	if (error instanceof GatewayError) return error;
-	return new GatewayError('invalid_response', error instanceof Error ? error.message : String(error));
+	return new GatewayError(
+		'invalid_response',
+		error instanceof Error ? error.message : String(error),
+	);
 }
 
 /**
@@ -118,12 +124,21 @@ export async function deleteKey(
 	secrets: string[],
 ): Promise<boolean> {
 	const body = { keys: [keyHash(key)] };
-	const common = { route: '/key/delete', method: 'POST' as const, body, itemIndex, timeoutMs: tuning.timeoutMs, maxRetries: tuning.maxRetries, secrets };
+	const common = {
+		route: '/key/delete',
+		method: 'POST' as const,
+		body,
+		itemIndex,
+		timeoutMs: tuning.timeoutMs,
+		maxRetries: tuning.maxRetries,
+		secrets,
+	};
 	const byCredential = await settle(gatewayRequest.call(ctx, common));
 	let confirmed = byCredential.ok;
 	// 404: already gone (an earlier attempt went through). Otherwise the key may delete itself.
 	if (!byCredential.ok && asGatewayError(byCredential.error).details.status !== 404) {
-		confirmed = (await settle(gatewayRequestWithKey.call(ctx, { ...common, baseUrl, apiKey: key }))).ok;
+		confirmed = (await settle(gatewayRequestWithKey.call(ctx, { ...common, baseUrl, apiKey: key })))
+			.ok;
 	}
 	// The gateway's refusal of the key is what counts; its word for the deletion when that cannot be checked.
 	// A confirmed deletion is awaited while gateway workers still accept the key from their cache.

@@ -36,15 +36,23 @@ export const tuningOptions: INodeProperties[] = [
 	},
 ];
 
-export function readTuning(ctx: IExecuteFunctions, itemIndex: number, pacer?: Pacer): RequestTuning {
+export function readTuning(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	pacer?: Pacer,
+): RequestTuning {
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const maxWaitS = optionalNumber(options.maxWait, 'Max Wait (Seconds)', 0, MAX_WAIT_LIMIT_S) ?? DEFAULT_MAX_WAIT_S;
+	const maxWaitS =
+		optionalNumber(options.maxWait, 'Max Wait (Seconds)', 0, MAX_WAIT_LIMIT_S) ??
+		DEFAULT_MAX_WAIT_S;
 	// Items run one after another: the run's pacer carries this item's limit to every request.
 	if (pacer) pacer.maxWaitMs = maxWaitS * 1000;
 	return {
 		timeoutMs: optionalNumber(options.timeoutMs, 'Timeout (Ms)', 1000, 600000, true) ?? 30000,
 		maxRetries: optionalNumber(options.maxRetries, 'Max Retries', 0, 10, true) ?? 2,
 		pacer,
-		revocationWaitMs: (optionalNumber(options.revocationWait, 'Revocation Wait (Seconds)', 0, 600, true) ?? DEFAULT_REVOCATION_WAIT_S) * 1000,
+		revocationWaitMs:
+			(optionalNumber(options.revocationWait, 'Revocation Wait (Seconds)', 0, 600, true) ??
+				DEFAULT_REVOCATION_WAIT_S) * 1000,
 	};
 }

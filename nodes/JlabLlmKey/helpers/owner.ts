@@ -10,7 +10,8 @@ export interface KeyOwner {
 	teamId?: string;
 }
 
-const isNotFound = (error: unknown) => error instanceof GatewayError && error.details.status === 404;
+const isNotFound = (error: unknown) =>
+	error instanceof GatewayError && error.details.status === 404;
 
 /** The gateway user's role and team ids, or nothing when the gateway has no such user row. */
 async function gatewayUser(
@@ -33,7 +34,11 @@ async function gatewayUser(
 	if (!res.ok) throw res.error;
 	const body = (res.value.body as IDataObject) ?? {};
 	const info = (body.user_info as IDataObject | null) ?? {};
-	const ids = Array.isArray(info.teams) ? info.teams : Array.isArray(body.teams) ? (body.teams as IDataObject[]).map((t) => t?.team_id) : [];
+	const ids = Array.isArray(info.teams)
+		? info.teams
+		: Array.isArray(body.teams)
+			? (body.teams as IDataObject[]).map((t) => t?.team_id)
+			: [];
 	return {
 		role: typeof info.user_role === 'string' ? info.user_role : undefined,
 		teams: [...new Set(ids.filter((t): t is string => typeof t === 'string' && t !== ''))],
@@ -57,7 +62,8 @@ export async function defaultKeyOwner(
 	if (!info.ok && isNotFound(info.error)) return {};
 	if (!info.ok) throw info.error;
 	const own = info.value;
-	const userId = typeof own.row.user_id === 'string' && own.row.user_id !== '' ? own.row.user_id : undefined;
+	const userId =
+		typeof own.row.user_id === 'string' && own.row.user_id !== '' ? own.row.user_id : undefined;
 	if (!userId) {
 		throw new GatewayError(
 			'permission_denied',
@@ -68,7 +74,8 @@ export async function defaultKeyOwner(
 	// An admin's keys are theirs to leave without owner; User ID names one.
 	if (user.role === 'proxy_admin') return {};
 	if (teamId || user.teams.length <= 1) return { userId };
-	const ownTeam = typeof own.row.team_id === 'string' && own.row.team_id !== '' ? own.row.team_id : undefined;
+	const ownTeam =
+		typeof own.row.team_id === 'string' && own.row.team_id !== '' ? own.row.team_id : undefined;
 	if (ownTeam) return { userId, teamId: ownTeam };
 	throw inputError(
 		'Team ID',

@@ -23,10 +23,14 @@ export function duration(raw: unknown, field: string): string | undefined {
 	if (s === '') return undefined;
 	const m = DURATION.exec(s);
 	if (!m || Number(m[1]) <= 0) {
-		throw inputError(field, `expected a duration such as 30m, 24h, 30d, 1w or 1mo (a whole number and one of s, m, h, d, w, mo), got "${s.slice(0, 40)}"`);
+		throw inputError(
+			field,
+			`expected a duration such as 30m, 24h, 30d, 1w or 1mo (a whole number and one of s, m, h, d, w, mo), got "${s.slice(0, 40)}"`,
+		);
 	}
 	// Dates derived from it must stay on the calendar; ten years covers every real key policy.
-	if (durationMs(s) > MAX_DURATION_MS) throw inputError(field, `at most ten years (3650d or 120mo), got "${s.slice(0, 40)}"`);
+	if (durationMs(s) > MAX_DURATION_MS)
+		throw inputError(field, `at most ten years (3650d or 120mo), got "${s.slice(0, 40)}"`);
 	return s;
 }
 
@@ -36,11 +40,20 @@ export function durationMs(value: string): number {
 }
 
 /** An optional number within bounds; undefined when empty. */
-export function optionalNumber(raw: unknown, field: string, min: number, max: number, integer = false): number | undefined {
+export function optionalNumber(
+	raw: unknown,
+	field: string,
+	min: number,
+	max: number,
+	integer = false,
+): number | undefined {
 	if (raw === undefined || raw === null || raw === '') return undefined;
 	const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
 	if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-		throw inputError(field, `expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${String(raw).slice(0, 40)}"`);
+		throw inputError(
+			field,
+			`expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${String(raw).slice(0, 40)}"`,
+		);
 	}
 	return n;
 }
@@ -54,11 +67,17 @@ export function jsonObject(raw: unknown, field: string): IDataObject | undefined
 		try {
 			value = JSON.parse(raw);
 		} catch (error) {
-			throw inputError(field, `expected a JSON object such as {"owner": "data-team"}; the text is not valid JSON (${(error as Error).message.slice(0, 80)})`);
+			throw inputError(
+				field,
+				`expected a JSON object such as {"owner": "data-team"}; the text is not valid JSON (${(error as Error).message.slice(0, 80)})`,
+			);
 		}
 	}
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-		throw inputError(field, 'expected a JSON object such as {"owner": "data-team"}, not a list or a single value');
+		throw inputError(
+			field,
+			'expected a JSON object such as {"owner": "data-team"}, not a list or a single value',
+		);
 	}
 	return value as IDataObject;
 }
@@ -75,7 +94,8 @@ export function modelList(raw: unknown, field: string): string[] | undefined {
 	if (raw === undefined || raw === null || raw === '') return undefined;
 	const list = Array.isArray(raw) ? raw : String(raw).split(',');
 	const models = list.map((m) => String(m).trim()).filter((m) => m !== '');
-	if (models.some((m) => /\s/.test(m))) throw inputError(field, 'model names contain no spaces; separate several with commas');
+	if (models.some((m) => /\s/.test(m)))
+		throw inputError(field, 'model names contain no spaces; separate several with commas');
 	return [...new Set(models)];
 }
 
@@ -84,6 +104,10 @@ export function alias(raw: unknown, field: string): string | undefined {
 	const s = text(raw);
 	if (s === undefined) return undefined;
 	if (s.length > 256) throw inputError(field, 'expected at most 256 characters');
-	if (/^sk-/.test(s)) throw inputError(field, "expected a name for the key, not a key: an alias must not start with 'sk-'");
+	if (/^sk-/.test(s))
+		throw inputError(
+			field,
+			"expected a name for the key, not a key: an alias must not start with 'sk-'",
+		);
 	return s;
 }

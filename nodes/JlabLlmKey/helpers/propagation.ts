@@ -18,7 +18,7 @@ export const revocationWaitOption: INodeProperties = {
 	default: DEFAULT_REVOCATION_WAIT_S,
 	typeOptions: { minValue: 0, maxValue: 600, numberPrecision: 0 },
 	description:
-		"How long to wait, after the gateway confirmed a deletion, until it refuses the deleted key everywhere: each gateway worker keeps keys in a cache for up to a minute. When the wait runs out the output says that the deletion is confirmed but not yet in effect.",
+		'How long to wait, after the gateway confirmed a deletion, until it refuses the deleted key everywhere: each gateway worker keeps keys in a cache for up to a minute. When the wait runs out the output says that the deletion is confirmed but not yet in effect.',
 };
 
 /**
@@ -32,7 +32,12 @@ export type KeyStanding = 'refused' | 'stale' | 'accepted' | 'unknown';
  * caches it) but its row is gone from the database. Not a bad request: a deletion on its way.
  */
 export function isStaleKeyAnswer(error: unknown): boolean {
-	return error instanceof GatewayError && error.details.status === 404 && error.details.route === '/key/info' && error.errorClass === 'bad_request';
+	return (
+		error instanceof GatewayError &&
+		error.details.status === 404 &&
+		error.details.route === '/key/info' &&
+		error.errorClass === 'bad_request'
+	);
 }
 
 export interface RefusalWait {

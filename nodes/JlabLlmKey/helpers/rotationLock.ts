@@ -24,7 +24,8 @@ export function metadataOf(row: KeyInfoRow | undefined): IDataObject {
 	if (typeof m === 'string') {
 		try {
 			const parsed = JSON.parse(m) as unknown;
-			if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as IDataObject;
+			if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+				return parsed as IDataObject;
 		} catch {
 			return {};
 		}
@@ -35,12 +36,17 @@ export function metadataOf(row: KeyInfoRow | undefined): IDataObject {
 /** The lock a row carries, or null. */
 export function lockOf(row: KeyInfoRow | undefined): RotationLock | null {
 	const l = metadataOf(row)[ROTATION_LOCK] as IDataObject | null | undefined;
-	if (!l || typeof l !== 'object' || typeof l.id !== 'string' || typeof l.until !== 'string') return null;
+	if (!l || typeof l !== 'object' || typeof l.id !== 'string' || typeof l.until !== 'string')
+		return null;
 	return { id: l.id, since: typeof l.since === 'string' ? l.since : '', until: l.until };
 }
 
 /** A lock that has not expired, held by another rotation than `ownId`. */
-export function lockHeldByOther(row: KeyInfoRow | undefined, ownId: string, nowMs: number): RotationLock | null {
+export function lockHeldByOther(
+	row: KeyInfoRow | undefined,
+	ownId: string,
+	nowMs: number,
+): RotationLock | null {
 	const l = lockOf(row);
 	if (!l || l.id === ownId) return null;
 	const until = Date.parse(l.until);
@@ -53,12 +59,18 @@ export function unlocked(metadata: IDataObject): IDataObject {
 }
 
 export function locked(metadata: IDataObject, id: string, nowMs: number): IDataObject {
-	const lock: RotationLock = { id, since: new Date(nowMs).toISOString(), until: new Date(nowMs + ROTATION_LOCK_TTL_MS).toISOString() };
+	const lock: RotationLock = {
+		id,
+		since: new Date(nowMs).toISOString(),
+		until: new Date(nowMs + ROTATION_LOCK_TTL_MS).toISOString(),
+	};
 	return { ...metadata, [ROTATION_LOCK]: lock as unknown as IDataObject };
 }
 
 export function inProgress(lock: RotationLock | null): GatewayError {
-	const who = lock ? `rotation ${lock.id}${lock.since ? `, started ${lock.since}` : ''}, holds the lock until ${lock.until}` : 'another rotation took the lock first';
+	const who = lock
+		? `rotation ${lock.id}${lock.since ? `, started ${lock.since}` : ''}, holds the lock until ${lock.until}`
+		: 'another rotation took the lock first';
 	return new GatewayError(
 		'bad_request',
 		`A rotation of this credential's key is already in progress (${who}): two rotations of one credential must not interleave`,

@@ -9,7 +9,10 @@ import * as getActivity from './usage/getActivity.operation';
 
 export type UsageOperation = 'getKeyInfo' | 'getActivity' | 'checkBudget' | 'listModels';
 
-const operations: Record<UsageOperation, (this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult[]>> = {
+const operations: Record<
+	UsageOperation,
+	(this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult[]>
+> = {
 	getKeyInfo: getKeyInfo.execute,
 	getActivity: getActivity.execute,
 	checkBudget: checkBudget.execute,
@@ -26,7 +29,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = this.getNodeParameter('operation', 0) as UsageOperation;
 	const run = operations[operation];
 	const results = await runEach.call(this, async function (this: IExecuteFunctions, i: number) {
-		if (!run) throw inputError('Operation', 'one of getKeyInfo, getActivity, checkBudget, listModels');
+		if (!run)
+			throw inputError('Operation', 'one of getKeyInfo, getActivity, checkBudget, listModels');
 		return await run.call(this, i);
 	});
 	const out = results.map((r) => r.item);

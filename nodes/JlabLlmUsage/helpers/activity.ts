@@ -76,7 +76,10 @@ export function metricsOf(raw: unknown): UsageMetrics {
 		spendUsd: usd(count(m.spend)),
 		promptTokens: prompt,
 		completionTokens: completion,
-		totalTokens: m.total_tokens === undefined || m.total_tokens === null ? prompt + completion : count(m.total_tokens),
+		totalTokens:
+			m.total_tokens === undefined || m.total_tokens === null
+				? prompt + completion
+				: count(m.total_tokens),
 		requests: count(m.api_requests),
 		successfulRequests: count(m.successful_requests),
 		failedRequests: count(m.failed_requests),
@@ -95,10 +98,17 @@ export function addMetrics(a: UsageMetrics, b: UsageMetrics): UsageMetrics {
 	};
 }
 
-const isObject = (v: unknown): v is IDataObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObject = (v: unknown): v is IDataObject =>
+	v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function hasActivity(m: UsageMetrics): boolean {
-	return m.spendUsd !== 0 || m.totalTokens !== 0 || m.requests !== 0 || m.successfulRequests !== 0 || m.failedRequests !== 0;
+	return (
+		m.spendUsd !== 0 ||
+		m.totalTokens !== 0 ||
+		m.requests !== 0 ||
+		m.successfulRequests !== 0 ||
+		m.failedRequests !== 0
+	);
 }
 
 /**
@@ -108,7 +118,8 @@ function hasActivity(m: UsageMetrics): boolean {
 function ownEntries(keys: IDataObject, query: ActivityQuery): UsageMetrics | undefined {
 	let sum: UsageMetrics | undefined;
 	for (const [hash, entry] of Object.entries(keys)) {
-		const mine = hash === query.keyHash || (query.predecessors ?? []).some((p) => hash.startsWith(p));
+		const mine =
+			hash === query.keyHash || (query.predecessors ?? []).some((p) => hash.startsWith(p));
 		if (mine && isObject(entry)) sum = addMetrics(sum ?? emptyMetrics(), metricsOf(entry.metrics));
 	}
 	return sum;
@@ -126,7 +137,11 @@ function dayOf(row: IDataObject, query: ActivityQuery): { day: ActivityDay; fell
 	const breakdown = isObject(row.breakdown) ? row.breakdown : {};
 	// model_groups names models as /v1/models does (openai/gpt-oss-120b); models names the deployment
 	// behind it (hosted_vllm/openai/gpt-oss-120b). Builds without model_groups only have the latter.
-	const models = isObject(breakdown.model_groups) ? breakdown.model_groups : isObject(breakdown.models) ? breakdown.models : {};
+	const models = isObject(breakdown.model_groups)
+		? breakdown.model_groups
+		: isObject(breakdown.models)
+			? breakdown.models
+			: {};
 	let fellBack = false;
 	let metrics: UsageMetrics;
 	if (query.scope === 'key') {
@@ -161,10 +176,14 @@ function dayOf(row: IDataObject, query: ActivityQuery): { day: ActivityDay; fell
  * activity per user, and what it does for a key without one is not defined. Where /key/info
  * is not reachable the check is left to the gateway.
  */
-export async function requireUser(ctx: GatewayContext, itemIndex: number): Promise<KeyInfo | undefined> {
+export async function requireUser(
+	ctx: GatewayContext,
+	itemIndex: number,
+): Promise<KeyInfo | undefined> {
 	const res = await settle(readKeyInfo(ctx, itemIndex));
 	if (!res.ok) {
-		if (res.error instanceof GatewayError && res.error.errorClass === 'permission_denied') return undefined;
+		if (res.error instanceof GatewayError && res.error.errorClass === 'permission_denied')
+			return undefined;
 		throw res.error;
 	}
 	if (!res.value.info.user_id) throw noUserError();
@@ -183,7 +202,10 @@ export function noUserError(status?: number): GatewayError {
  * GET /user/daily/activity for a date range, every page of it (`page`/`total_pages`/`has_more`),
  * merged by date.
  */
-export async function readDailyActivity(ctx: GatewayContext, query: ActivityQuery): Promise<ActivityResult> {
+export async function readDailyActivity(
+	ctx: GatewayContext,
+	query: ActivityQuery,
+): Promise<ActivityResult> {
 	const byDate = new Map<string, ActivityDay>();
 	let fellBack = false;
 	let page = 1;
@@ -239,7 +261,9 @@ export async function readDailyActivity(ctx: GatewayContext, query: ActivityQuer
 		const meta = isObject(body.metadata) ? body.metadata : {};
 		const totalPages = Number(meta.total_pages);
 		const more =
-			typeof meta.has_more === 'boolean' ? meta.has_more : Number.isFinite(totalPages) && page < totalPages;
+			typeof meta.has_more === 'boolean'
+				? meta.has_more
+				: Number.isFinite(totalPages) && page < totalPages;
 		if (!more || results.length === 0) break;
 		if (page >= MAX_PAGES) {
 			throw new GatewayError(

@@ -68,7 +68,8 @@ export function dateParameter(value: unknown): string | undefined | null {
 	if (value === undefined || value === null || value === '') return undefined;
 	let text: string | undefined;
 	if (typeof value === 'string') text = value.trim();
-	else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+	else if (value instanceof Date)
+		text = Number.isNaN(value.getTime()) ? undefined : value.toISOString();
 	else if (typeof value === 'object') {
 		const v = value as { toISODate?: () => string | null; toISO?: () => string | null };
 		if (typeof v.toISODate === 'function') text = v.toISODate() ?? undefined;

@@ -30,7 +30,9 @@ async function fetchKeyInfo(ctx: GatewayContext, itemIndex: number): Promise<Key
 	const settings = await gatewaySettings(ctx, itemIndex);
 	const key = settings.secrets[0];
 	// No query: the gateway answers for the calling key, so the key never enters a URL.
-	const res = await settle(gatewayRequest.call(ctx, { route: '/key/info', itemIndex, timeoutMs: 30_000 }));
+	const res = await settle(
+		gatewayRequest.call(ctx, { route: '/key/info', itemIndex, timeoutMs: 30_000 }),
+	);
 	if (!res.ok) {
 		throw notExposed(
 			res.error,
@@ -53,7 +55,11 @@ async function fetchKeyInfo(ctx: GatewayContext, itemIndex: number): Promise<Key
 
 /** A 404 of a route the gateway does not expose, said plainly; any other failure as it was. */
 export function notExposed(error: unknown, message: string): unknown {
-	if (error instanceof GatewayError && error.errorClass === 'permission_denied' && error.details.status === 404) {
+	if (
+		error instanceof GatewayError &&
+		error.errorClass === 'permission_denied' &&
+		error.details.status === 404
+	) {
 		return new GatewayError('permission_denied', message, error.details);
 	}
 	return error;
@@ -106,7 +112,10 @@ export function budgetOf(info: KeyInfoRow): BudgetNumbers {
 		maxBudgetUsd: max === null ? null : usd(max),
 		remainingBudgetUsd: max === null ? null : usd(Math.max(0, max - spend)),
 		percentUsed,
-		budgetDuration: typeof info.budget_duration === 'string' && info.budget_duration ? info.budget_duration : null,
+		budgetDuration:
+			typeof info.budget_duration === 'string' && info.budget_duration
+				? info.budget_duration
+				: null,
 		budgetResetsAt: isoOrNull(info.budget_reset_at),
 	};
 }
@@ -155,18 +164,27 @@ export function describeKey(key: KeyInfo, policy: KeyPolicy): IDataObject {
 		.reduce<number | null>((a, b) => (a === null || b > a ? b : a), null);
 	const keyAgeDays = ageBasis === null ? null : Math.max(0, wholeDays(now - ageBasis));
 	const hasPolicy = policy.rotateAfterDays > 0;
-	const rotationDue = hasPolicy && keyAgeDays !== null ? keyAgeDays >= policy.rotateAfterDays : null;
+	const rotationDue =
+		hasPolicy && keyAgeDays !== null ? keyAgeDays >= policy.rotateAfterDays : null;
 	const rotationDueAt =
-		hasPolicy && ageBasis !== null ? new Date(ageBasis + policy.rotateAfterDays * DAY_MS).toISOString() : null;
+		hasPolicy && ageBasis !== null
+			? new Date(ageBasis + policy.rotateAfterDays * DAY_MS).toISOString()
+			: null;
 
 	const autoEnabled = info.auto_rotate === true;
-	const interval = typeof info.rotation_interval === 'string' && info.rotation_interval ? info.rotation_interval : null;
+	const interval =
+		typeof info.rotation_interval === 'string' && info.rotation_interval
+			? info.rotation_interval
+			: null;
 	const nextRotationAt = isoOrNull(info.key_rotation_at);
 	const autoWarning = autoEnabled
 		? `The gateway rotates this key on its own schedule (${interval ? `every ${interval}` : 'interval not set'}${nextRotationAt ? `, next on ${nextRotationAt}` : ''}): the gateway will replace this key behind n8n's back, and the key stored in this n8n credential will then stop working. Ask for scheduled rotation to be turned off for keys used by n8n, and rotate with the JLab LLM Key node instead.`
 		: null;
 
-	if (info.blocked === true) warnings.push('The key is blocked: the gateway refuses its requests until an admin unblocks it.');
+	if (info.blocked === true)
+		warnings.push(
+			'The key is blocked: the gateway refuses its requests until an admin unblocks it.',
+		);
 	if (answeredForReplacement(key.gatewayHash, key.keyHash)) warnings.push(REPLACED_KEY_WARNING);
 	if (budget.hasBudget && budget.percentUsed !== null) {
 		if (budget.percentUsed >= 100) {

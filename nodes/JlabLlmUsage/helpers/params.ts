@@ -1,15 +1,34 @@
 import { inputError } from '../../shared/errors';
 
 /** A number parameter (or its expression's result) within [min, max]; fails fast naming the field. */
-export function numberIn(value: unknown, field: string, min: number, max: number, expected: string, whole = false): number {
+export function numberIn(
+	value: unknown,
+	field: string,
+	min: number,
+	max: number,
+	expected: string,
+	whole = false,
+): number {
 	const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-	if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) {
+	if (
+		typeof n !== 'number' ||
+		!Number.isFinite(n) ||
+		n < min ||
+		n > max ||
+		(whole && !Number.isInteger(n))
+	) {
 		throw inputError(field, expected);
 	}
 	return n;
 }
 
-export function wholeNumber(value: unknown, field: string, min: number, max: number, expected: string): number {
+export function wholeNumber(
+	value: unknown,
+	field: string,
+	min: number,
+	max: number,
+	expected: string,
+): number {
 	return numberIn(value, field, min, max, expected, true);
 }
 

@@ -25,16 +25,18 @@ const TEXT_COLOUR = '#1d2733';
 
 /** Escapes text for XML content and attribute values. */
 export function xmlText(text: string): string {
-	return text
-		.replace(/&/g, '&amp;')
-		.replace(/</g, '&lt;')
-		.replace(/>/g, '&gt;')
-		.replace(/"/g, '&quot;')
-		.replace(/'/g, '&apos;')
-		.split('')
-		// Control characters other than tab and line breaks are not allowed in XML 1.0 at all.
-		.filter((ch) => ch >= ' ' || ch === '\t' || ch === '\n' || ch === '\r')
-		.join('');
+	return (
+		text
+			.replace(/&/g, '&amp;')
+			.replace(/</g, '&lt;')
+			.replace(/>/g, '&gt;')
+			.replace(/"/g, '&quot;')
+			.replace(/'/g, '&apos;')
+			.split('')
+			// Control characters other than tab and line breaks are not allowed in XML 1.0 at all.
+			.filter((ch) => ch >= ' ' || ch === '\t' || ch === '\n' || ch === '\r')
+			.join('')
+	);
 }
 
 /** The smallest "round" number (1, 2, 4, 6, 8 × 10^n; a quarter of it is round too) at or above `value`. */
@@ -53,7 +55,9 @@ export function decimalsFor(step: number): number {
 	if (step >= 1 && Number.isInteger(step)) return 0;
 	const text = String(Number(step.toPrecision(6)));
 	const exp = /e-(\d+)$/.exec(text);
-	const shown = exp ? Number(exp[1]) + (text.split('e')[0].split('.')[1]?.length ?? 0) : (text.split('.')[1]?.length ?? 0);
+	const shown = exp
+		? Number(exp[1]) + (text.split('e')[0].split('.')[1]?.length ?? 0)
+		: (text.split('.')[1]?.length ?? 0);
 	return Math.min(10, Math.max(2, shown));
 }
 

@@ -39,7 +39,8 @@ class Canvas {
 
 	rect(x0: number, y0: number, x1: number, y1: number, colour: number) {
 		for (let y = Math.max(0, Math.round(y0)); y < Math.min(H, Math.round(y1)); y++) {
-			for (let x = Math.max(0, Math.round(x0)); x < Math.min(W, Math.round(x1)); x++) this.pixels[y * W + x] = colour;
+			for (let x = Math.max(0, Math.round(x0)); x < Math.min(W, Math.round(x1)); x++)
+				this.pixels[y * W + x] = colour;
 		}
 	}
 
@@ -51,7 +52,8 @@ class Canvas {
 			const rows = GLYPHS[ch] ?? GLYPHS[' '];
 			rows.forEach((bits, r) => {
 				for (let c = 0; c < 3; c++) {
-					if (bits & (4 >> c)) this.rect(cx + c * SCALE, y + r * SCALE, cx + (c + 1) * SCALE, y + (r + 1) * SCALE, 3);
+					if (bits & (4 >> c))
+						this.rect(cx + c * SCALE, y + r * SCALE, cx + (c + 1) * SCALE, y + (r + 1) * SCALE, 3);
 				}
 			});
 			cx += 4 * SCALE;
@@ -118,7 +120,8 @@ function encodePng(canvas: Canvas): Buffer {
 	for (let y = 0; y < H; y++) {
 		const o = y * (rowBytes + 1);
 		for (let x = 0; x < W; x += 2) {
-			raw[o + 1 + x / 2] = (canvas.pixels[y * W + x] << 4) | (x + 1 < W ? canvas.pixels[y * W + x + 1] : 0);
+			raw[o + 1 + x / 2] =
+				(canvas.pixels[y * W + x] << 4) | (x + 1 < W ? canvas.pixels[y * W + x + 1] : 0);
 		}
 	}
 	return Buffer.concat([
@@ -131,7 +134,8 @@ function encodePng(canvas: Canvas): Buffer {
 }
 
 // US dollars; a 3×5 font has no legible dollar sign.
-const dollars = (v: number) => `${v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(v >= 0.01 || v === 0 ? 2 : 4)}`;
+const dollars = (v: number) =>
+	`${v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(v >= 0.01 || v === 0 ? 2 : 4)}`;
 
 /** One bar per day, a four-step scale in US dollars, the first and last day (MM-DD) under the axis. */
 export function renderSpendChartPng(days: ChartDay[]): Buffer {
@@ -148,14 +152,27 @@ export function renderSpendChartPng(days: ChartDay[]): Buffer {
 	days.forEach((d, i) => {
 		const h = (Math.max(0, d.spendUsd) / top) * plotH;
 		const x = M.left + i * slot;
-		if (h > 0) canvas.rect(x + slot * 0.15, M.top + plotH - Math.max(1, h), x + slot * 0.85, M.top + plotH, 1);
+		if (h > 0)
+			canvas.rect(
+				x + slot * 0.15,
+				M.top + plotH - Math.max(1, h),
+				x + slot * 0.85,
+				M.top + plotH,
+				1,
+			);
 	});
 	canvas.rect(M.left, M.top + plotH, W - M.right, M.top + plotH + 2, 3);
 	canvas.rect(M.left - 2, M.top, M.left, M.top + plotH + 2, 3);
 	if (days.length) {
 		const label = (d: ChartDay) => d.date.slice(5);
 		canvas.text(label(days[0]), M.left + slot / 2, M.top + plotH + 10, 'centre');
-		if (days.length > 1) canvas.text(label(days[days.length - 1]), M.left + slot * (days.length - 0.5), M.top + plotH + 10, 'centre');
+		if (days.length > 1)
+			canvas.text(
+				label(days[days.length - 1]),
+				M.left + slot * (days.length - 0.5),
+				M.top + plotH + 10,
+				'centre',
+			);
 	}
 	return encodePng(canvas);
 }

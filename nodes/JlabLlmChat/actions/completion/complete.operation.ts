@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { spendMetadata } from '../../../shared/attribution';
@@ -44,11 +49,16 @@ const properties: INodeProperties[] = [
 		default: 'prompt',
 		options: [
 			{ name: 'Prompt', value: 'prompt', description: 'A prompt and an optional system message' },
-			{ name: 'Message List', value: 'messages', description: 'Messages with roles, one after another' },
+			{
+				name: 'Message List',
+				value: 'messages',
+				description: 'Messages with roles, one after another',
+			},
 			{
 				name: 'Messages (JSON)',
 				value: 'json',
-				description: 'An OpenAI-format messages array, e.g. a conversation history from an expression',
+				description:
+					'An OpenAI-format messages array, e.g. a conversation history from an expression',
 			},
 		],
 	},
@@ -91,7 +101,11 @@ const properties: INodeProperties[] = [
 						type: 'options',
 						default: 'user',
 						options: [
-							{ name: 'Assistant', value: 'assistant', description: 'An earlier answer of the model' },
+							{
+								name: 'Assistant',
+								value: 'assistant',
+								description: 'An earlier answer of the model',
+							},
 							{ name: 'System', value: 'system', description: 'Instructions for the model' },
 							{ name: 'User', value: 'user', description: 'What the user says' },
 						],
@@ -111,7 +125,8 @@ const properties: INodeProperties[] = [
 		displayName: 'Messages (JSON)',
 		name: 'messagesJson',
 		type: 'json',
-		default: '[\n  {"role": "system", "content": "You are a helpful assistant."},\n  {"role": "user", "content": "Hello"}\n]',
+		default:
+			'[\n  {"role": "system", "content": "You are a helpful assistant."},\n  {"role": "user", "content": "Hello"}\n]',
 		required: true,
 		description:
 			'An array of OpenAI-format messages (role system, user, assistant, tool or developer), typically an expression that returns a conversation history',
@@ -139,7 +154,8 @@ const properties: INodeProperties[] = [
 				name: 'user',
 				type: 'string',
 				default: '',
-				description: 'Who the request is for, sent as "user": LiteLLM tracks (and may budget) spend per end user',
+				description:
+					'Who the request is for, sent as "user": LiteLLM tracks (and may budget) spend per end user',
 			},
 			frequencyPenaltyOption,
 			{
@@ -149,7 +165,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				placeholder: 'e.g. data, photo',
 				description:
-					"Binary properties of the input item holding images, comma-separated. Each is sent as an image part of the (last) user message; use a vision model such as Qwen/Qwen2.5-VL-72B-Instruct.",
+					'Binary properties of the input item holding images, comma-separated. Each is sent as an image part of the (last) user message; use a vision model such as Qwen/Qwen2.5-VL-72B-Instruct.',
 			},
 			{
 				displayName: 'Image Detail',
@@ -177,7 +193,8 @@ const properties: INodeProperties[] = [
 				name: 'jsonSchema',
 				type: 'json',
 				default: '',
-				placeholder: '{"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}',
+				placeholder:
+					'{"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}',
 				description: 'The schema the reply must follow, as a JSON schema object',
 				displayOptions: { show: { responseFormat: ['json_schema'] } },
 			},
@@ -220,7 +237,11 @@ const properties: INodeProperties[] = [
 				default: 'text',
 				options: [
 					{ name: 'Text', value: 'text', description: 'A plain reply (nothing is sent)' },
-					{ name: 'JSON Object', value: 'json_object', description: 'Any JSON object; the reply is parsed' },
+					{
+						name: 'JSON Object',
+						value: 'json_object',
+						description: 'Any JSON object; the reply is parsed',
+					},
 					{
 						name: 'JSON Schema',
 						value: 'json_schema',
@@ -236,7 +257,8 @@ const properties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'e.g. 42',
-				description: 'A whole number that makes sampling repeatable where the model supports it. Empty: none is sent.',
+				description:
+					'A whole number that makes sampling repeatable where the model supports it. Empty: none is sent.',
 			},
 			{
 				displayName: 'Simplify Output',
@@ -265,8 +287,16 @@ const properties: INodeProperties[] = [
 				options: [
 					{ name: 'Auto', value: 'auto', description: 'The model decides whether to call a tool' },
 					{ name: 'None', value: 'none', description: 'The model answers without calling a tool' },
-					{ name: 'Required', value: 'required', description: 'The model must call one of the tools' },
-					{ name: 'Specific Tool', value: 'function', description: 'The model must call the tool named in Tool Name' },
+					{
+						name: 'Required',
+						value: 'required',
+						description: 'The model must call one of the tools',
+					},
+					{
+						name: 'Specific Tool',
+						value: 'function',
+						description: 'The model must call the tool named in Tool Name',
+					},
 				],
 				description: 'Whether and which tool the model must call (tool_choice)',
 				// Only once Tools holds something: "[]" (as the option comes) is no tools.
@@ -310,7 +340,10 @@ interface ChatPlan {
 function modelOf(ctx: IExecuteFunctions, i: number): string {
 	const value = ctx.getNodeParameter('model', i, '', { extractValue: true }) as unknown;
 	if (typeof value !== 'string' || value.trim() === '') {
-		throw inputError('Model', 'pick a model from the list or enter its ID, e.g. openai/gpt-oss-120b');
+		throw inputError(
+			'Model',
+			'pick a model from the list or enter its ID, e.g. openai/gpt-oss-120b',
+		);
 	}
 	return value.trim();
 }
@@ -322,7 +355,10 @@ function planItem(ctx: IExecuteFunctions, i: number): ChatPlan {
 	const settings = readOptions(options);
 	const images = planImages(ctx, i, options);
 	if (images.refs.length && imageTarget(messages) < 0) {
-		throw inputError('Image Binary Properties', 'images are sent with a user message, but the messages have none');
+		throw inputError(
+			'Image Binary Properties',
+			'images are sent with a user message, but the messages have none',
+		);
 	}
 	return { model, messages, images, settings, metadata: spendMetadata(ctx, settings) };
 }
@@ -336,7 +372,11 @@ async function complete(
 	models: ModelListCache,
 ): Promise<ItemResult> {
 	const messages = await attachImages(ctx, i, plan.messages, plan.images);
-	const body: IDataObject = { model: plan.model, messages: messages as unknown as IDataObject[], ...plan.settings.body };
+	const body: IDataObject = {
+		model: plan.model,
+		messages: messages as unknown as IDataObject[],
+		...plan.settings.body,
+	};
 	if (plan.metadata) body.metadata = plan.metadata;
 	const signal = ctx.getExecutionCancelSignal?.();
 	await pacer.acquire(signal);
@@ -360,7 +400,15 @@ async function complete(
 		pacer.release();
 	}
 	const { secrets } = await gatewaySettings(ctx, i);
-	return { json: shapeOutput(res, plan.model, plan.settings.responseFormat, plan.settings.simplify, secrets) };
+	return {
+		json: shapeOutput(
+			res,
+			plan.model,
+			plan.settings.responseFormat,
+			plan.settings.simplify,
+			secrets,
+		),
+	};
 }
 
 /**

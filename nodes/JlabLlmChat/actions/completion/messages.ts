@@ -35,7 +35,8 @@ function fromPrompt(ctx: IExecuteFunctions, i: number): ChatMessage[] {
 		throw inputError('System Message', 'expected text');
 	}
 	const messages: ChatMessage[] = [];
-	if (typeof system === 'string' && system.trim() !== '') messages.push({ role: 'system', content: system });
+	if (typeof system === 'string' && system.trim() !== '')
+		messages.push({ role: 'system', content: system });
 	messages.push({ role: 'user', content: prompt });
 	return messages;
 }
@@ -48,9 +49,16 @@ function fromList(ctx: IExecuteFunctions, i: number): ChatMessage[] {
 	return rows.map((row, n) => {
 		const role = row.role ?? 'user';
 		if (!(LIST_ROLES as readonly unknown[]).includes(role)) {
-			throw inputError('Messages', `message ${n + 1}: expected the role system, user or assistant, got "${String(role)}"`);
+			throw inputError(
+				'Messages',
+				`message ${n + 1}: expected the role system, user or assistant, got "${String(role)}"`,
+			);
 		}
-		const content = requiredText(row.content, 'Messages', `message ${n + 1} (${String(role)}) has no content`);
+		const content = requiredText(
+			row.content,
+			'Messages',
+			`message ${n + 1} (${String(role)}) has no content`,
+		);
 		return { role: role as ChatMessage['role'], content };
 	});
 }
@@ -58,7 +66,9 @@ function fromList(ctx: IExecuteFunctions, i: number): ChatMessage[] {
 function describe(value: unknown): string {
 	if (value === null) return 'null';
 	if (Array.isArray(value)) return 'an array';
-	return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
+	return typeof value === 'object'
+		? 'an object'
+		: `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
 }
 
 /** Checks one OpenAI-format message and returns it unchanged (extra fields pass through). */
@@ -66,32 +76,50 @@ function checkMessage(value: unknown, n: number): ChatMessage {
 	const field = 'Messages (JSON)';
 	const at = `message ${n + 1}`;
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-		throw inputError(field, `${at}: expected an object like {"role": "user", "content": "…"}, got ${describe(value)}`);
+		throw inputError(
+			field,
+			`${at}: expected an object like {"role": "user", "content": "…"}, got ${describe(value)}`,
+		);
 	}
 	const m = value as IDataObject;
 	if (!(ROLES as readonly unknown[]).includes(m.role)) {
-		throw inputError(field, `${at}: expected "role" to be one of ${ROLES.join(', ')}, got ${describe(m.role)}`);
+		throw inputError(
+			field,
+			`${at}: expected "role" to be one of ${ROLES.join(', ')}, got ${describe(m.role)}`,
+		);
 	}
 	const content = m.content;
 	if (Array.isArray(content)) {
 		if (content.length === 0) throw inputError(field, `${at}: "content" is an empty list of parts`);
 		content.forEach((part, p) => {
 			if (!part || typeof part !== 'object' || typeof (part as IDataObject).type !== 'string') {
-				throw inputError(field, `${at}, part ${p + 1}: expected {"type": "text", "text": "…"} or {"type": "image_url", …}`);
+				throw inputError(
+					field,
+					`${at}, part ${p + 1}: expected {"type": "text", "text": "…"} or {"type": "image_url", …}`,
+				);
 			}
 		});
 	} else if (content === null || content === undefined) {
 		const hasToolCalls = Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
 		if (!(m.role === 'assistant' && hasToolCalls)) {
-			throw inputError(field, `${at}: "content" is missing; only an assistant message with tool_calls may omit it`);
+			throw inputError(
+				field,
+				`${at}: "content" is missing; only an assistant message with tool_calls may omit it`,
+			);
 		}
 	} else if (typeof content !== 'string') {
-		throw inputError(field, `${at}: expected "content" to be text or a list of parts, got ${describe(content)}`);
+		throw inputError(
+			field,
+			`${at}: expected "content" to be text or a list of parts, got ${describe(content)}`,
+		);
 	} else if (content.trim() === '' && m.role !== 'assistant') {
 		throw inputError(field, `${at} (${String(m.role)}) has empty content`);
 	}
 	if (m.role === 'tool' && (typeof m.tool_call_id !== 'string' || m.tool_call_id === '')) {
-		throw inputError(field, `${at}: a tool message needs "tool_call_id", the id of the call it answers`);
+		throw inputError(
+			field,
+			`${at}: a tool message needs "tool_call_id", the id of the call it answers`,
+		);
 	}
 	return m as unknown as ChatMessage;
 }
@@ -101,21 +129,34 @@ function fromJson(ctx: IExecuteFunctions, i: number): ChatMessage[] {
 	const field = 'Messages (JSON)';
 	let value = ctx.getNodeParameter('messagesJson', i, '') as unknown;
 	if (typeof value === 'string') {
-		if (value.trim() === '') throw inputError(field, 'expected a JSON array of messages; it is empty');
+		if (value.trim() === '')
+			throw inputError(field, 'expected a JSON array of messages; it is empty');
 		try {
 			value = JSON.parse(value);
 		} catch (error) {
-			throw inputError(field, `expected a JSON array of messages, but the text is not valid JSON (${(error as Error).message})`);
+			throw inputError(
+				field,
+				`expected a JSON array of messages, but the text is not valid JSON (${(error as Error).message})`,
+			);
 		}
 	}
 	// Accept a whole request body too: {"messages": [...]}.
-	if (value && typeof value === 'object' && !Array.isArray(value) && Array.isArray((value as IDataObject).messages)) {
+	if (
+		value &&
+		typeof value === 'object' &&
+		!Array.isArray(value) &&
+		Array.isArray((value as IDataObject).messages)
+	) {
 		value = (value as IDataObject).messages;
 	}
 	if (!Array.isArray(value)) {
-		throw inputError(field, `expected an array of messages like [{"role": "user", "content": "Hello"}], got ${describe(value)}`);
+		throw inputError(
+			field,
+			`expected an array of messages like [{"role": "user", "content": "Hello"}], got ${describe(value)}`,
+		);
 	}
-	if (value.length === 0) throw inputError(field, 'expected at least one message; the array is empty');
+	if (value.length === 0)
+		throw inputError(field, 'expected at least one message; the array is empty');
 	return value.map(checkMessage);
 }
 
@@ -129,19 +170,29 @@ export function buildMessages(ctx: IExecuteFunctions, i: number): ChatMessage[] 
 		case 'json':
 			return fromJson(ctx, i);
 		default:
-			throw inputError('Input Mode', `expected Prompt, Message List or Messages (JSON), got "${String(mode)}"`);
+			throw inputError(
+				'Input Mode',
+				`expected Prompt, Message List or Messages (JSON), got "${String(mode)}"`,
+			);
 	}
 }
 
 /** Names or URLs given as a list, or as text separated by commas or line breaks. */
 function listOf(value: unknown, field: string): string[] {
 	if (value === undefined || value === null || value === '') return [];
-	const raw = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[,\n]/) : undefined;
+	const raw = Array.isArray(value)
+		? value
+		: typeof value === 'string'
+			? value.split(/[,\n]/)
+			: undefined;
 	if (!raw) throw inputError(field, `expected text or a list, got ${describe(value)}`);
-	return raw.map((v) => {
-		if (typeof v !== 'string') throw inputError(field, `expected text entries, got ${describe(v)}`);
-		return v.trim();
-	}).filter((v) => v !== '');
+	return raw
+		.map((v) => {
+			if (typeof v !== 'string')
+				throw inputError(field, `expected text entries, got ${describe(v)}`);
+			return v.trim();
+		})
+		.filter((v) => v !== '');
 }
 
 const DATA_IMAGE = /^data:image\/[a-z0-9.+-]+;base64,/i;
@@ -161,13 +212,19 @@ export function planImages(ctx: IExecuteFunctions, i: number, options: IDataObje
 		}
 		const mimeType = String(data.mimeType ?? '');
 		if (!mimeType.toLowerCase().startsWith('image/')) {
-			throw inputError('Image Binary Properties', `binary property "${name}" is ${mimeType || 'of unknown type'}, expected an image (image/png, image/jpeg, …)`);
+			throw inputError(
+				'Image Binary Properties',
+				`binary property "${name}" is ${mimeType || 'of unknown type'}, expected an image (image/png, image/jpeg, …)`,
+			);
 		}
 		refs.push({ binaryProperty: name, mimeType });
 	}
 	for (const url of listOf(options.imageUrls, 'Image URLs')) {
 		if (!/^https?:\/\/\S+$/i.test(url) && !DATA_IMAGE.test(url)) {
-			throw inputError('Image URLs', `expected an http(s):// URL or a data:image/…;base64, URL, got "${url.slice(0, 60)}"`);
+			throw inputError(
+				'Image URLs',
+				`expected an http(s):// URL or a data:image/…;base64, URL, got "${url.slice(0, 60)}"`,
+			);
 		}
 		refs.push({ url });
 	}
@@ -179,7 +236,11 @@ export function planImages(ctx: IExecuteFunctions, i: number, options: IDataObje
 }
 
 /** The image parts, binary ones read now as base64 data URLs. */
-async function imageParts(ctx: IExecuteFunctions, i: number, plan: ImagePlan): Promise<ChatContentPart[]> {
+async function imageParts(
+	ctx: IExecuteFunctions,
+	i: number,
+	plan: ImagePlan,
+): Promise<ChatContentPart[]> {
 	const parts: ChatContentPart[] = [];
 	for (const ref of plan.refs) {
 		let url: string;
@@ -189,7 +250,10 @@ async function imageParts(ctx: IExecuteFunctions, i: number, plan: ImagePlan): P
 			const buffer = await ctx.helpers.getBinaryDataBuffer(i, ref.binaryProperty);
 			url = `data:${ref.mimeType};base64,${buffer.toString('base64')}`;
 		}
-		parts.push({ type: 'image_url', image_url: plan.detail ? { url, detail: plan.detail } : { url } });
+		parts.push({
+			type: 'image_url',
+			image_url: plan.detail ? { url, detail: plan.detail } : { url },
+		});
 	}
 	return parts;
 }

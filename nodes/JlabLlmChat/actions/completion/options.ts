@@ -1,7 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { inputError } from '../../../shared/errors';
-import { booleanOf, hasOption as has, numberIn, readSampling, textList } from '../../../shared/modelOptions';
+import {
+	booleanOf,
+	hasOption as has,
+	numberIn,
+	readSampling,
+	textList,
+} from '../../../shared/modelOptions';
 
 /** Items in flight at most, unless the user sets Concurrency. */
 export const DEFAULT_CONCURRENCY = 64;
@@ -32,7 +38,10 @@ function jsonOf(options: IDataObject, name: string, field: string, expected: str
 	try {
 		return JSON.parse(raw);
 	} catch (error) {
-		throw inputError(field, `expected ${expected}, but the text is not valid JSON (${(error as Error).message})`);
+		throw inputError(
+			field,
+			`expected ${expected}, but the text is not valid JSON (${(error as Error).message})`,
+		);
 	}
 }
 
@@ -44,21 +53,35 @@ function toolsOf(options: IDataObject): IDataObject[] | undefined {
 	if (!has(options, 'tools')) return undefined;
 	const value = jsonOf(options, 'tools', field, 'a JSON array of tool definitions');
 	if (!Array.isArray(value)) {
-		throw inputError(field, 'expected a JSON array like [{"type": "function", "function": {"name": "…", "parameters": {…}}}]');
+		throw inputError(
+			field,
+			'expected a JSON array like [{"type": "function", "function": {"name": "…", "parameters": {…}}}]',
+		);
 	}
 	if (value.length === 0) return undefined;
 	return value.map((entry, n) => {
 		const at = `tool ${n + 1}`;
-		if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw inputError(field, `${at}: expected an object`);
+		if (!entry || typeof entry !== 'object' || Array.isArray(entry))
+			throw inputError(field, `${at}: expected an object`);
 		let tool = entry as IDataObject;
-		if (tool.type === undefined && typeof tool.name === 'string') tool = { type: 'function', function: tool };
+		if (tool.type === undefined && typeof tool.name === 'string')
+			tool = { type: 'function', function: tool };
 		if (tool.type !== 'function') throw inputError(field, `${at}: expected "type": "function"`);
 		const fn = tool.function as IDataObject | undefined;
 		if (!fn || typeof fn !== 'object' || typeof fn.name !== 'string' || !NAME.test(fn.name)) {
-			throw inputError(field, `${at}: expected "function.name" of letters, digits, _ or - (at most 64)`);
+			throw inputError(
+				field,
+				`${at}: expected "function.name" of letters, digits, _ or - (at most 64)`,
+			);
 		}
-		if (fn.parameters !== undefined && (fn.parameters === null || typeof fn.parameters !== 'object' || Array.isArray(fn.parameters))) {
-			throw inputError(field, `${at} (${fn.name}): expected "function.parameters" to be a JSON schema object`);
+		if (
+			fn.parameters !== undefined &&
+			(fn.parameters === null || typeof fn.parameters !== 'object' || Array.isArray(fn.parameters))
+		) {
+			throw inputError(
+				field,
+				`${at} (${fn.name}): expected "function.parameters" to be a JSON schema object`,
+			);
 		}
 		return tool;
 	});
@@ -75,13 +98,18 @@ function toolChoiceOf(options: IDataObject, tools: IDataObject[] | undefined): u
 	const name = choice === 'function' ? String(options.toolName ?? '').trim() : choice;
 	if (!names.includes(name)) {
 		const got = name === '' ? 'nothing' : `"${name}"`;
-		throw inputError(choice === 'function' ? 'Tool Name' : field, `expected the name of one of the tools (${names.join(', ')}), got ${got}`);
+		throw inputError(
+			choice === 'function' ? 'Tool Name' : field,
+			`expected the name of one of the tools (${names.join(', ')}), got ${got}`,
+		);
 	}
 	return { type: 'function', function: { name } };
 }
 
 function responseFormatOf(options: IDataObject): { format: ResponseFormat; body?: IDataObject } {
-	const format = (has(options, 'responseFormat') ? options.responseFormat : 'text') as ResponseFormat;
+	const format = (
+		has(options, 'responseFormat') ? options.responseFormat : 'text'
+	) as ResponseFormat;
 	switch (format) {
 		case 'text':
 			// Plain text is what the model does anyway; nothing is sent.
@@ -89,22 +117,39 @@ function responseFormatOf(options: IDataObject): { format: ResponseFormat; body?
 		case 'json_object':
 			return { format, body: { type: 'json_object' } };
 		case 'json_schema': {
-			const name = has(options, 'jsonSchemaName') ? String(options.jsonSchemaName).trim() : 'response';
+			const name = has(options, 'jsonSchemaName')
+				? String(options.jsonSchemaName).trim()
+				: 'response';
 			if (!NAME.test(name)) {
-				throw inputError('JSON Schema Name', `expected letters, digits, _ or - (at most 64), got "${name}"`);
+				throw inputError(
+					'JSON Schema Name',
+					`expected letters, digits, _ or - (at most 64), got "${name}"`,
+				);
 			}
 			if (!has(options, 'jsonSchema')) {
-				throw inputError('JSON Schema', 'Response Format "JSON Schema" needs the schema the reply must follow');
+				throw inputError(
+					'JSON Schema',
+					'Response Format "JSON Schema" needs the schema the reply must follow',
+				);
 			}
 			const schema = jsonOf(options, 'jsonSchema', 'JSON Schema', 'a JSON schema object');
 			if (!schema || typeof schema !== 'object' || Array.isArray(schema)) {
-				throw inputError('JSON Schema', 'expected a JSON schema object like {"type": "object", "properties": {…}}');
+				throw inputError(
+					'JSON Schema',
+					'expected a JSON schema object like {"type": "object", "properties": {…}}',
+				);
 			}
 			const strict = booleanOf(options, 'jsonSchemaStrict', 'JSON Schema Strict', true);
-			return { format, body: { type: 'json_schema', json_schema: { name, schema: schema as IDataObject, strict } } };
+			return {
+				format,
+				body: { type: 'json_schema', json_schema: { name, schema: schema as IDataObject, strict } },
+			};
 		}
 		default:
-			throw inputError('Response Format', `expected text, json_object or json_schema, got "${String(format)}"`);
+			throw inputError(
+				'Response Format',
+				`expected text, json_object or json_schema, got "${String(format)}"`,
+			);
 	}
 }
 
@@ -120,7 +165,10 @@ export function readOptions(options: IDataObject): ChatSettings {
 	set('max_tokens', sampling.maxTokens);
 	set('frequency_penalty', sampling.frequencyPenalty);
 	set('presence_penalty', sampling.presencePenalty);
-	set('seed', numberIn(options, 'seed', 'Seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true));
+	set(
+		'seed',
+		numberIn(options, 'seed', 'Seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true),
+	);
 	const stop = textList(options, 'stop', 'Stop Sequences', true);
 	if (stop.length) set('stop', stop);
 
@@ -148,6 +196,8 @@ export function readOptions(options: IDataObject): ChatSettings {
 		timeoutMs: sampling.timeoutMs,
 		maxRetries: sampling.maxRetries,
 		maxWaitMs: sampling.maxWaitMs,
-		concurrency: numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ?? DEFAULT_CONCURRENCY,
+		concurrency:
+			numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ??
+			DEFAULT_CONCURRENCY,
 	};
 }

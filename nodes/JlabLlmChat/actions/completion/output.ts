@@ -45,8 +45,14 @@ export function gatewayBlock(res: GatewayResponse<unknown>, secrets: string[] = 
 		keySpendUsd: numberOf(h['x-litellm-key-spend']),
 		keyMaxBudgetUsd: numberOf(h['x-litellm-key-max-budget']),
 		// The key's own limiter (v3) first; older builds put the key's values in the plain names.
-		remainingRequests: firstNumber(h, ['x-ratelimit-api_key-remaining-requests', 'x-ratelimit-remaining-requests']),
-		remainingTokens: firstNumber(h, ['x-ratelimit-api_key-remaining-tokens', 'x-ratelimit-remaining-tokens']),
+		remainingRequests: firstNumber(h, [
+			'x-ratelimit-api_key-remaining-requests',
+			'x-ratelimit-remaining-requests',
+		]),
+		remainingTokens: firstNumber(h, [
+			'x-ratelimit-api_key-remaining-tokens',
+			'x-ratelimit-remaining-tokens',
+		]),
 		modelGroup: textOf(h, 'x-litellm-model-group', secrets),
 		modelId: textOf(h, 'x-litellm-model-id', secrets),
 		litellmVersion: textOf(h, 'x-litellm-version', secrets),
@@ -60,7 +66,9 @@ function replyTextOf(content: ChatMessage['content'] | undefined): string | null
 	if (typeof content === 'string') return content;
 	if (Array.isArray(content)) {
 		return content
-			.map((p) => (p && (p as { type?: string }).type === 'text' ? (p as { text: string }).text : ''))
+			.map((p) =>
+				p && (p as { type?: string }).type === 'text' ? (p as { text: string }).text : '',
+			)
 			.join('');
 	}
 	return null;
@@ -72,11 +80,23 @@ function withoutFence(text: string): string {
 	return m ? m[1] : text;
 }
 
-function parseJsonReply(text: string | null, finishReason: string | null, res: GatewayResponse<unknown>, secrets: string[]): unknown {
+function parseJsonReply(
+	text: string | null,
+	finishReason: string | null,
+	res: GatewayResponse<unknown>,
+	secrets: string[],
+): unknown {
 	const details = { status: res.status, route: ROUTE, callId: callIdOf(res.headers, secrets) };
-	const cut = finishReason === 'length' ? ' The reply was cut off at Maximum Number of Tokens (finish reason "length").' : '';
+	const cut =
+		finishReason === 'length'
+			? ' The reply was cut off at Maximum Number of Tokens (finish reason "length").'
+			: '';
 	if (text === null || text.trim() === '') {
-		throw new ReplyNotJsonError('invalid_response', `The model's reply is empty, not the JSON the Response Format asked for.${cut}`, details);
+		throw new ReplyNotJsonError(
+			'invalid_response',
+			`The model's reply is empty, not the JSON the Response Format asked for.${cut}`,
+			details,
+		);
 	}
 	let problem: string;
 	try {
@@ -105,7 +125,12 @@ function toolCallsOf(message: ChatMessage): IDataObject[] | null {
 				args = raw;
 			}
 		}
-		return { id: call?.id ?? null, type: call?.type ?? 'function', name: call?.function?.name ?? null, arguments: args as IDataObject };
+		return {
+			id: call?.id ?? null,
+			type: call?.type ?? 'function',
+			name: call?.function?.name ?? null,
+			arguments: args as IDataObject,
+		};
 	});
 }
 
@@ -139,7 +164,8 @@ export function shapeOutput(
 
 	const usage = body.usage;
 	const details = (usage?.completion_tokens_details ?? {}) as IDataObject;
-	const reasoningTokens = details.reasoning_tokens ?? (usage as unknown as IDataObject | undefined)?.reasoning_tokens;
+	const reasoningTokens =
+		details.reasoning_tokens ?? (usage as unknown as IDataObject | undefined)?.reasoning_tokens;
 	const m = message as ChatMessage & { reasoning?: unknown };
 	const reasoning = m.reasoning_content ?? (typeof m.reasoning === 'string' ? m.reasoning : null);
 	return {

@@ -1,4 +1,9 @@
-import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IExecuteFunctions,
+	INodeProperties,
+} from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ErrorClass } from '../../../shared/errors';
@@ -61,7 +66,10 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['auditWorkflows'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['auditWorkflows'] } },
+	properties,
+);
 
 /** What the gateway said about a key presented on its own. */
 interface Lookup {
@@ -83,7 +91,11 @@ async function lookUp(
 ): Promise<Lookup> {
 	const none = { keyAlias: null, userId: null, teamId: null };
 	if (isForeignKey(key)) {
-		return { live: null, liveReason: `shaped like another provider's key (${key.slice(0, 7)}…): not sent to the gateway`, ...none };
+		return {
+			live: null,
+			liveReason: `shaped like another provider's key (${key.slice(0, 7)}…): not sent to the gateway`,
+			...none,
+		};
 	}
 	const ask = async (route: string) =>
 		await gatewayRequestWithKey.call(ctx, {
@@ -107,23 +119,46 @@ async function lookUp(
 		};
 	}
 	const err = asGatewayError(info.error);
-	if (DEAD.has(err.errorClass)) return { live: false, liveReason: `${err.errorClass}: the gateway refuses this key`, ...none };
+	if (DEAD.has(err.errorClass))
+		return { live: false, liveReason: `${err.errorClass}: the gateway refuses this key`, ...none };
 	if (err.details.status === 404) {
-		return { live: null, liveReason: 'the gateway does not expose /key/info, so the key could not be checked', ...none };
+		return {
+			live: null,
+			liveReason: 'the gateway does not expose /key/info, so the key could not be checked',
+			...none,
+		};
 	}
 	if (err.errorClass === 'permission_denied') {
 		// A key restricted to LLM routes may not read /key/info; the model list still tells whether it works.
 		const models = await settle(ask('/v1/models'));
-		if (models.ok) return { live: true, liveReason: 'the key may not read /key/info; /v1/models accepted it (owner unknown)', ...none };
+		if (models.ok)
+			return {
+				live: true,
+				liveReason: 'the key may not read /key/info; /v1/models accepted it (owner unknown)',
+				...none,
+			};
 		const failure = asGatewayError(models.error);
-		if (DEAD.has(failure.errorClass)) return { live: false, liveReason: `${failure.errorClass}: the gateway refuses this key`, ...none };
+		if (DEAD.has(failure.errorClass))
+			return {
+				live: false,
+				liveReason: `${failure.errorClass}: the gateway refuses this key`,
+				...none,
+			};
 	}
-	return { live: null, liveReason: `not checked: ${err.errorClass}: ${redact(err.message, [key]).slice(0, 200)}`, ...none };
+	return {
+		live: null,
+		liveReason: `not checked: ${err.errorClass}: ${redact(err.message, [key]).slice(0, 200)}`,
+		...none,
+	};
 }
 
 /** A finding that fix mode may move: an HTTP Request node in the workflow that calls the gateway. */
 function movable(f: Finding, gatewayHost: string): boolean {
-	return f.nodeType === HTTP_REQUEST_TYPE && (f.where === 'parameters' || f.where === 'publishedVersion') && f.urlHost === gatewayHost;
+	return (
+		f.nodeType === HTTP_REQUEST_TYPE &&
+		(f.where === 'parameters' || f.where === 'publishedVersion') &&
+		f.urlHost === gatewayHost
+	);
 }
 
 /** Why a key was kept from the gateway: the node it was found in does not call the gateway's host. */
@@ -133,9 +168,15 @@ function notSentReason(f: Finding, gatewayHost: string): string {
 		: `not sent to the gateway: this node calls ${f.urlHost}, not the gateway's host ${gatewayHost}`;
 }
 
-type Move = { credentialId: string; credentialName: string } | { credentialId: null; reason: string };
+type Move =
+	| { credentialId: string; credentialName: string }
+	| { credentialId: null; reason: string };
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	pacer: Pacer,
+): Promise<ItemResult[]> {
 	const checkKeys = this.getNodeParameter('checkKeys', itemIndex, true) === true;
 	const moveKeys = this.getNodeParameter('moveKeys', itemIndex, false) === true;
 	const o = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
@@ -171,7 +212,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 		lookups.set(
 			key,
 			!checkKeys
-				? { live: null, liveReason: 'not checked ("Check Keys Against the Gateway" is off)', keyAlias: null, userId: null, teamId: null }
+				? {
+						live: null,
+						liveReason: 'not checked ("Check Keys Against the Gateway" is off)',
+						keyAlias: null,
+						userId: null,
+						teamId: null,
+					}
 				: callsGateway || isForeignKey(key)
 					? await lookUp(this, baseUrl, key, itemIndex, tuning)
 					: { live: null, liveReason: null, keyAlias: null, userId: null, teamId: null },
@@ -180,15 +227,24 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 
 	const moves = new Map<string, Move>();
 	if (moveKeys) {
-		const creds = (await this.getCredentials(CREDENTIAL_TYPE, itemIndex)) as ICredentialDataDecryptedObject;
+		const creds = (await this.getCredentials(
+			CREDENTIAL_TYPE,
+			itemIndex,
+		)) as ICredentialDataDecryptedObject;
 		for (const key of keys) {
 			const first = findings.find((f) => f.key === key && movable(f, gatewayHost));
 			if (!first) continue;
 			if (lookups.get(key)?.live === false) {
-				moves.set(key, { credentialId: null, reason: 'the gateway refuses this key: delete it from the workflow instead' });
+				moves.set(key, {
+					credentialId: null,
+					reason: 'the gateway refuses this key: delete it from the workflow instead',
+				});
 				continue;
 			}
-			const name = `JLab LLM (moved from ${first.workflowName}/${first.nodeName ?? ''})`.slice(0, 128);
+			const name = `JLab LLM (moved from ${first.workflowName}/${first.nodeName ?? ''})`.slice(
+				0,
+				128,
+			);
 			const created = await settle(
 				createCredential.call(this, {
 					name,
@@ -205,7 +261,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 				key,
 				created.ok
 					? { credentialId: created.value.id, credentialName: created.value.name }
-					: { credentialId: null, reason: `n8n did not create the credential: ${asGatewayError(created.error).message}` },
+					: {
+							credentialId: null,
+							reason: `n8n did not create the credential: ${asGatewayError(created.error).message}`,
+						},
 			);
 		}
 	}
@@ -232,7 +291,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 		};
 		if (moveKeys) {
 			const move = movable(f, gatewayHost) ? moves.get(f.key) : undefined;
-			json.movedToCredential = move && move.credentialId !== null ? { id: move.credentialId, name: move.credentialName } : null;
+			json.movedToCredential =
+				move && move.credentialId !== null
+					? { id: move.credentialId, name: move.credentialName }
+					: null;
 			json.moveNote = move
 				? move.credentialId === null
 					? move.reason

@@ -1,4 +1,9 @@
-import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IExecuteFunctions,
+	INodeProperties,
+} from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { GatewayError, inputError } from '../../../shared/errors';
@@ -28,7 +33,8 @@ const properties: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. nightly-report-bot',
-		description: 'A name for the key, unique on the gateway; shown in the Key Manager portal and in spend reports',
+		description:
+			'A name for the key, unique on the gateway; shown in the Key Manager portal and in spend reports',
 	},
 	{
 		displayName: 'Credential Name',
@@ -36,7 +42,8 @@ const properties: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. JLab LLM - nightly-report-bot',
-		description: 'Name of the new n8n credential. Empty: "JLab LLM - " and the key alias (or the key fingerprint).',
+		description:
+			'Name of the new n8n credential. Empty: "JLab LLM - " and the key alias (or the key fingerprint).',
 	},
 	{
 		displayName: 'Model Names or IDs',
@@ -76,8 +83,16 @@ const properties: INodeProperties[] = [
 				type: 'options',
 				default: 'default',
 				options: [
-					{ name: 'Default', value: 'default', description: 'May call every route its owner may call' },
-					{ name: 'LLM API Only', value: 'llm_api', description: 'May only call models (chat, completions, embeddings), not manage keys' },
+					{
+						name: 'Default',
+						value: 'default',
+						description: 'May call every route its owner may call',
+					},
+					{
+						name: 'LLM API Only',
+						value: 'llm_api',
+						description: 'May only call models (chat, completions, embeddings), not manage keys',
+					},
 				],
 				description: 'Which gateway routes the key may call',
 			},
@@ -102,14 +117,16 @@ const properties: INodeProperties[] = [
 				name: 'metadata',
 				type: 'json',
 				default: '{}',
-				description: 'A JSON object stored with the key, e.g. {"owner": "data-team", "workflow": "nightly report"}',
+				description:
+					'A JSON object stored with the key, e.g. {"owner": "data-team", "workflow": "nightly report"}',
 			},
 			{
 				displayName: 'Project ID',
 				name: 'projectId',
 				type: 'string',
 				default: '',
-				description: "The n8n project to create the credential in; empty: the personal project of the n8n API key's owner",
+				description:
+					"The n8n project to create the credential in; empty: the personal project of the n8n API key's owner",
 			},
 			{
 				displayName: 'RPM Limit',
@@ -124,7 +141,8 @@ const properties: INodeProperties[] = [
 				name: 'teamId',
 				type: 'string',
 				default: '',
-				description: 'The gateway team the key belongs to (its spend counts against the team budget)',
+				description:
+					'The gateway team the key belongs to (its spend counts against the team budget)',
 			},
 			{
 				displayName: 'TPM Limit',
@@ -155,15 +173,23 @@ function positive(n: number | undefined): number | undefined {
 }
 
 async function ownAllowHttp(ctx: IExecuteFunctions, itemIndex: number): Promise<boolean> {
-	const data = (await ctx.getCredentials(CREDENTIAL_TYPE, itemIndex)) as ICredentialDataDecryptedObject;
+	const data = (await ctx.getCredentials(
+		CREDENTIAL_TYPE,
+		itemIndex,
+	)) as ICredentialDataDecryptedObject;
 	return data.allowHttp === true;
 }
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	pacer: Pacer,
+): Promise<ItemResult[]> {
 	// Everything is checked before the first request.
 	const keyAlias = alias(this.getNodeParameter('keyAlias', itemIndex, ''), 'Key Alias');
 	const credentialNameRaw = text(this.getNodeParameter('credentialName', itemIndex, ''));
-	if (credentialNameRaw && credentialNameRaw.length > 128) throw inputError('Credential Name', 'expected at most 128 characters');
+	if (credentialNameRaw && credentialNameRaw.length > 128)
+		throw inputError('Credential Name', 'expected at most 128 characters');
 	const models = modelList(this.getNodeParameter('models', itemIndex, []), 'Model Names or IDs');
 	const o = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const maxBudget = positive(optionalNumber(o.maxBudget, 'Max Budget (USD)', 0, 1e9));
@@ -171,13 +197,16 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	const keyDuration = duration(o.duration, 'Expiry');
 	const rpmLimit = positive(optionalNumber(o.rpmLimit, 'RPM Limit', 0, 1e9, true));
 	const tpmLimit = positive(optionalNumber(o.tpmLimit, 'TPM Limit', 0, 1e12, true));
-	const maxParallelRequests = positive(optionalNumber(o.maxParallelRequests, 'Max Parallel Requests', 0, 1e6, true));
+	const maxParallelRequests = positive(
+		optionalNumber(o.maxParallelRequests, 'Max Parallel Requests', 0, 1e6, true),
+	);
 	const metadata = jsonObject(o.metadata, 'Metadata') ?? {};
 	const teamId = text(o.teamId);
 	const userId = text(o.userId);
 	const projectId = text(o.projectId);
 	const keyType = text(o.keyType) ?? 'default';
-	if (!['default', 'llm_api'].includes(keyType)) throw inputError('Key Type', 'one of Default, LLM API Only');
+	if (!['default', 'llm_api'].includes(keyType))
+		throw inputError('Key Type', 'one of Default, LLM API Only');
 	const tuning = readTuning(this, itemIndex, pacer);
 
 	const { baseUrl } = await gatewaySettings(this, itemIndex);
@@ -193,7 +222,14 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 
 	const body: IDataObject & { key: string } = {
 		key: newKey,
-		metadata: { ...metadata, jlab_llm_created: { by: 'n8n', credential_name: credentialName, at: new Date().toISOString() } },
+		metadata: {
+			...metadata,
+			jlab_llm_created: {
+				by: 'n8n',
+				credential_name: credentialName,
+				at: new Date().toISOString(),
+			},
+		},
 	};
 	if (keyAlias) body.key_alias = keyAlias;
 	if (models && models.length) body.models = models;

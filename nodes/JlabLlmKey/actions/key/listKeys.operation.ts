@@ -41,7 +41,8 @@ const properties: INodeProperties[] = [
 				name: 'userId',
 				type: 'string',
 				default: '',
-				description: 'Only keys of this gateway user (admin keys only; a user key sees only its own keys)',
+				description:
+					'Only keys of this gateway user (admin keys only; a user key sees only its own keys)',
 			},
 		],
 	},
@@ -58,7 +59,11 @@ const properties: INodeProperties[] = [
 export const description = updateDisplayOptions({ show: { operation: ['listKeys'] } }, properties);
 
 /** One item per key the credential's key may see, every page; fingerprints only. */
-export async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	pacer: Pacer,
+): Promise<ItemResult[]> {
 	const f = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
 	const qs: IDataObject = {};
 	const keyAlias = text(f.keyAlias);
@@ -70,5 +75,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	if (f.includeTeamKeys === true) qs.include_team_keys = true;
 	const tuning = readTuning(this, itemIndex, pacer);
 	const rows = await listAllKeys(this, itemIndex, qs, tuning);
-	return rows.map((row) => ({ json: keySummary(row, typeof row.token === 'string' ? row.token : undefined) }));
+	return rows.map((row) => ({
+		json: keySummary(row, typeof row.token === 'string' ? row.token : undefined),
+	}));
 }

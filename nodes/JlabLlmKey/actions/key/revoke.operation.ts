@@ -9,7 +9,13 @@ import { displayOf, ownKeyInfo } from '../../helpers/keys';
 import { asGatewayError } from '../../helpers/mint';
 import { settle } from '../../helpers/settle';
 import { readTuning, tuningOptions } from '../../helpers/options';
-import { awaitRefusal, isStaleKeyAnswer, type KeyStanding, notYetEffective, revocationWaitOption } from '../../helpers/propagation';
+import {
+	awaitRefusal,
+	isStaleKeyAnswer,
+	type KeyStanding,
+	notYetEffective,
+	revocationWaitOption,
+} from '../../helpers/propagation';
 
 const CONFIRM = 'I Understand Workflows Using This Credential Will Stop Working';
 
@@ -26,7 +32,8 @@ const properties: INodeProperties[] = [
 		name: 'confirmRevoke',
 		type: 'boolean',
 		default: false,
-		description: "Whether to really delete the credential's key; nothing is sent to the gateway while this is off",
+		description:
+			"Whether to really delete the credential's key; nothing is sent to the gateway while this is off",
 	},
 	{
 		displayName: 'Options',
@@ -40,9 +47,16 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['revoke'] } }, properties);
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	pacer: Pacer,
+): Promise<ItemResult[]> {
 	if (this.getNodeParameter('confirmRevoke', itemIndex, false) !== true) {
-		throw inputError(CONFIRM, 'turn this on to delete the key; workflows using this credential will stop working');
+		throw inputError(
+			CONFIRM,
+			'turn this on to delete the key; workflows using this credential will stop working',
+		);
 	}
 	const tuning = readTuning(this, itemIndex, pacer);
 	const own = await ownKeyInfo(this, itemIndex, tuning);
@@ -72,9 +86,14 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	const after = await awaitRefusal(this, check, tuning.revocationWaitMs ?? 0);
 	const out = { deleted: true, fingerprint, keyAlias: own.row.key_alias ?? null };
 	if (after.standing === 'refused') return [{ json: out }];
-	if (after.standing === 'stale') return [{ json: { ...out, effective: false, warning: notYetEffective(after.waitedMs) } }];
+	if (after.standing === 'stale')
+		return [{ json: { ...out, effective: false, warning: notYetEffective(after.waitedMs) } }];
 	if (!deleted.ok) throw asGatewayError(deleted.error);
 	if (after.standing === 'unknown') throw asGatewayError(after.error);
 	const which = [fingerprint.display, `(${fingerprint.hash})`].filter(Boolean).join(' ');
-	throw new GatewayError('upstream_error', `The gateway confirmed the deletion but still accepts the key ${which}`, { route: '/key/delete' });
+	throw new GatewayError(
+		'upstream_error',
+		`The gateway confirmed the deletion but still accepts the key ${which}`,
+		{ route: '/key/delete' },
+	);
 }

@@ -8,7 +8,12 @@ import { redact, redactDeep } from '../../../shared/redact';
 import { readTuning, tuningOptions } from '../../helpers/options';
 import { revocationWaitOption } from '../../helpers/propagation';
 import { duration, durationMs, text } from '../../helpers/params';
-import { MIN_REGENERATE_GRACE_MS, type RequestedStrategy, type RotationReport, rotateKey } from '../../rotation';
+import {
+	MIN_REGENERATE_GRACE_MS,
+	type RequestedStrategy,
+	type RotationReport,
+	rotateKey,
+} from '../../rotation';
 
 const properties: INodeProperties[] = [
 	{
@@ -59,7 +64,8 @@ const properties: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. 90d',
-		description: 'Lifetime of the new key from now (e.g. 30d, 90d, 1mo). Empty: the same expiry date as the old key (none if it has none).',
+		description:
+			'Lifetime of the new key from now (e.g. 30d, 90d, 1mo). Empty: the same expiry date as the old key (none if it has none).',
 	},
 	{
 		displayName: 'Options',
@@ -102,9 +108,14 @@ export class RotationError extends GatewayError {
 	}
 }
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	pacer: Pacer,
+): Promise<ItemResult[]> {
 	const strategy = this.getNodeParameter('strategy', itemIndex, 'auto') as RequestedStrategy;
-	if (!['auto', 'replace', 'regenerate'].includes(strategy)) throw inputError('Strategy', 'one of Auto, Replace, Regenerate');
+	if (!['auto', 'replace', 'regenerate'].includes(strategy))
+		throw inputError('Strategy', 'one of Auto, Replace, Regenerate');
 	const gracePeriod = duration(this.getNodeParameter('gracePeriod', itemIndex, ''), 'Grace Period');
 	// Regenerate kills the old value at once without a grace period; Auto may end up regenerating.
 	if (gracePeriod && strategy !== 'replace' && durationMs(gracePeriod) < MIN_REGENERATE_GRACE_MS) {
@@ -113,12 +124,22 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 			'at least 1m when the strategy may regenerate the key (Auto, Regenerate): the old key must keep working until the credential holds the new one',
 		);
 	}
-	const newKeyDuration = duration(this.getNodeParameter('newKeyDuration', itemIndex, ''), 'New Key Expiry');
+	const newKeyDuration = duration(
+		this.getNodeParameter('newKeyDuration', itemIndex, ''),
+		'New Key Expiry',
+	);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const credentialId = text(options.credentialId);
 	const tuning = readTuning(this, itemIndex, pacer);
 
-	const outcome = await rotateKey.call(this, { itemIndex, strategy, gracePeriod, newKeyDuration, credentialId, tuning });
+	const outcome = await rotateKey.call(this, {
+		itemIndex,
+		strategy,
+		gracePeriod,
+		newKeyDuration,
+		credentialId,
+		tuning,
+	});
 	const report = redactDeep(outcome.report, outcome.secrets);
 	if (!outcome.failure) return [{ json: report as unknown as IDataObject }];
 	throw new RotationError(outcome.failure, report, outcome.secrets);

@@ -111,7 +111,11 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['updateKey'] } }, properties);
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, pacer: Pacer): Promise<ItemResult[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	pacer: Pacer,
+): Promise<ItemResult[]> {
 	const f = this.getNodeParameter('updateFields', itemIndex, {}) as IDataObject;
 	const changes: IDataObject = {};
 	const keyAlias = alias(f.newKeyAlias, 'Key Alias');
@@ -138,7 +142,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	const metadata = jsonObject(f.metadata, 'Metadata');
 	if (metadata !== undefined && f.metadata !== undefined) changes.metadata = metadata;
 	if (Object.keys(changes).length === 0) {
-		throw inputError('Update Fields', 'add at least one field to change (e.g. Max Budget, Models, Expiry)');
+		throw inputError(
+			'Update Fields',
+			'add at least one field to change (e.g. Max Budget, Models, Expiry)',
+		);
 	}
 	const tuning = readTuning(this, itemIndex, pacer);
 
@@ -155,5 +162,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, pacer:
 	const answer = { ...((res.body as IDataObject) ?? {}) };
 	delete answer.key;
 	delete answer.token;
-	return [{ json: { updated: true, ...keySummary({ ...(target.row ?? {}), ...answer }, target.hash), changed: Object.keys(changes) } }];
+	return [
+		{
+			json: {
+				updated: true,
+				...keySummary({ ...(target.row ?? {}), ...answer }, target.hash),
+				changed: Object.keys(changes),
+			},
+		},
+	];
 }

@@ -64,7 +64,10 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['checkBudget'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['checkBudget'] } },
+	properties,
+);
 
 export interface Projection {
 	averageDailySpendUsd: number | null;
@@ -120,18 +123,33 @@ async function projection(
 	});
 	if (!budget.hasBudget) return none(null);
 	if (!key.info.user_id) {
-		return none('No projection: the key is not tied to a user, so the gateway cannot report its daily activity.');
+		return none(
+			'No projection: the key is not tied to a user, so the gateway cannot report its daily activity.',
+		);
 	}
 	const endDate = utcDate(nowMs);
 	const startDate = addDays(endDate, -(days - 1));
 	// A key on its grace period spends from the row of the key that replaced it: that key's activity.
-	const rowHash = key.gatewayHash && answeredForReplacement(key.gatewayHash, key.keyHash) ? key.gatewayHash : key.keyHash;
+	const rowHash =
+		key.gatewayHash && answeredForReplacement(key.gatewayHash, key.keyHash)
+			? key.gatewayHash
+			: key.keyHash;
 	const activity = await settle(
-		readDailyActivity(ctx, { startDate, endDate, pageSize: 1000, scope: 'key', keyHash: rowHash, itemIndex }),
+		readDailyActivity(ctx, {
+			startDate,
+			endDate,
+			pageSize: 1000,
+			scope: 'key',
+			keyHash: rowHash,
+			itemIndex,
+		}),
 	);
 	if (!activity.ok) {
 		// The budget check stands without a projection where the activity route is closed.
-		if (activity.error instanceof GatewayError && activity.error.errorClass === 'permission_denied') {
+		if (
+			activity.error instanceof GatewayError &&
+			activity.error.errorClass === 'permission_denied'
+		) {
 			return none(`No projection: ${activity.error.message}`);
 		}
 		throw activity.error;
@@ -143,7 +161,9 @@ async function projection(
 		averageDailySpendUsd: average,
 		...runOut,
 		projectionNote:
-			runOut.projectedRunOutDate === null && budget.remainingBudgetUsd !== null && budget.remainingBudgetUsd > 0
+			runOut.projectedRunOutDate === null &&
+			budget.remainingBudgetUsd !== null &&
+			budget.remainingBudgetUsd > 0
 				? average > 0
 					? `No projection: at the recent average of ${money(average)} a day, the ${money(budget.remainingBudgetUsd)} left lasts more than ${PROJECTION_HORIZON_DAYS / 365} years.`
 					: `No projection: nothing was spent from ${startDate} to ${endDate}.`
@@ -201,7 +221,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 						overThreshold: true,
 						hasBudget: true,
 						budgetExceeded: true,
-						reason: "The gateway refused to report the key's numbers because its budget is used up.",
+						reason:
+							"The gateway refused to report the key's numbers because its budget is used up.",
 						fingerprint: fingerprint(secret) as unknown as IDataObject,
 						alias: null,
 						spendUsd: null,

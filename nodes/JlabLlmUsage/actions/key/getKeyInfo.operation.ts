@@ -43,7 +43,10 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['getKeyInfo'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['getKeyInfo'] } },
+	properties,
+);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult[]> {
 	const rotateAfterDays = wholeNumber(
@@ -72,7 +75,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const key = await readKeyInfo(this, itemIndex);
 	return [
 		{
-			json: describeKey(key, { rotateAfterDays, expiryWarningDays, budgetWarningPercent, nowMs: clock.now() }),
+			json: describeKey(key, {
+				rotateAfterDays,
+				expiryWarningDays,
+				budgetWarningPercent,
+				nowMs: clock.now(),
+			}),
 		},
 	];
 }

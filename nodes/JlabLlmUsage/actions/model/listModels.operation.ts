@@ -14,11 +14,14 @@ const properties: INodeProperties[] = [
 		type: 'boolean',
 		default: true,
 		description:
-			'Whether to add the context window and the price per million tokens from the gateway\'s /model/info, where the key may read it (keys limited to LLM routes get plain model IDs with a note)',
+			"Whether to add the context window and the price per million tokens from the gateway's /model/info, where the key may read it (keys limited to LLM routes get plain model IDs with a note)",
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['listModels'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['listModels'] } },
+	properties,
+);
 
 /** What /model/info says about one model group, in the node's words. */
 export interface ModelDetails {
@@ -43,7 +46,8 @@ const EMPTY: ModelDetails = {
 	supportsFunctionCalling: null,
 };
 
-const isObject = (v: unknown): v is IDataObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObject = (v: unknown): v is IDataObject =>
+	v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function positive(value: unknown): number | null {
 	if (value === null || value === undefined || value === '') return null;
@@ -99,10 +103,17 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const ids = await listModelIds(this, itemIndex);
 
 	let details: Map<string, ModelDetails> | undefined;
-	let note: string | null = includeDetails ? null : 'Details not requested (Include Details is off).';
+	let note: string | null = includeDetails
+		? null
+		: 'Details not requested (Include Details is off).';
 	if (includeDetails) {
 		const res = await settle(
-			gatewayRequest.call(this, { route: '/model/info', itemIndex, maxRetries: 1, timeoutMs: 30_000 }),
+			gatewayRequest.call(this, {
+				route: '/model/info',
+				itemIndex,
+				maxRetries: 1,
+				timeoutMs: 30_000,
+			}),
 		);
 		if (res.ok) {
 			details = detailsByModel(res.value.body);
@@ -119,7 +130,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	if (!ids.length) {
 		// The input item still gets an answer.
-		return [{ json: { id: null, ...EMPTY, note: 'The gateway lists no model this key may call.' } }];
+		return [
+			{ json: { id: null, ...EMPTY, note: 'The gateway lists no model this key may call.' } },
+		];
 	}
 	return ids.map((id) => {
 		const found = details?.get(id);

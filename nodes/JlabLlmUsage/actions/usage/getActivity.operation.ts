@@ -30,7 +30,8 @@ const properties: INodeProperties[] = [
 		name: 'startDate',
 		type: 'dateTime',
 		default: '',
-		description: 'First day of the range (UTC). Empty: 29 days before the end date, so the range is the last 30 days.',
+		description:
+			'First day of the range (UTC). Empty: 29 days before the end date, so the range is the last 30 days.',
 	},
 	{
 		displayName: 'End Date',
@@ -64,7 +65,11 @@ const properties: INodeProperties[] = [
 		default: 'day',
 		options: [
 			{ name: 'Per Day', value: 'day', description: 'One item per day' },
-			{ name: 'Per Day and Model', value: 'dayAndModel', description: 'One item per day and model' },
+			{
+				name: 'Per Day and Model',
+				value: 'dayAndModel',
+				description: 'One item per day and model',
+			},
 		],
 	},
 	{
@@ -96,7 +101,8 @@ const properties: INodeProperties[] = [
 				name: 'includeEmptyDays',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to output an item with zeros for each day of the range without activity',
+				description:
+					'Whether to output an item with zeros for each day of the range without activity',
 			},
 			{
 				displayName: 'Page Size',
@@ -110,7 +116,10 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['getActivity'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['getActivity'] } },
+	properties,
+);
 
 export interface DateRange {
 	startDate: string;
@@ -118,18 +127,30 @@ export interface DateRange {
 }
 
 /** The range from the two date parameters: empty end = today, empty start = 30 days up to the end. */
-export function resolveRange(startRaw: unknown, endRaw: unknown, nowMs: number, defaultDays = DEFAULT_RANGE_DAYS): DateRange {
+export function resolveRange(
+	startRaw: unknown,
+	endRaw: unknown,
+	nowMs: number,
+	defaultDays = DEFAULT_RANGE_DAYS,
+): DateRange {
 	const end = dateParameter(endRaw);
 	if (end === null) throw inputError('End Date', 'a date such as 2026-05-31, or empty for today');
 	const start = dateParameter(startRaw);
-	if (start === null) throw inputError('Start Date', 'a date such as 2026-05-01, or empty for the last 30 days');
+	if (start === null)
+		throw inputError('Start Date', 'a date such as 2026-05-01, or empty for the last 30 days');
 	const endDate = end ?? utcDate(nowMs);
 	const startDate = start ?? addDays(endDate, -(defaultDays - 1));
 	if (startDate > endDate) {
-		throw inputError('Start Date', `a date on or before the End Date (${endDate}), got ${startDate}`);
+		throw inputError(
+			'Start Date',
+			`a date on or before the End Date (${endDate}), got ${startDate}`,
+		);
 	}
 	if (daysBetween(startDate, endDate) + 1 > MAX_RANGE_DAYS) {
-		throw inputError('Start Date', `a range of at most ${MAX_RANGE_DAYS} days, got ${startDate} to ${endDate}`);
+		throw inputError(
+			'Start Date',
+			`a range of at most ${MAX_RANGE_DAYS} days, got ${startDate} to ${endDate}`,
+		);
 	}
 	return { startDate, endDate };
 }
@@ -138,7 +159,10 @@ export function resolveRange(startRaw: unknown, endRaw: unknown, nowMs: number, 
 function binaryField(value: unknown): string {
 	const name = typeof value === 'string' ? value.trim() : '';
 	if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
-		throw inputError('Put Chart in Field', 'a field name made of letters, digits and _ (e.g. chart)');
+		throw inputError(
+			'Put Chart in Field',
+			'a field name made of letters, digits and _ (e.g. chart)',
+		);
 	}
 	return name;
 }
@@ -156,16 +180,25 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		clock.now(),
 	);
 	const scope = this.getNodeParameter('scope', itemIndex, 'key') as ActivityScope;
-	if (scope !== 'key' && scope !== 'user') throw inputError('Activity Of', '"key" (this key) or "user" (all keys of the user)');
+	if (scope !== 'key' && scope !== 'user')
+		throw inputError('Activity Of', '"key" (this key) or "user" (all keys of the user)');
 	const granularity = this.getNodeParameter('granularity', itemIndex, 'day') as string;
 	if (granularity !== 'day' && granularity !== 'dayAndModel') {
 		throw inputError('Granularity', '"day" or "dayAndModel"');
 	}
 	const addChart = this.getNodeParameter('addChart', itemIndex, false) === true;
-	const chartField = addChart ? binaryField(this.getNodeParameter('binaryPropertyName', itemIndex, 'chart')) : '';
+	const chartField = addChart
+		? binaryField(this.getNodeParameter('binaryPropertyName', itemIndex, 'chart'))
+		: '';
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const includeEmptyDays = options.includeEmptyDays === true;
-	const pageSize = wholeNumber(options.pageSize ?? 100, 'Page Size', 1, 1000, 'a whole number from 1 to 1000');
+	const pageSize = wholeNumber(
+		options.pageSize ?? 100,
+		'Page Size',
+		1,
+		1000,
+		'a whole number from 1 to 1000',
+	);
 
 	const key = await requireUser(this, itemIndex);
 	const secret = (await gatewaySettings(this, itemIndex)).secrets[0];
@@ -181,7 +214,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	});
 
 	const byDate = new Map<string, ActivityDay>(result.days.map((d) => [d.date, d]));
-	const dates = includeEmptyDays ? eachDate(range.startDate, range.endDate) : result.days.map((d) => d.date);
+	const dates = includeEmptyDays
+		? eachDate(range.startDate, range.endDate)
+		: result.days.map((d) => d.date);
 	const items: ItemResult[] = [];
 	for (const date of dates) {
 		const day = byDate.get(date);
@@ -222,9 +257,17 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			subtitle: `${who} · total ${money(total)} · days in UTC`,
 		});
 		const fileName = `spend-${range.startDate}-to-${range.endDate}.svg`;
-		const binary = await this.helpers.prepareBinaryData(Buffer.from(svg, 'utf8'), fileName, 'image/svg+xml');
+		const binary = await this.helpers.prepareBinaryData(
+			Buffer.from(svg, 'utf8'),
+			fileName,
+			'image/svg+xml',
+		);
 		// n8n's binary view previews PNG but not SVG: the same chart as a PNG beside it.
-		const png = await this.helpers.prepareBinaryData(renderSpendChartPng(chartDays), fileName.replace(/\.svg$/, '.png'), 'image/png');
+		const png = await this.helpers.prepareBinaryData(
+			renderSpendChartPng(chartDays),
+			fileName.replace(/\.svg$/, '.png'),
+			'image/png',
+		);
 		items[0].binary = { [chartField]: binary, [`${chartField}Png`]: png };
 	}
 	if (predecessors.length) {
@@ -233,7 +276,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	}
 	if (result.scopeFellBackToUser) {
 		// Rare (older gateways): say so on every item rather than mislabel the numbers.
-		for (const item of items) item.json.scopeNote = 'The gateway gave no per-key breakdown: these are the totals of all keys of the user.';
+		for (const item of items)
+			item.json.scopeNote =
+				'The gateway gave no per-key breakdown: these are the totals of all keys of the user.';
 	}
 	return items;
 }
