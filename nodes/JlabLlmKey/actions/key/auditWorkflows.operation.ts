@@ -172,141 +172,143 @@ type Move =
 	| { credentialId: string; credentialName: string }
 	| { credentialId: null; reason: string };
 
-export async function execute(
-	this: IExecuteFunctions,
-	itemIndex: number,
-	pacer: Pacer,
-): Promise<ItemResult[]> {
-	const checkKeys = this.getNodeParameter('checkKeys', itemIndex, true) === true;
-	const moveKeys = this.getNodeParameter('moveKeys', itemIndex, false) === true;
-	const o = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const projectId = text(o.projectId);
-	const tuning = readTuning(this, itemIndex, pacer);
+/** What one run of the audit has found so far; each step below adds to it. */
+interface Audit {
+	ctx: IExecuteFunctions;
+	itemIndex: number;
+	tuning: RequestTuning;
+	baseUrl: string;
+	gatewayHost: string;
+	workflows: IDataObject[];
+	nodes: number;
+	findings: Finding[];
+	keys: string[];
+	lookups: Map<string, Lookup>;
+	moves: Map<string, Move>;
+}
 
-	const { baseUrl } = await gatewaySettings(this, itemIndex);
-	const gatewayHost = new URL(baseUrl).host.toLowerCase();
+const UNKNOWN_OWNER = { keyAlias: null, userId: null, teamId: null };
 
-	const workflows = (await n8nApiList.call(this, {
+async function scanAll(a: Audit): Promise<void> {
+	a.workflows = (await n8nApiList.call(a.ctx, {
 		path: '/workflows',
 		qs: { limit: 100 },
-		itemIndex,
-		timeoutMs: tuning.timeoutMs,
-		maxRetries: tuning.maxRetries,
+		itemIndex: a.itemIndex,
+		timeoutMs: a.tuning.timeoutMs,
+		maxRetries: a.tuning.maxRetries,
 		maxPages: 1000,
 	})) as IDataObject[];
-
-	const findings: Finding[] = [];
-	let nodes = 0;
-	for (const wf of workflows) {
+	for (const wf of a.workflows) {
 		const scanned = scanWorkflow(wf);
-		nodes += scanned.nodes;
-		findings.push(...scanned.findings);
+		a.nodes += scanned.nodes;
+		a.findings.push(...scanned.findings);
 	}
 	// Every key found is a secret from here on: scrubbed from whatever leaves this operation.
-	const keys = [...new Set(findings.map((f) => f.key))];
+	a.keys = [...new Set(a.findings.map((f) => f.key))];
+}
 
-	const lookups = new Map<string, Lookup>();
-	for (const key of keys) {
+async function lookUpAll(a: Audit, checkKeys: boolean): Promise<void> {
+	for (const key of a.keys) {
 		// A key from a node that calls another host (or an unknown one) is a third party's secret: never presented.
-		const callsGateway = findings.some((f) => f.key === key && f.urlHost === gatewayHost);
-		lookups.set(
+		const callsGateway = a.findings.some((f) => f.key === key && f.urlHost === a.gatewayHost);
+		a.lookups.set(
 			key,
 			!checkKeys
 				? {
 						live: null,
 						liveReason: 'not checked ("Check Keys Against the Gateway" is off)',
-						keyAlias: null,
-						userId: null,
-						teamId: null,
+						...UNKNOWN_OWNER,
 					}
 				: callsGateway || isForeignKey(key)
-					? await lookUp(this, baseUrl, key, itemIndex, tuning)
-					: { live: null, liveReason: null, keyAlias: null, userId: null, teamId: null },
+					? await lookUp(a.ctx, a.baseUrl, key, a.itemIndex, a.tuning)
+					: { live: null, liveReason: null, ...UNKNOWN_OWNER },
 		);
 	}
+}
 
-	const moves = new Map<string, Move>();
-	if (moveKeys) {
-		const creds = (await this.getCredentials(
-			CREDENTIAL_TYPE,
-			itemIndex,
-		)) as ICredentialDataDecryptedObject;
-		for (const key of keys) {
-			const first = findings.find((f) => f.key === key && movable(f, gatewayHost));
-			if (!first) continue;
-			if (lookups.get(key)?.live === false) {
-				moves.set(key, {
-					credentialId: null,
-					reason: 'the gateway refuses this key: delete it from the workflow instead',
-				});
-				continue;
-			}
-			const name = `JLab LLM (moved from ${first.workflowName}/${first.nodeName ?? ''})`.slice(
-				0,
-				128,
-			);
-			const created = await settle(
-				createCredential.call(this, {
-					name,
-					type: CREDENTIAL_TYPE,
-					data: { baseUrl, apiKey: key, allowHttp: creds.allowHttp === true },
-					restrictToHost: new URL(baseUrl).hostname,
-					projectId,
-					secrets: keys,
-					itemIndex,
-					timeoutMs: tuning.timeoutMs,
-				}),
-			);
-			moves.set(
-				key,
-				created.ok
-					? { credentialId: created.value.id, credentialName: created.value.name }
-					: {
-							credentialId: null,
-							reason: `n8n did not create the credential: ${asGatewayError(created.error).message}`,
-						},
-			);
+async function moveAll(a: Audit, projectId: string | undefined): Promise<void> {
+	const creds = (await a.ctx.getCredentials(
+		CREDENTIAL_TYPE,
+		a.itemIndex,
+	)) as ICredentialDataDecryptedObject;
+	for (const key of a.keys) {
+		const first = a.findings.find((f) => f.key === key && movable(f, a.gatewayHost));
+		if (!first) continue;
+		if (a.lookups.get(key)?.live === false) {
+			a.moves.set(key, {
+				credentialId: null,
+				reason: 'the gateway refuses this key: delete it from the workflow instead',
+			});
+			continue;
 		}
+		const name = `JLab LLM (moved from ${first.workflowName}/${first.nodeName ?? ''})`.slice(
+			0,
+			128,
+		);
+		const created = await settle(
+			createCredential.call(a.ctx, {
+				name,
+				type: CREDENTIAL_TYPE,
+				data: { baseUrl: a.baseUrl, apiKey: key, allowHttp: creds.allowHttp === true },
+				restrictToHost: new URL(a.baseUrl).hostname,
+				projectId,
+				secrets: a.keys,
+				itemIndex: a.itemIndex,
+				timeoutMs: a.tuning.timeoutMs,
+			}),
+		);
+		a.moves.set(
+			key,
+			created.ok
+				? { credentialId: created.value.id, credentialName: created.value.name }
+				: {
+						credentialId: null,
+						reason: `n8n did not create the credential: ${asGatewayError(created.error).message}`,
+					},
+		);
 	}
+}
 
-	const items: ItemResult[] = findings.map((f) => {
-		const look = lookups.get(f.key) as Lookup;
-		const json: IDataObject = {
-			type: 'finding',
-			workflowId: f.workflowId,
-			workflowName: f.workflowName,
-			workflowActive: f.workflowActive,
-			workflowArchived: f.workflowArchived,
-			nodeName: f.nodeName,
-			nodeType: f.nodeType,
-			where: f.where,
-			path: f.path,
-			context: f.context,
-			fingerprint: { ...fingerprint(f.key) },
-			live: look.live,
-			liveReason: look.liveReason ?? notSentReason(f, gatewayHost),
-			keyAlias: look.keyAlias,
-			userId: look.userId,
-			teamId: look.teamId,
-		};
-		if (moveKeys) {
-			const move = movable(f, gatewayHost) ? moves.get(f.key) : undefined;
-			json.movedToCredential =
-				move && move.credentialId !== null
-					? { id: move.credentialId, name: move.credentialName }
-					: null;
-			json.moveNote = move
-				? move.credentialId === null
-					? move.reason
-					: 'replace this HTTP Request node with a JLab LLM node (Chat, Usage, Key or Chat Model) using the new credential, delete the key from the workflow, then rotate the key: HTTP Request nodes cannot use JLab LLM API credentials'
-				: 'not moved: only keys in an HTTP Request node whose URL points at the gateway are moved';
-		}
-		return { json };
-	});
+function findingItem(a: Audit, f: Finding, moveKeys: boolean): ItemResult {
+	const look = a.lookups.get(f.key) as Lookup;
+	const json: IDataObject = {
+		type: 'finding',
+		workflowId: f.workflowId,
+		workflowName: f.workflowName,
+		workflowActive: f.workflowActive,
+		workflowArchived: f.workflowArchived,
+		nodeName: f.nodeName,
+		nodeType: f.nodeType,
+		where: f.where,
+		path: f.path,
+		context: f.context,
+		fingerprint: { ...fingerprint(f.key) },
+		live: look.live,
+		liveReason: look.liveReason ?? notSentReason(f, a.gatewayHost),
+		keyAlias: look.keyAlias,
+		userId: look.userId,
+		teamId: look.teamId,
+	};
+	if (moveKeys) {
+		const move = movable(f, a.gatewayHost) ? a.moves.get(f.key) : undefined;
+		json.movedToCredential =
+			move && move.credentialId !== null
+				? { id: move.credentialId, name: move.credentialName }
+				: null;
+		json.moveNote = move
+			? move.credentialId === null
+				? move.reason
+				: 'replace this HTTP Request node with a JLab LLM node (Chat, Usage, Key or Chat Model) using the new credential, delete the key from the workflow, then rotate the key: HTTP Request nodes cannot use JLab LLM API credentials'
+			: 'not moved: only keys in an HTTP Request node whose URL points at the gateway are moved';
+	}
+	return { json };
+}
 
-	const looks = keys.map((k) => lookups.get(k) as Lookup);
-	const created = [...moves.values()].filter((m) => m.credentialId !== null);
-	items.push({
+function summaryItem(a: Audit, moveKeys: boolean): ItemResult {
+	const { findings, keys, workflows, nodes } = a;
+	const looks = keys.map((k) => a.lookups.get(k) as Lookup);
+	const created = [...a.moves.values()].filter((m) => m.credentialId !== null);
+	return {
 		json: {
 			type: 'summary',
 			clean: findings.length === 0,
@@ -323,7 +325,37 @@ export async function execute(
 					? `No raw key in ${workflows.length} workflow(s) and ${nodes} node(s)`
 					: `${findings.length} raw key finding(s), ${keys.length} distinct key(s), in ${new Set(findings.map((f) => f.workflowId)).size} of ${workflows.length} workflow(s)`,
 		},
-	});
+	};
+}
+
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	pacer: Pacer,
+): Promise<ItemResult[]> {
+	const checkKeys = this.getNodeParameter('checkKeys', itemIndex, true) === true;
+	const moveKeys = this.getNodeParameter('moveKeys', itemIndex, false) === true;
+	const o = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const tuning = readTuning(this, itemIndex, pacer);
+	const { baseUrl } = await gatewaySettings(this, itemIndex);
+	const audit: Audit = {
+		ctx: this,
+		itemIndex,
+		tuning,
+		baseUrl,
+		gatewayHost: new URL(baseUrl).host.toLowerCase(),
+		workflows: [],
+		nodes: 0,
+		findings: [],
+		keys: [],
+		lookups: new Map(),
+		moves: new Map(),
+	};
+	await scanAll(audit);
+	await lookUpAll(audit, checkKeys);
+	if (moveKeys) await moveAll(audit, text(o.projectId));
+	const items = audit.findings.map((f) => findingItem(audit, f, moveKeys));
+	items.push(summaryItem(audit, moveKeys));
 	// Belt and braces: nothing that leaves holds any piece of a key that was found.
-	return redactDeep(items, keys);
+	return redactDeep(items, audit.keys);
 }

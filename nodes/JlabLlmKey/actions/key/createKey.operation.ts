@@ -180,33 +180,94 @@ async function ownAllowHttp(ctx: IExecuteFunctions, itemIndex: number): Promise<
 	return data.allowHttp === true;
 }
 
+/** The form, checked: everything is read and validated before the first request. */
+interface CreateForm {
+	keyAlias: string | undefined;
+	credentialName: string | undefined;
+	models: string[] | undefined;
+	maxBudget: number | undefined;
+	budgetDuration: string | undefined;
+	keyDuration: string | undefined;
+	rpmLimit: number | undefined;
+	tpmLimit: number | undefined;
+	maxParallelRequests: number | undefined;
+	metadata: IDataObject;
+	teamId: string | undefined;
+	userId: string | undefined;
+	projectId: string | undefined;
+	keyType: string;
+}
+
+function readForm(ctx: IExecuteFunctions, itemIndex: number): CreateForm {
+	const keyAlias = alias(ctx.getNodeParameter('keyAlias', itemIndex, ''), 'Key Alias');
+	const credentialName = text(ctx.getNodeParameter('credentialName', itemIndex, ''));
+	if (credentialName && credentialName.length > 128)
+		throw inputError('Credential Name', 'expected at most 128 characters');
+	const models = modelList(ctx.getNodeParameter('models', itemIndex, []), 'Model Names or IDs');
+	const o = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const form: CreateForm = {
+		keyAlias,
+		credentialName,
+		models,
+		maxBudget: positive(optionalNumber(o.maxBudget, 'Max Budget (USD)', 0, 1e9)),
+		budgetDuration: duration(o.budgetDuration, 'Budget Duration'),
+		keyDuration: duration(o.duration, 'Expiry'),
+		rpmLimit: positive(optionalNumber(o.rpmLimit, 'RPM Limit', 0, 1e9, true)),
+		tpmLimit: positive(optionalNumber(o.tpmLimit, 'TPM Limit', 0, 1e12, true)),
+		maxParallelRequests: positive(
+			optionalNumber(o.maxParallelRequests, 'Max Parallel Requests', 0, 1e6, true),
+		),
+		metadata: jsonObject(o.metadata, 'Metadata') ?? {},
+		teamId: text(o.teamId),
+		userId: text(o.userId),
+		projectId: text(o.projectId),
+		keyType: text(o.keyType) ?? 'default',
+	};
+	if (!['default', 'llm_api'].includes(form.keyType))
+		throw inputError('Key Type', 'one of Default, LLM API Only');
+	return form;
+}
+
+/** The /key/generate body: LiteLLM reads a left-out field as "no limit" or "the default". */
+function generateBody(
+	f: CreateForm,
+	newKey: string,
+	credentialName: string,
+	owner: { userId?: string | null; teamId?: string | null },
+): IDataObject & { key: string } {
+	const body: IDataObject & { key: string } = {
+		key: newKey,
+		metadata: {
+			...f.metadata,
+			jlab_llm_created: {
+				by: 'n8n',
+				credential_name: credentialName,
+				at: new Date().toISOString(),
+			},
+		},
+	};
+	if (f.keyAlias) body.key_alias = f.keyAlias;
+	if (f.models && f.models.length) body.models = f.models;
+	if (f.maxBudget !== undefined) body.max_budget = f.maxBudget;
+	if (f.budgetDuration) body.budget_duration = f.budgetDuration;
+	if (f.keyDuration) body.duration = f.keyDuration;
+	if (f.rpmLimit !== undefined) body.rpm_limit = f.rpmLimit;
+	if (f.tpmLimit !== undefined) body.tpm_limit = f.tpmLimit;
+	if (f.maxParallelRequests !== undefined) body.max_parallel_requests = f.maxParallelRequests;
+	if (f.teamId ?? owner.teamId) body.team_id = f.teamId ?? owner.teamId;
+	if (owner.userId) body.user_id = owner.userId;
+	if (f.keyType !== 'default') body.key_type = f.keyType;
+	return body;
+}
+
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	pacer: Pacer,
 ): Promise<ItemResult[]> {
-	// Everything is checked before the first request.
-	const keyAlias = alias(this.getNodeParameter('keyAlias', itemIndex, ''), 'Key Alias');
-	const credentialNameRaw = text(this.getNodeParameter('credentialName', itemIndex, ''));
-	if (credentialNameRaw && credentialNameRaw.length > 128)
-		throw inputError('Credential Name', 'expected at most 128 characters');
-	const models = modelList(this.getNodeParameter('models', itemIndex, []), 'Model Names or IDs');
-	const o = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const maxBudget = positive(optionalNumber(o.maxBudget, 'Max Budget (USD)', 0, 1e9));
-	const budgetDuration = duration(o.budgetDuration, 'Budget Duration');
-	const keyDuration = duration(o.duration, 'Expiry');
-	const rpmLimit = positive(optionalNumber(o.rpmLimit, 'RPM Limit', 0, 1e9, true));
-	const tpmLimit = positive(optionalNumber(o.tpmLimit, 'TPM Limit', 0, 1e12, true));
-	const maxParallelRequests = positive(
-		optionalNumber(o.maxParallelRequests, 'Max Parallel Requests', 0, 1e6, true),
-	);
-	const metadata = jsonObject(o.metadata, 'Metadata') ?? {};
-	const teamId = text(o.teamId);
-	const userId = text(o.userId);
-	const projectId = text(o.projectId);
-	const keyType = text(o.keyType) ?? 'default';
-	if (!['default', 'llm_api'].includes(keyType))
-		throw inputError('Key Type', 'one of Default, LLM API Only');
+	const form = readForm(this, itemIndex);
+	const { keyAlias, models, maxBudget, budgetDuration, rpmLimit, tpmLimit, keyType } = form;
+	const { teamId, userId, projectId } = form;
 	const tuning = readTuning(this, itemIndex, pacer);
 
 	const { baseUrl } = await gatewaySettings(this, itemIndex);
@@ -218,30 +279,9 @@ export async function execute(
 	const newKey = newVirtualKey();
 	const secrets = [newKey];
 	const fp = fingerprint(newKey);
-	const credentialName = credentialNameRaw ?? `JLab LLM - ${keyAlias ?? fp.display}`;
+	const credentialName = form.credentialName ?? `JLab LLM - ${keyAlias ?? fp.display}`;
 
-	const body: IDataObject & { key: string } = {
-		key: newKey,
-		metadata: {
-			...metadata,
-			jlab_llm_created: {
-				by: 'n8n',
-				credential_name: credentialName,
-				at: new Date().toISOString(),
-			},
-		},
-	};
-	if (keyAlias) body.key_alias = keyAlias;
-	if (models && models.length) body.models = models;
-	if (maxBudget !== undefined) body.max_budget = maxBudget;
-	if (budgetDuration) body.budget_duration = budgetDuration;
-	if (keyDuration) body.duration = keyDuration;
-	if (rpmLimit !== undefined) body.rpm_limit = rpmLimit;
-	if (tpmLimit !== undefined) body.tpm_limit = tpmLimit;
-	if (maxParallelRequests !== undefined) body.max_parallel_requests = maxParallelRequests;
-	if (teamId ?? owner.teamId) body.team_id = teamId ?? owner.teamId;
-	if (owner.userId) body.user_id = owner.userId;
-	if (keyType !== 'default') body.key_type = keyType;
+	const body = generateBody(form, newKey, credentialName, owner);
 
 	const generated = await generateKey(this, baseUrl, body, itemIndex, tuning, secrets);
 
