@@ -3,7 +3,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { redact } from './redact';
 
-/** The error classes of DESIGN.md §1, in the gateway's own words. */
+/** The error classes of docs/architecture.md#error-classes, in the gateway's own words. */
 export const ERROR_CLASSES = [
 	'invalid_key',
 	'expired_key',

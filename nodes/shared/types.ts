@@ -1,4 +1,4 @@
-/** Wire types of the LiteLLM gateway (reference/litellm-api.md); only what the nodes read. */
+/** Wire types of the LiteLLM gateway (docs/gateway.md); only what the nodes read. */
 
 export interface ModelList {
 	object?: string;

@@ -1,5 +1,5 @@
 /**
- * The bad-input matrix (DESIGN.md invariant 4): every node and both credentials, fed what users
+ * The bad-input matrix (docs/architecture.md, invariant 4): every node and both credentials, fed what users
  * and old workflow JSON really feed them. Each case names the field and what is expected, and
  * the sandbox's request log proves no request left when none should have. Cases that do reach
  * a wrong server (an HTML page, a connection that closes) say what class they fail with and how

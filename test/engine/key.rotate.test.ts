@@ -1,5 +1,5 @@
 /**
- * Rotation (DESIGN.md invariants 1 and 2) inside n8n's engine, against the sandbox gateway
+ * Rotation (docs/architecture.md, invariants 1 and 2) inside n8n's engine, against the sandbox gateway
  * behind a fault-injecting proxy and a stand-in n8n public API. Every scenario runs once
  * cleanly to learn its calls; then each call in turn is refused, fails, hangs, or is applied
  * with its answer lost. After every request of every run the credential must hold a key the

@@ -1,5 +1,5 @@
 /**
- * Two rotations of one credential at once (DESIGN.md invariant 2). Every request to the gateway
+ * Two rotations of one credential at once (docs/architecture.md, invariant 2). Every request to the gateway
  * and to n8n is held for a seeded random time, so the two runs interleave differently each time.
  * After every request the credential must hold a key the gateway accepts; at most one run may
  * write the credential, and the other stops saying that a rotation is already in progress.

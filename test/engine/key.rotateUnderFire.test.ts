@@ -1,5 +1,5 @@
 /**
- * Rotation under fire (DESIGN.md invariant 2), in-process: 50 rotations in a row of the same
+ * Rotation under fire (docs/architecture.md, invariant 2), in-process: 50 rotations in a row of the same
  * credential, with seeded random faults on every call to the gateway and to the n8n public API
  * (refusals, 5xx, resets, hangs past the timeout, changes applied with their answer lost or
  * followed by a 500). After every request the credential must hold a key the gateway accepts

@@ -1,4 +1,4 @@
-/** Finds the package's nodes and credentials by the file layout of DESIGN.md §2. */
+/** Finds the package's nodes and credentials by the file layout of docs/architecture.md#the-layout-of-folders. */
 import fs from 'fs';
 import path from 'path';
 

@@ -1,5 +1,5 @@
 // The sandbox gateway: basics, authentication, hashing, models, chat completions, streaming,
-// rate limits and version profiles (reference: /work/shared/reference/litellm-api.md).
+// rate limits and version profiles (reference: docs/gateway.md).
 import {
 	KEYS,
 	T0,

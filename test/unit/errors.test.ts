@@ -23,7 +23,7 @@ const node: INode = {
 	parameters: {},
 };
 
-// Each row: a gateway answer as LiteLLM sends it (reference/litellm-api.md) → the class.
+// Each row: a gateway answer as LiteLLM sends it (docs/gateway.md) → the class.
 const cases: Array<[string, number, unknown, Record<string, string>, string, string]> = [
 	[
 		'budget, ≤v1.83 (400)',
@@ -376,7 +376,7 @@ describe('classifyResponse', () => {
 		expect(classifyResponse(200, [{ spend: 1 }], {}, '/spend/logs')).toBeUndefined();
 	});
 
-	it('covers every class of DESIGN.md except stream_error and timeout with a gateway answer', () => {
+	it('covers every class of docs/architecture.md except stream_error and timeout with a gateway answer', () => {
 		const seen = new Set(cases.map((c) => c[5]));
 		for (const cls of ERROR_CLASSES) {
 			if (cls === 'stream_error' || cls === 'timeout') continue;
