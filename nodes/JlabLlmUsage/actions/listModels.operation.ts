@@ -1,11 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { GatewayError } from '../../../shared/errors';
-import { gatewayRequest } from '../../../shared/gateway';
-import type { ItemResult } from '../../../shared/items';
-import { listModelIds } from '../../../shared/models';
-import { settle } from '../../helpers/params';
+import { GatewayError } from '../../shared/errors';
+import { gatewayRequest } from '../../shared/gateway';
+import type { ItemResult } from '../../shared/items';
+import { listModelIds } from '../../shared/models';
+import { settle } from '../helpers/params';
 
 const properties: INodeProperties[] = [
 	{

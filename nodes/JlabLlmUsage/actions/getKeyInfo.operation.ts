@@ -1,10 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import type { ItemResult } from '../../../shared/items';
-import { clock } from '../../helpers/dates';
-import { describeKey, readKeyInfo } from '../../helpers/keyInfo';
-import { numberIn, wholeNumber } from '../../helpers/params';
+import type { ItemResult } from '../../shared/items';
+import { clock } from '../helpers/dates';
+import { describeKey, readKeyInfo } from '../helpers/keyInfo';
+import { numberIn, wholeNumber } from '../helpers/params';
 
 const properties: INodeProperties[] = [
 	{

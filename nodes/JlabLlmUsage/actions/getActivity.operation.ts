@@ -1,10 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { inputError } from '../../../shared/errors';
-import { gatewaySettings } from '../../../shared/gateway';
-import type { ItemResult } from '../../../shared/items';
-import { fingerprint, keyHash } from '../../../shared/redact';
+import { inputError } from '../../shared/errors';
+import { gatewaySettings } from '../../shared/gateway';
+import type { ItemResult } from '../../shared/items';
+import { fingerprint, keyHash } from '../../shared/redact';
 import {
 	emptyMetrics,
 	predecessorsOf,
@@ -13,12 +13,12 @@ import {
 	type ActivityDay,
 	type ActivityScope,
 	type UsageMetrics,
-} from '../../helpers/activity';
-import { addDays, clock, dateParameter, daysBetween, eachDate, utcDate } from '../../helpers/dates';
-import { money, usd } from '../../helpers/money';
-import { wholeNumber } from '../../helpers/params';
-import { renderSpendChart } from '../../helpers/spendChart';
-import { renderSpendChartPng } from '../../helpers/spendChartPng';
+} from '../helpers/activity';
+import { addDays, clock, dateParameter, daysBetween, eachDate, utcDate } from '../helpers/dates';
+import { money, usd } from '../helpers/money';
+import { wholeNumber } from '../helpers/params';
+import { renderSpendChart } from '../helpers/spendChart';
+import { renderSpendChartPng } from '../helpers/spendChartPng';
 
 /** Longest range one run reads: two years of days guards against a mistyped year. */
 export const MAX_RANGE_DAYS = 731;
