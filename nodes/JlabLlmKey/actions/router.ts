@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { inputError } from '../../shared/errors';
 import { runEach } from '../../shared/items';
 import { Pacer } from '../../shared/pacing';
-import { operations, RotationError, type KeyOperation } from '.';
+import { operations, RotationError, type KeyOperation } from './index';
 
 /**
  * Runs the operation once per input item, one after another (key changes must not race).

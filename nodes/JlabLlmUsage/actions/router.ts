@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { inputError } from '../../shared/errors';
 import { runEach } from '../../shared/items';
-import { operations, type UsageOperation } from '.';
+import { operations, type UsageOperation } from './index';
 
 /**
  * Runs the operation once per input item, in input order. An item may yield several items
