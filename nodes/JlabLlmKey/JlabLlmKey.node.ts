@@ -17,7 +17,9 @@ export class JlabLlmKey implements INodeType {
 		name: 'jlabLlmKey',
 		icon: { light: 'file:jlabLlmKey.svg', dark: 'file:jlabLlmKey.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 1.1: Timeout in seconds (version 1 keeps its Timeout (Ms)).
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle:
 			'={{ {"rotate": "Rotate key", "revoke": "Revoke key", "createKey": "Create key", "updateKey": "Update key", "block": "Block key", "unblock": "Unblock key", "listKeys": "List keys", "auditWorkflows": "Audit workflows for keys"}[$parameter["operation"]] }}',
 		description:

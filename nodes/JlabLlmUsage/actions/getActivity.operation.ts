@@ -16,7 +16,7 @@ import {
 } from '../helpers/activity';
 import { addDays, clock, dateParameter, daysBetween, eachDate, utcDate } from '../helpers/dates';
 import { money, usd } from '../helpers/money';
-import { wholeNumber } from '../helpers/params';
+import { timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
 import { renderSpendChart } from '../helpers/spendChart';
 import { renderSpendChartPng } from '../helpers/spendChartPng';
 
@@ -112,6 +112,7 @@ const properties: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 1000, numberPrecision: 0 },
 				description: 'Days the gateway returns per page; every page is read',
 			},
+			timeoutOption,
 		],
 	},
 ];
@@ -199,8 +200,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		1000,
 		'a whole number from 1 to 1000',
 	);
+	const timeoutMs = timeoutMsOf(options);
 
-	const key = await requireUser(this, itemIndex);
+	const key = await requireUser(this, itemIndex, timeoutMs);
 	const secret = (await gatewaySettings(this, itemIndex)).secrets[0];
 	// After a rotation the key's earlier days were spent by the key it replaced: count them as its own.
 	const predecessors = scope === 'key' ? predecessorsOf(key?.info.metadata) : [];
@@ -211,6 +213,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		keyHash: key?.keyHash ?? keyHash(secret),
 		predecessors,
 		itemIndex,
+		timeoutMs,
 	});
 
 	const byDate = new Map<string, ActivityDay>(result.days.map((d) => [d.date, d]));
