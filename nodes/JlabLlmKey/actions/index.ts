@@ -39,6 +39,7 @@ export const operations: Record<KeyOperation, KeyRun> = {
 	auditWorkflows: auditWorkflows.execute,
 };
 
+// The router reports the state a failed rotation left.
 export { RotationError } from './key/rotate.operation';
 
 export const operation: INodeProperties = {
