@@ -10,12 +10,16 @@ import { gatewayRequest, type GatewayContext } from './gateway';
 import type { ModelList } from './types';
 
 /** Every model the key may call, as the gateway lists it (GET /v1/models), sorted by id. */
-export async function listModelIds(ctx: GatewayContext, itemIndex = 0): Promise<string[]> {
+export async function listModelIds(
+	ctx: GatewayContext,
+	itemIndex = 0,
+	timeoutMs = 30_000,
+): Promise<string[]> {
 	const res = await gatewayRequest.call(ctx, {
 		route: '/v1/models',
 		itemIndex,
 		maxRetries: 1,
-		timeoutMs: 30_000,
+		timeoutMs,
 	});
 	const body = res.body as unknown as ModelList;
 	const ids = (Array.isArray(body?.data) ? body.data : [])

@@ -215,6 +215,8 @@ export async function runKeyNode(
 		withN8n?: boolean;
 		items?: IDataObject[];
 		instanceBaseUrl?: string;
+		/** The Key node's typeVersion (default 1). */
+		typeVersion?: number;
 	} = {},
 ): Promise<{
 	result: RunResult;
@@ -249,7 +251,7 @@ export async function runKeyNode(
 			id: '2',
 			name: 'Key',
 			type: 'n8n-nodes-jlab-llm.jlabLlmKey',
-			typeVersion: 1,
+			typeVersion: options.typeVersion ?? 1,
 			position: [200, 0],
 			parameters: parameters as INode['parameters'],
 			credentials,

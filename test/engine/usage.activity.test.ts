@@ -5,7 +5,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { resolveRange } from '../../nodes/JlabLlmUsage/actions/usage/getActivity.operation';
+import { resolveRange } from '../../nodes/JlabLlmUsage/actions/getActivity.operation';
 import { eachDate } from '../../nodes/JlabLlmUsage/helpers/dates';
 import {
 	niceCeiling,

@@ -10,7 +10,7 @@ import type { IDataObject, INodeTypes } from 'n8n-workflow';
 import { ExecuteContext } from 'n8n-core';
 import { NodeHelpers, Workflow } from 'n8n-workflow';
 
-import { projectRunOut } from '../../nodes/JlabLlmUsage/actions/budget/checkBudget.operation';
+import { projectRunOut } from '../../nodes/JlabLlmUsage/actions/checkBudget.operation';
 import { budgetOf } from '../../nodes/JlabLlmUsage/helpers/keyInfo';
 import { runWorkflow, shutdownHarness } from '../harness';
 import { packageNodeTypes } from '../harness/registry';

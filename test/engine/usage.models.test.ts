@@ -3,10 +3,7 @@
  * call, enriched from /model/info (context window, price per million tokens) where the key may
  * read it, plain IDs with a note where it answers 403, and the canary key.
  */
-import {
-	detailsByModel,
-	perMillion,
-} from '../../nodes/JlabLlmUsage/actions/model/listModels.operation';
+import { detailsByModel, perMillion } from '../../nodes/JlabLlmUsage/actions/listModels.operation';
 import { shutdownHarness } from '../harness';
 import {
 	canary,

@@ -9,7 +9,8 @@ import type { INode, ISupplyDataFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { GatewayCaller, installCaller } from '../../nodes/LmChatJlabLlm/gatewayCaller';
-import { LmChatJlabLlm, modelOptions } from '../../nodes/LmChatJlabLlm/LmChatJlabLlm.node';
+import { LmChatJlabLlm } from '../../nodes/LmChatJlabLlm/LmChatJlabLlm.node';
+import { modelOptions } from '../../nodes/LmChatJlabLlm/sdkModel';
 import {
 	DEFAULT_MAX_RETRIES,
 	DEFAULT_TIMEOUT_S,

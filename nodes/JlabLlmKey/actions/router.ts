@@ -1,39 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { inputError } from '../../shared/errors';
-import { runEach, type ItemResult } from '../../shared/items';
+import { runEach } from '../../shared/items';
 import { Pacer } from '../../shared/pacing';
-import * as auditWorkflows from './key/auditWorkflows.operation';
-import * as block from './key/block.operation';
-import * as createKey from './key/createKey.operation';
-import * as listKeys from './key/listKeys.operation';
-import * as revoke from './key/revoke.operation';
-import * as rotate from './key/rotate.operation';
-import * as unblock from './key/unblock.operation';
-import * as updateKey from './key/updateKey.operation';
-
-export type KeyOperation =
-	| 'rotate'
-	| 'revoke'
-	| 'createKey'
-	| 'updateKey'
-	| 'block'
-	| 'unblock'
-	| 'listKeys'
-	| 'auditWorkflows';
-
-type Run = (this: IExecuteFunctions, itemIndex: number, pacer: Pacer) => Promise<ItemResult[]>;
-
-const operations: Record<KeyOperation, Run> = {
-	rotate: rotate.execute,
-	revoke: revoke.execute,
-	createKey: createKey.execute,
-	updateKey: updateKey.execute,
-	block: block.execute,
-	unblock: unblock.execute,
-	listKeys: listKeys.execute,
-	auditWorkflows: auditWorkflows.execute,
-};
+import { operations, RotationError, type KeyOperation } from './index';
 
 /**
  * Runs the operation once per input item, one after another (key changes must not race).
@@ -56,7 +26,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			return await run.call(this, i, pacer);
 		},
 		// A failed rotation still reports the state it left, with fingerprints.
-		(error) => (error instanceof rotate.RotationError ? (error.itemJson as IDataObject) : {}),
+		(error) => (error instanceof RotationError ? (error.itemJson as IDataObject) : {}),
 	);
 	return [results.map((r) => r.item)];
 }

@@ -6,6 +6,9 @@ import type { RequestTuning } from './keys';
 import { optionalNumber } from './params';
 import { DEFAULT_REVOCATION_WAIT_S } from './propagation';
 
+const DEFAULT_TIMEOUT_S = 30;
+const MAX_TIMEOUT_S = 600;
+
 /** Timeout, retries and the longest wait: the same options on every operation. */
 export const tuningOptions: INodeProperties[] = [
 	{
@@ -26,6 +29,7 @@ export const tuningOptions: INodeProperties[] = [
 		description:
 			'The longest a request waits when the gateway asks it to (429 with retry-after or reset_at). A gateway that asks for longer fails the item as rate_limited, saying how long it asked for.',
 	},
+	// Version 1 saved the timeout in milliseconds; from 1.1 on it is in seconds, as on every other node.
 	{
 		displayName: 'Timeout (Ms)',
 		name: 'timeoutMs',
@@ -33,8 +37,29 @@ export const tuningOptions: INodeProperties[] = [
 		default: 30000,
 		typeOptions: { minValue: 1000, maxValue: 600000, numberPrecision: 0 },
 		description: 'How long to wait for each answer of the gateway or of n8n, in milliseconds',
+		displayOptions: { show: { '@version': [1] } },
+	},
+	{
+		displayName: 'Timeout (Seconds)',
+		name: 'timeout',
+		type: 'number',
+		default: DEFAULT_TIMEOUT_S,
+		typeOptions: { minValue: 1, maxValue: MAX_TIMEOUT_S },
+		description:
+			'How long to wait for each answer of the gateway or of n8n before the attempt counts as timed out',
+		displayOptions: { show: { '@version': [{ _cnd: { gte: 1.1 } }] } },
 	},
 ];
+
+/** The timeout in milliseconds (the transport's unit), from whichever field the node's version shows. */
+export function timeoutMsOf(options: IDataObject): number {
+	const seconds = optionalNumber(options.timeout, 'Timeout (Seconds)', 1, MAX_TIMEOUT_S);
+	if (seconds !== undefined) return Math.round(seconds * 1000);
+	return (
+		optionalNumber(options.timeoutMs, 'Timeout (Ms)', 1000, MAX_TIMEOUT_S * 1000, true) ??
+		DEFAULT_TIMEOUT_S * 1000
+	);
+}
 
 export function readTuning(
 	ctx: IExecuteFunctions,
@@ -48,7 +73,7 @@ export function readTuning(
 	// Items run one after another: the run's pacer carries this item's limit to every request.
 	if (pacer) pacer.maxWaitMs = maxWaitS * 1000;
 	return {
-		timeoutMs: optionalNumber(options.timeoutMs, 'Timeout (Ms)', 1000, 600000, true) ?? 30000,
+		timeoutMs: timeoutMsOf(options),
 		maxRetries: optionalNumber(options.maxRetries, 'Max Retries', 0, 10, true) ?? 2,
 		pacer,
 		revocationWaitMs:

@@ -1,23 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { inputError } from '../../shared/errors';
-import { runEach, type ItemResult } from '../../shared/items';
-import * as checkBudget from './budget/checkBudget.operation';
-import * as getKeyInfo from './key/getKeyInfo.operation';
-import * as listModels from './model/listModels.operation';
-import * as getActivity from './usage/getActivity.operation';
-
-export type UsageOperation = 'getKeyInfo' | 'getActivity' | 'checkBudget' | 'listModels';
-
-const operations: Record<
-	UsageOperation,
-	(this: IExecuteFunctions, itemIndex: number) => Promise<ItemResult[]>
-> = {
-	getKeyInfo: getKeyInfo.execute,
-	getActivity: getActivity.execute,
-	checkBudget: checkBudget.execute,
-	listModels: listModels.execute,
-};
+import { runEach } from '../../shared/items';
+import { operations, type UsageOperation } from './index';
 
 /**
  * Runs the operation once per input item, in input order. An item may yield several items

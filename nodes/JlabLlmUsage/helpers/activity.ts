@@ -36,6 +36,8 @@ export interface ActivityQuery {
 	/** Scope "key": first 12 hex of the keys this one replaced (its rotation lineage), counted as this key. */
 	predecessors?: string[];
 	itemIndex: number;
+	/** Per page; default 60 s. */
+	timeoutMs?: number;
 }
 
 export interface ActivityResult {
@@ -179,8 +181,9 @@ function dayOf(row: IDataObject, query: ActivityQuery): { day: ActivityDay; fell
 export async function requireUser(
 	ctx: GatewayContext,
 	itemIndex: number,
+	timeoutMs?: number,
 ): Promise<KeyInfo | undefined> {
-	const res = await settle(readKeyInfo(ctx, itemIndex));
+	const res = await settle(readKeyInfo(ctx, itemIndex, timeoutMs));
 	if (!res.ok) {
 		if (res.error instanceof GatewayError && res.error.errorClass === 'permission_denied')
 			return undefined;
@@ -224,6 +227,7 @@ export async function readDailyActivity(
 					...(query.scope === 'key' && !query.predecessors?.length && { api_key: query.keyHash }),
 				},
 				itemIndex: query.itemIndex,
+				timeoutMs: query.timeoutMs,
 			}),
 		);
 		if (!res.ok) {

@@ -26,13 +26,15 @@ const HEX64 = /^[0-9a-f]{64}$/;
 // One /key/info per node run: every item of a run uses the same credential.
 const runCache = new WeakMap<object, Promise<KeyInfo>>();
 
-async function fetchKeyInfo(ctx: GatewayContext, itemIndex: number): Promise<KeyInfo> {
+async function fetchKeyInfo(
+	ctx: GatewayContext,
+	itemIndex: number,
+	timeoutMs = 30_000,
+): Promise<KeyInfo> {
 	const settings = await gatewaySettings(ctx, itemIndex);
 	const key = settings.secrets[0];
 	// No query: the gateway answers for the calling key, so the key never enters a URL.
-	const res = await settle(
-		gatewayRequest.call(ctx, { route: '/key/info', itemIndex, timeoutMs: 30_000 }),
-	);
+	const res = await settle(gatewayRequest.call(ctx, { route: '/key/info', itemIndex, timeoutMs }));
 	if (!res.ok) {
 		throw notExposed(
 			res.error,
@@ -66,10 +68,14 @@ export function notExposed(error: unknown, message: string): unknown {
 }
 
 /** GET /key/info for the node's credential, once per node run. */
-export async function readKeyInfo(ctx: GatewayContext, itemIndex = 0): Promise<KeyInfo> {
+export async function readKeyInfo(
+	ctx: GatewayContext,
+	itemIndex = 0,
+	timeoutMs?: number,
+): Promise<KeyInfo> {
 	let pending = runCache.get(ctx);
 	if (!pending) {
-		pending = fetchKeyInfo(ctx, itemIndex);
+		pending = fetchKeyInfo(ctx, itemIndex, timeoutMs);
 		runCache.set(ctx, pending);
 		// A failure is not kept: the next item asks again.
 		pending.catch(() => runCache.delete(ctx));

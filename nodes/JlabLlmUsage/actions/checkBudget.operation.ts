@@ -1,16 +1,16 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { GatewayError, inputError } from '../../../shared/errors';
-import { gatewaySettings } from '../../../shared/gateway';
-import { answeredForReplacement, REPLACED_KEY_WARNING } from '../../../shared/keyRow';
-import type { ItemResult } from '../../../shared/items';
-import { fingerprint } from '../../../shared/redact';
-import { readDailyActivity } from '../../helpers/activity';
-import { addDays, clock, utcDate } from '../../helpers/dates';
-import { budgetOf, readKeyInfo, type BudgetNumbers, type KeyInfo } from '../../helpers/keyInfo';
-import { money, usd } from '../../helpers/money';
-import { numberIn, settle, wholeNumber } from '../../helpers/params';
+import { GatewayError, inputError } from '../../shared/errors';
+import { gatewaySettings } from '../../shared/gateway';
+import { answeredForReplacement, REPLACED_KEY_WARNING } from '../../shared/keyRow';
+import type { ItemResult } from '../../shared/items';
+import { fingerprint } from '../../shared/redact';
+import { readDailyActivity } from '../helpers/activity';
+import { addDays, clock, utcDate } from '../helpers/dates';
+import { budgetOf, readKeyInfo, type BudgetNumbers, type KeyInfo } from '../helpers/keyInfo';
+import { money, usd } from '../helpers/money';
+import { numberIn, settle, timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
 
 /** Output 0 and 1 of the node while Check Budget is selected. */
 export const WITHIN_BUDGET = 0;
@@ -61,6 +61,14 @@ const properties: INodeProperties[] = [
 		typeOptions: { minValue: 1, maxValue: 90, numberPrecision: 0 },
 		description:
 			'The run-out date is projected from the average daily spend of this many days, today included',
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		options: [timeoutOption],
 	},
 ];
 
@@ -114,6 +122,7 @@ async function projection(
 	days: number,
 	nowMs: number,
 	itemIndex: number,
+	timeoutMs: number | undefined,
 ): Promise<Projection> {
 	const none = (note: string | null): Projection => ({
 		averageDailySpendUsd: null,
@@ -142,6 +151,7 @@ async function projection(
 			scope: 'key',
 			keyHash: rowHash,
 			itemIndex,
+			timeoutMs,
 		}),
 	);
 	if (!activity.ok) {
@@ -207,10 +217,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		90,
 		'a whole number of days from 1 to 90',
 	);
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const timeoutMs = timeoutMsOf(options);
 	const nowMs = clock.now();
 	const checkedAt = new Date(nowMs).toISOString();
 
-	const read = await settle(readKeyInfo(this, itemIndex));
+	const read = await settle(readKeyInfo(this, itemIndex, timeoutMs));
 	if (!read.ok) {
 		// Older gateways refuse even /key/info once the key's budget is spent: that is the answer.
 		if (read.error instanceof GatewayError && read.error.errorClass === 'budget_exceeded') {
@@ -256,7 +268,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				? (budget.percentUsed as number) >= threshold
 				: (budget.remainingBudgetUsd as number) <= threshold;
 	}
-	const projected = await projection(this, key, budget, projectionDays, nowMs, itemIndex);
+	const projected = await projection(
+		this,
+		key,
+		budget,
+		projectionDays,
+		nowMs,
+		itemIndex,
+		timeoutMs,
+	);
 	return [
 		{
 			json: {

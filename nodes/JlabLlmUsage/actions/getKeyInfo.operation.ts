@@ -1,10 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import type { ItemResult } from '../../../shared/items';
-import { clock } from '../../helpers/dates';
-import { describeKey, readKeyInfo } from '../../helpers/keyInfo';
-import { numberIn, wholeNumber } from '../../helpers/params';
+import type { ItemResult } from '../../shared/items';
+import { clock } from '../helpers/dates';
+import { describeKey, readKeyInfo } from '../helpers/keyInfo';
+import { numberIn, timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
 
 const properties: INodeProperties[] = [
 	{
@@ -23,6 +23,7 @@ const properties: INodeProperties[] = [
 		placeholder: 'Add option',
 		default: {},
 		options: [
+			timeoutOption,
 			{
 				displayName: 'Warn at Budget Used (%)',
 				name: 'budgetWarningPercent',
@@ -72,7 +73,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		'a percentage from 0 to 100',
 	);
 
-	const key = await readKeyInfo(this, itemIndex);
+	const key = await readKeyInfo(this, itemIndex, timeoutMsOf(options));
 	return [
 		{
 			json: describeKey(key, {

@@ -1,11 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { GatewayError } from '../../../shared/errors';
-import { gatewayRequest } from '../../../shared/gateway';
-import type { ItemResult } from '../../../shared/items';
-import { listModelIds } from '../../../shared/models';
-import { settle } from '../../helpers/params';
+import { GatewayError } from '../../shared/errors';
+import { gatewayRequest } from '../../shared/gateway';
+import type { ItemResult } from '../../shared/items';
+import { listModelIds } from '../../shared/models';
+import { settle, timeoutMsOf, timeoutOption } from '../helpers/params';
 
 const properties: INodeProperties[] = [
 	{
@@ -15,6 +15,14 @@ const properties: INodeProperties[] = [
 		default: true,
 		description:
 			"Whether to add the context window and the price per million tokens from the gateway's /model/info, where the key may read it (keys limited to LLM routes get plain model IDs with a note)",
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		options: [timeoutOption],
 	},
 ];
 
@@ -100,7 +108,9 @@ export function detailsByModel(body: unknown): Map<string, ModelDetails> {
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult[]> {
 	const includeDetails = this.getNodeParameter('includeDetails', itemIndex, true) === true;
-	const ids = await listModelIds(this, itemIndex);
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const timeoutMs = timeoutMsOf(options);
+	const ids = await listModelIds(this, itemIndex, timeoutMs);
 
 	let details: Map<string, ModelDetails> | undefined;
 	let note: string | null = includeDetails
@@ -112,7 +122,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				route: '/model/info',
 				itemIndex,
 				maxRetries: 1,
-				timeoutMs: 30_000,
+				timeoutMs: timeoutMs ?? 30_000,
 			}),
 		);
 		if (res.ok) {

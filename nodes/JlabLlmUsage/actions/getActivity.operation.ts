@@ -1,10 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { inputError } from '../../../shared/errors';
-import { gatewaySettings } from '../../../shared/gateway';
-import type { ItemResult } from '../../../shared/items';
-import { fingerprint, keyHash } from '../../../shared/redact';
+import { inputError } from '../../shared/errors';
+import { gatewaySettings } from '../../shared/gateway';
+import type { ItemResult } from '../../shared/items';
+import { fingerprint, keyHash } from '../../shared/redact';
 import {
 	emptyMetrics,
 	predecessorsOf,
@@ -13,12 +13,12 @@ import {
 	type ActivityDay,
 	type ActivityScope,
 	type UsageMetrics,
-} from '../../helpers/activity';
-import { addDays, clock, dateParameter, daysBetween, eachDate, utcDate } from '../../helpers/dates';
-import { money, usd } from '../../helpers/money';
-import { wholeNumber } from '../../helpers/params';
-import { renderSpendChart } from '../../helpers/spendChart';
-import { renderSpendChartPng } from '../../helpers/spendChartPng';
+} from '../helpers/activity';
+import { addDays, clock, dateParameter, daysBetween, eachDate, utcDate } from '../helpers/dates';
+import { money, usd } from '../helpers/money';
+import { timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
+import { renderSpendChart } from '../helpers/spendChart';
+import { renderSpendChartPng } from '../helpers/spendChartPng';
 
 /** Longest range one run reads: two years of days guards against a mistyped year. */
 export const MAX_RANGE_DAYS = 731;
@@ -112,6 +112,7 @@ const properties: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 1000, numberPrecision: 0 },
 				description: 'Days the gateway returns per page; every page is read',
 			},
+			timeoutOption,
 		],
 	},
 ];
@@ -199,8 +200,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		1000,
 		'a whole number from 1 to 1000',
 	);
+	const timeoutMs = timeoutMsOf(options);
 
-	const key = await requireUser(this, itemIndex);
+	const key = await requireUser(this, itemIndex, timeoutMs);
 	const secret = (await gatewaySettings(this, itemIndex)).secrets[0];
 	// After a rotation the key's earlier days were spent by the key it replaced: count them as its own.
 	const predecessors = scope === 'key' ? predecessorsOf(key?.info.metadata) : [];
@@ -211,6 +213,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		keyHash: key?.keyHash ?? keyHash(secret),
 		predecessors,
 		itemIndex,
+		timeoutMs,
 	});
 
 	const byDate = new Map<string, ActivityDay>(result.days.map((d) => [d.date, d]));
