@@ -41,10 +41,13 @@ import { iso, type RotationInput, type RotationOutcome, RotationRecord } from '.
 import { regenerateRequest, siblingRequest, writable } from './requests';
 import { DEFAULT_REGENERATE_GRACE, MIN_REGENERATE_GRACE_MS, type Strategy } from './states';
 
-/** How long a LiteLLM worker caches a key row (UserAPIKeyCacheTTLEnum, 60 s): a deleted key dies everywhere by then. */
+/**
+ * How long a LiteLLM worker caches a key row (UserAPIKeyCacheTTLEnum, 60 s): a deleted key dies
+ * everywhere by then.
+ */
 const STALE_CACHE_MS = 60_000;
 
-/** `stale`: the key authenticated but its row is gone (a gateway worker still caches a deleted key). */
+/** `stale`: the key authenticated but its row is gone (a gateway worker caches a deleted key). */
 type Probe =
 	| { result: 'accepted'; row: KeyInfoRow; hash?: string }
 	| { result: 'refused' | 'unknown' | 'stale'; error: GatewayError };
@@ -59,7 +62,7 @@ type LockLoss = { why: 'unreadable' | 'moved' | 'taken'; error: GatewayError };
 /** A transition's result: the run's outcome when it stopped there, undefined when it goes on. */
 export type Stopped = RotationOutcome | undefined;
 
-/** The node's own credential: the old key and the fields a write must carry (n8n 2.8 workaround). */
+/** The node's own credential: the old key, and the fields a write must carry (n8n 2.8). */
 async function readOwnCredential(ctx: IExecuteFunctions, itemIndex: number) {
 	const data = (await ctx.getCredentials(
 		CREDENTIAL_TYPE,
@@ -81,7 +84,7 @@ export class Rotation {
 	/** The old key's row, as the gateway showed it at inspect. */
 	private row!: KeyInfoRow;
 
-	/** The hash of the key the credential's key answers for (the replacement's, during a grace period). */
+	/** The hash the credential's key answers for (the replacement's, during a grace period). */
 	private activeHash!: string;
 
 	/** The old key's metadata without this run's lock. */
@@ -127,24 +130,26 @@ export class Rotation {
 		// A bad n8n API credential is bad input: it fails before the first request, not after inspect.
 		await n8nApiSettings(ctx, i);
 		const ownId = ctx.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? undefined;
-		// The old key is read from the node's credential, so only that credential may receive the new one.
+		// The old key is read from the node's credential: only that credential may receive the new one.
 		if (input.credentialId && ownId && input.credentialId !== ownId) {
 			throw inputError(
 				'Credential ID',
-				`must be the ID of this node's own JLab LLM API credential (${ownId}), whose key is the one rotated; leave it empty, or select the credential to rotate on the node`,
+				`must be the ID of this node's own JLab LLM API credential (${ownId}), whose key is the ` +
+					'one rotated; leave it empty, or select the credential to rotate on the node',
 			);
 		}
 		const credentialId = input.credentialId ?? ownId;
 		if (!credentialId) {
 			throw inputError(
 				'Credential ID',
-				"this node's JLab LLM API credential has no ID (save the workflow with a stored credential), or give the ID of the credential to update",
+				"this node's JLab LLM API credential has no ID (save the workflow with a stored " +
+					'credential), or give the ID of the credential to update',
 			);
 		}
 		return new Rotation(ctx, input, baseUrl, credentialId, own.apiKey);
 	}
 
-	// ── Requests with an explicit key or through the credential ─────────────────────
+	// ── Requests with an explicit key or through the credential ───────────────────────────
 
 	/** The new key before it is stored, or the old one once the credential no longer holds it. */
 	private async probe(key: string, retries = this.tuning.maxRetries): Promise<Probe> {
@@ -195,9 +200,9 @@ export class Rotation {
 		});
 	}
 
-	// ── inspect ─────────────────────────────────────────────────────────────────────
+	// ── inspect ───────────────────────────────────────────────────────────────────────────
 
-	/** The gateway confirms the key the credential holds, and shows its settings; the lock is taken. */
+	/** The gateway confirms the credential's key and shows its settings; the lock is taken. */
 	async inspect(): Promise<Stopped> {
 		const { run, report } = this;
 		try {
@@ -211,12 +216,14 @@ export class Rotation {
 		}
 		if (this.activeHash !== this.oldHash) {
 			report.warnings.push(
-				`The credential holds a key that an earlier rotation already replaced and that now lives on a grace period; this rotation replaces the key that took its place (fingerprint ${this.activeHash.slice(0, 12)}).`,
+				'The credential holds a key that an earlier rotation already replaced and that now lives ' +
+					'on a grace period; this rotation replaces the key that took its place (fingerprint ' +
+					`${this.activeHash.slice(0, 12)}).`,
 			);
 		}
 		report.keyAlias = typeof this.row.key_alias === 'string' ? this.row.key_alias : null;
 
-		// The lock: a marker in the key's metadata, seen by every n8n process; the last writer holds it.
+		// The lock: a marker in the key's metadata, seen by every n8n process; the last writer has it.
 		this.baseMetadata = metadataOf(this.row);
 		const other = lockHeldByOther(this.row, report.rotationId, Date.now());
 		if (other) return run.stop(run.stumble('inspect', inProgress(other)), advice.ANOTHER_ROTATION);
@@ -237,7 +244,7 @@ export class Rotation {
 		return undefined;
 	}
 
-	/** Writes this run's lock into the key's metadata, then reads it back: the last writer holds it. */
+	/** Writes this run's lock into the key's metadata and reads it back: the last writer holds it. */
 	private async takeLock(): Promise<GatewayError | undefined> {
 		const { run, report } = this;
 		const wrote = await settle(
@@ -253,7 +260,7 @@ export class Rotation {
 			return undefined;
 		}
 		if (back.ok && lockOf(back.value.row)) return inProgress(lockOf(back.value.row));
-		// The write may have been applied: clear it (clearing another run's lock only makes that run stop).
+		// The write may have been applied: clear it (clearing another run's lock only stops that run).
 		this.holdsLock = true;
 		if (!wrote.ok) return run.asGatewayError(wrote.error);
 		if (!back.ok) return run.asGatewayError(back.error);
@@ -264,7 +271,7 @@ export class Rotation {
 		);
 	}
 
-	/** Why this run no longer holds the lock on the key it started from, or undefined while it does. */
+	/** Why this run no longer holds the lock on the key it started from; undefined while it does. */
 	private async lockLost(): Promise<LockLoss | undefined> {
 		const mine = await settle(this.viaCredential());
 		if (!mine.ok) return { why: 'unreadable', error: this.run.asGatewayError(mine.error) };
@@ -275,7 +282,8 @@ export class Rotation {
 				why: 'moved',
 				error: new GatewayError(
 					'bad_request',
-					"A rotation of this credential's key is already in progress: the key this run started from was replaced meanwhile",
+					"A rotation of this credential's key is already in progress: the key this run started " +
+						'from was replaced meanwhile',
 				),
 			};
 		}
@@ -299,12 +307,14 @@ export class Rotation {
 		);
 		if (!done.ok) {
 			this.report.warnings.push(
-				`The rotation lock could not be removed from the old key's metadata (${this.run.asGatewayError(done.error).errorClass}); it expires on its own within 15 minutes.`,
+				"The rotation lock could not be removed from the old key's metadata " +
+					`(${this.run.asGatewayError(done.error).errorClass}); it expires on its own within 15 ` +
+					'minutes.',
 			);
 		}
 	}
 
-	// ── checkN8n ────────────────────────────────────────────────────────────────────
+	// ── checkN8n ──────────────────────────────────────────────────────────────────────────
 
 	/**
 	 * n8n would take a write to the credential; proved without writing any data, so a late check
@@ -328,7 +338,7 @@ export class Rotation {
 		return undefined;
 	}
 
-	// ── mint ────────────────────────────────────────────────────────────────────────
+	// ── mint ──────────────────────────────────────────────────────────────────────────────
 
 	/** A fresh value for the new key (made again once when the gateway already had it). */
 	private makeNewKey(): void {
@@ -341,7 +351,7 @@ export class Rotation {
 	private newMetadata(strategy: Strategy): IDataObject {
 		const { report } = this;
 		return {
-			// The new key carries no lock; a regenerated row drops it (null, for gateways that merge metadata).
+			// The new key carries no lock; a regenerated row drops it (null: gateways merge metadata).
 			...(strategy === 'replace' ? withoutLock(this.baseMetadata) : unlocked(this.baseMetadata)),
 			[ROTATION_META]: {
 				...this.rotationMeta,
@@ -376,7 +386,7 @@ export class Rotation {
 				);
 	}
 
-	/** The gateway makes the new key (a value already taken there is replaced once by a fresh one). */
+	/** The gateway makes the new key (a value it already has is replaced once by a fresh one). */
 	async mint(): Promise<Stopped> {
 		const { run, report, input } = this;
 		this.makeNewKey();
@@ -424,7 +434,8 @@ export class Rotation {
 			if (durationMs(grace) < MIN_REGENERATE_GRACE_MS) {
 				const err = inputError(
 					'Grace Period',
-					'regenerate swaps the key in place, so the old key must keep working until the credential holds the new one: use at least 1m (default 1h)',
+					'regenerate swaps the key in place, so the old key must keep working until the ' +
+						'credential holds the new one: use at least 1m (default 1h)',
 				);
 				run.stumble('mint', err);
 				return run.stop(err, advice.NOTHING_CHANGED);
@@ -433,7 +444,8 @@ export class Rotation {
 		let minted = await this.requestMint(candidate, this.mintRequest(candidate));
 		if (minted.result === 'collision') {
 			report.warnings.push(
-				'The gateway already had a key with the value made for this rotation (it answered 500); the rotation made a fresh value and tried once more.',
+				'The gateway already had a key with the value made for this rotation (it answered 500); ' +
+					'the rotation made a fresh value and tried once more.',
 			);
 			this.makeNewKey();
 			minted = await this.requestMint(candidate, this.mintRequest(candidate));
@@ -450,7 +462,8 @@ export class Rotation {
 		// gateway will not allow a second key (one key per person, restricted key creation).
 		const notAllowed = err.errorClass === 'bad_request' || err.errorClass === 'permission_denied';
 		if (candidate === 'replace' && input.strategy === 'auto' && notAllowed) {
-			report.fallbackReason = `The gateway refused a second key (${err.errorClass}: ${err.message})`;
+			report.fallbackReason =
+				'The gateway refused a second key ' + `(${err.errorClass}: ${err.message})`;
 			report.steps.push({
 				step: 'fallback',
 				ok: true,
@@ -463,7 +476,9 @@ export class Rotation {
 		if (candidate === 'regenerate' && replaceRefusal && err.errorClass === 'enterprise_required') {
 			const both = new GatewayError(
 				'enterprise_required',
-				`Neither strategy is possible on this gateway: it refused a second key (${replaceRefusal.errorClass}) and regenerating a key needs LiteLLM Enterprise. ${err.message}`,
+				'Neither strategy is possible on this gateway: it refused a second key ' +
+					`(${replaceRefusal.errorClass}) and regenerating a key needs LiteLLM Enterprise. ` +
+					`${err.message}`,
 				err.details,
 			);
 			return run.stop(both, advice.NEITHER_STRATEGY);
@@ -482,7 +497,8 @@ export class Rotation {
 		this.grace = grace;
 		report.gracePeriod = grace;
 		if (strategy === 'regenerate') {
-			// The regenerate reply has no revoke_at (GenerateKeyResponse): the end of the grace period is counted here.
+			// The regenerate reply has no revoke_at (GenerateKeyResponse): the end of the grace period
+			// is counted here.
 			report.oldKeyValidUntil = iso(Date.now() + durationMs(grace as string));
 			// The swapped row carries no lock (its metadata was replaced with the regenerate's).
 			this.holdsLock = false;
@@ -511,13 +527,15 @@ export class Rotation {
 					continue;
 				}
 				if (!isAmbiguous(err) && err.errorClass !== 'rate_limited') {
-					// LiteLLM's "needs Enterprise" is a bare 500 on regenerate, as a failure after the swap and a
-					// duplicate new_key are: whether the new key works, and for which row, tells them apart.
+					// LiteLLM's "needs Enterprise" is a bare 500 on regenerate, as a failure after the
+					// swap and a duplicate new_key are: whether the new key works, and for which row,
+					// tells them apart.
 					if (candidate === 'regenerate' && err.errorClass === 'enterprise_required') {
 						const made = await this.whoseKey(candidate, await this.probe(this.newKey, 0));
 						if (made === 'ours') {
 							report.warnings.push(
-								`The gateway answered ${route} with an error (${err.errorClass}), but the new key works, so the rotation went on.`,
+								`The gateway answered ${route} with an error (${err.errorClass}), but the new ` +
+									'key works, so the rotation went on.',
 							);
 							return { result: 'minted', body: {} };
 						}
@@ -530,7 +548,8 @@ export class Rotation {
 					const made = await this.whoseKey(candidate, p);
 					if (made === 'ours') {
 						report.warnings.push(
-							`The gateway's answer to ${route} was lost (${err.errorClass}); the new key works, so the rotation went on.`,
+							`The gateway's answer to ${route} was lost (${err.errorClass}); the new key works, ` +
+								'so the rotation went on.',
 						);
 						return { result: 'minted', body: {} };
 					}
@@ -540,8 +559,14 @@ export class Rotation {
 				if (attempt >= tuning.maxRetries) {
 					if (isAmbiguous(err)) {
 						const fp = fingerprint(this.newKey);
+						const orAgain =
+							candidate === 'regenerate'
+								? ', or run Rotate again while the old key is in its grace period'
+								: '';
 						report.warnings.push(
-							`The gateway did not answer ${route} and does not know the new key ${fp.display} (${fp.hash}); should it still carry the request out late, that key is stored nowhere: delete it${candidate === 'regenerate' ? ', or run Rotate again while the old key is in its grace period' : ''}.`,
+							`The gateway did not answer ${route} and does not know the new key ${fp.display} ` +
+								`(${fp.hash}); should it still carry the request out late, that key is stored ` +
+								`nowhere: delete it${orAgain}.`,
 						);
 					}
 					return { result: 'refused', error: err };
@@ -554,7 +579,8 @@ export class Rotation {
 	/**
 	 * Whose key the new value is, once the gateway accepts it: this run's (the mint went through) or
 	 * another key's (the value was taken: LiteLLM's unique constraint answers 500, like a failure).
-	 * Replace: the row carries this run's id. Regenerate: the old key now answers for the new value's row.
+	 * Replace: the row carries this run's id. Regenerate: the old key now answers for the new
+	 * value's row.
 	 */
 	private async whoseKey(candidate: Strategy, p: Probe): Promise<'ours' | 'taken' | 'none'> {
 		if (p.result !== 'accepted') return 'none';
@@ -564,7 +590,7 @@ export class Rotation {
 		const old = await this.probe(this.oldKey, 0);
 		if (old.result === 'accepted' && old.hash !== undefined)
 			return old.hash === this.newHash ? 'ours' : 'taken';
-		// The old key cannot tell: a gateway that keeps no metadata minted it, as before this check existed.
+		// The old key cannot tell: a gateway that keeps no metadata minted it, as before this check.
 		return id === undefined ? 'ours' : 'taken';
 	}
 
@@ -588,7 +614,7 @@ export class Rotation {
 		return await deleteKey(ctx, baseUrl, newKey, i, tuning, run.secrets);
 	}
 
-	// ── verifyNew ───────────────────────────────────────────────────────────────────
+	// ── verifyNew ─────────────────────────────────────────────────────────────────────────
 
 	/** The gateway accepts the new key, presented on its own. */
 	async verifyNew(): Promise<Stopped> {
@@ -615,9 +641,9 @@ export class Rotation {
 		return undefined;
 	}
 
-	// ── write ───────────────────────────────────────────────────────────────────────
+	// ── write ─────────────────────────────────────────────────────────────────────────────
 
-	/** n8n stores the new key in the credential, unless the lock or the credential moved meanwhile. */
+	/** n8n stores the new key in the credential, unless the lock or the credential moved since. */
 	async write(): Promise<Stopped> {
 		const ready = await this.readBeforeWrite();
 		if (!('data' in ready)) return ready.stopped;
@@ -627,8 +653,8 @@ export class Rotation {
 	/** The lock and the credential checked again right before the write: the credential's data. */
 	private async readBeforeWrite(): Promise<{ data: IDataObject } | { stopped: RotationOutcome }> {
 		const { run } = this;
-		// Replace: the lock is checked again (a rotation that started just before this one took the lock
-		// may have written its own over it since); regenerate's swap itself lets only one run through.
+		// Replace: the lock is checked again (a rotation that started just before this one took the
+		// lock may have written its own over it since); regenerate's swap lets only one run through.
 		if (this.strategy === 'replace') {
 			const lost = await this.lockLost();
 			// A key that changed meanwhile is the credential check's below.
@@ -659,7 +685,8 @@ export class Rotation {
 				'write',
 				new GatewayError(
 					'bad_request',
-					'The credential no longer holds the key this rotation started from: another rotation or a person stored another key meanwhile',
+					'The credential no longer holds the key this rotation started from: another rotation ' +
+						'or a person stored another key meanwhile',
 					{
 						field: 'Credential ID',
 					},
@@ -694,7 +721,7 @@ export class Rotation {
 	private async writeFailed(err: GatewayError): Promise<Stopped> {
 		const { run, report, credentialId } = this;
 		const strategy = this.strategy as Strategy;
-		// Only a refusal at the first attempt surely changed nothing: an earlier attempt may have been applied.
+		// Only a refusal at the first attempt surely changed nothing: an earlier one may have applied.
 		if (!isAmbiguous(err) && !err.details.mayHaveApplied) {
 			return await this.failBeforeWrite(
 				err,
@@ -717,7 +744,8 @@ export class Rotation {
 		if (holds === 'old')
 			return await this.failBeforeWrite(
 				err,
-				`n8n did not store the new key in credential ${credentialId} (the credential still holds the old key)`,
+				`n8n did not store the new key in credential ${credentialId} (the credential still holds ` +
+					'the old key)',
 			);
 		if (holds === 'unknown') {
 			report.credentialHolds = 'unknown';
@@ -734,7 +762,7 @@ export class Rotation {
 	private async failBeforeWrite(err: GatewayError, what: string): Promise<RotationOutcome> {
 		const { run, report } = this;
 		if (this.strategy === 'regenerate') {
-			// Deleting a regenerated key would kill the old one with it: the grace period is the way back.
+			// Deleting a regenerated key would kill the old one too: the grace period is the way back.
 			return run.stop(err, advice.stoppedAfterSwap(report, what));
 		}
 		if (await this.deleteNew()) {
@@ -745,7 +773,7 @@ export class Rotation {
 		return run.stop(err, advice.stoppedNewKeyStray(report, what));
 	}
 
-	/** The credential holds another key than this run started from: leave it alone, undo what this run made. */
+	/** The credential holds another key than this run started from: leave it, undo this run's. */
 	private async credentialMoved(err: GatewayError): Promise<RotationOutcome> {
 		const { run, report } = this;
 		report.credentialHolds = 'unknown';
@@ -763,7 +791,7 @@ export class Rotation {
 		return run.stop(err, gone ? advice.movedRolledBack() : advice.movedNewKeyStray(report));
 	}
 
-	// ── verifyCredential ────────────────────────────────────────────────────────────
+	// ── verifyCredential ──────────────────────────────────────────────────────────────────
 
 	/** A request that n8n authenticates with the stored credential uses the new key. */
 	async verifyCredential(): Promise<Stopped> {
@@ -777,7 +805,9 @@ export class Rotation {
 					'verifyCredential',
 					new GatewayError(
 						'bad_request',
-						`n8n accepted the write, but this node's credential still presents ${presentsOld ? 'the old key' : 'another key'}: credential ${credentialId} may not be the one this node uses`,
+						"n8n accepted the write, but this node's credential still presents " +
+							`${presentsOld ? 'the old key' : 'another key'}: credential ${credentialId} may ` +
+							'not be the one this node uses',
 						{ field: 'Credential ID' },
 					),
 				);
@@ -794,12 +824,14 @@ export class Rotation {
 			'verifyCredential',
 			strategy === 'replace'
 				? 'a request through the credential used the new key'
-				: "a request through the credential was accepted for the swapped key (during the grace period the gateway answers alike for the old value, so n8n's confirmation of the write is what shows the value)",
+				: 'a request through the credential was accepted for the swapped key (during the grace ' +
+						"period the gateway answers alike for the old value, so n8n's confirmation of the " +
+						'write is what shows the value)',
 		);
 		return undefined;
 	}
 
-	// ── revokeOld (replace) ─────────────────────────────────────────────────────────
+	// ── revokeOld (replace) ───────────────────────────────────────────────────────────────
 
 	/** Replace: delete the old key, or let it expire at the end of the grace period. */
 	async revokeOld(): Promise<Stopped> {
@@ -814,7 +846,7 @@ export class Rotation {
 		return undefined;
 	}
 
-	/** Replace without grace: delete the old key (the credential's new key has the authority), then prove it is refused. */
+	/** Replace, no grace: delete the old key (the new one has the authority), prove it refused. */
 	private async deleteOld(): Promise<boolean> {
 		const { run, report } = this;
 		try {
@@ -840,7 +872,8 @@ export class Rotation {
 		}
 		if (old.result === 'unknown')
 			report.warnings.push(
-				`The gateway confirmed the deletion; the check that it refuses the old key could not run: ${old.error.message}`,
+				'The gateway confirmed the deletion; the check that it refuses the old key could not ' +
+					`run: ${old.error.message}`,
 			);
 		report.oldKeyRevoked = true;
 		// A revoked key has no "valid until": only cached copies on other workers give it one.
@@ -848,7 +881,8 @@ export class Rotation {
 		if (old.result === 'stale') {
 			// Deleted at the gateway, not yet everywhere: an upper bound, not a failure of the rotation.
 			report.warnings.push(
-				`${notYetEffective(waitedMs)} Old key ${report.oldKey.display} (${this.activeHash.slice(0, 12)}).`,
+				`${notYetEffective(waitedMs)} Old key ${report.oldKey.display} ` +
+					`(${this.activeHash.slice(0, 12)}).`,
 			);
 			report.oldKeyValidUntil = iso(Date.now() + STALE_CACHE_MS);
 		}
@@ -862,7 +896,7 @@ export class Rotation {
 		return true;
 	}
 
-	/** Gateway workers that cached the old key accept it until their entry expires: awaited, bounded. */
+	/** Workers that cached the old key accept it until their entry expires: awaited, bounded. */
 	private async awaitOldRefused(): Promise<{ old: Probe; waitedMs: number }> {
 		let old = await this.probe(this.oldKey);
 		const waited = await awaitRefusal(
@@ -876,7 +910,7 @@ export class Rotation {
 		return { old, waitedMs: waited.waitedMs };
 	}
 
-	/** Replace with grace: the old key expires at the end of the grace period and gives up its alias. */
+	/** Replace with grace: the old key expires at the grace period's end and gives up its alias. */
 	private async retireOld(period: string): Promise<boolean> {
 		const { run, report } = this;
 		const body: IDataObject = {
@@ -899,9 +933,9 @@ export class Rotation {
 		return true;
 	}
 
-	// ── finish ──────────────────────────────────────────────────────────────────────
+	// ── finish ────────────────────────────────────────────────────────────────────────────
 
-	/** Replace: the new key takes back the old alias. Regenerate: the grace period retires the old key. */
+	/** Replace: the new key takes the old alias back. Regenerate: the grace period ends the old. */
 	async finish(): Promise<RotationOutcome> {
 		const { run, report } = this;
 		if (this.strategy === 'regenerate') {
@@ -919,7 +953,7 @@ export class Rotation {
 		return run.done();
 	}
 
-	/** Regenerate: the old key must still work during the grace period (some LiteLLM releases drop it). */
+	/** Regenerate: the old key must work during the grace period (some LiteLLM releases drop it). */
 	private async checkGracePeriod(): Promise<void> {
 		const { report } = this;
 		const old = await this.probe(this.oldKey, 0);
@@ -931,7 +965,8 @@ export class Rotation {
 			);
 		} else if (old.result === 'unknown') {
 			report.warnings.push(
-				`Could not check that the old key still works during the grace period: ${old.error.message}`,
+				'Could not check that the old key still works during the grace period: ' +
+					`${old.error.message}`,
 			);
 		}
 	}
@@ -945,7 +980,8 @@ export class Rotation {
 		} catch (error) {
 			const err = run.asGatewayError(error);
 			report.warnings.push(
-				`The new key keeps the temporary alias "${tempAlias}": renaming it to "${report.keyAlias}" failed (${err.errorClass}). Rename it with Update Key.`,
+				`The new key keeps the temporary alias "${tempAlias}": renaming it to ` +
+					`"${report.keyAlias}" failed (${err.errorClass}). Rename it with Update Key.`,
 			);
 			report.keyAlias = tempAlias;
 		}

@@ -83,7 +83,7 @@ const FIND_CREDENTIAL_KEY =
 
 /** The credential holds another key than the run started from (someone stored one meanwhile). */
 export const movedAfterSwap = (report: RotationReport) =>
-	`The gateway already swapped the key this run started from (it works until ` +
+	'The gateway already swapped the key this run started from (it works until ' +
 	`${report.oldKeyValidUntil}, grace period), but the credential holds another key now, so ` +
 	`this run did not write it. ${FIND_CREDENTIAL_KEY} Keys: ${fingerprints(report)}.`;
 

@@ -21,7 +21,8 @@ export {
  * Key rotation as an explicit state machine (docs/architecture.md, invariant 2; docs/rotation.md):
  *
  *   started ─inspect→ inspected ─checkN8n→ n8n_ready ─mint→ minted ─verifyNew→ new_verified
- *     ─write→ written ─verifyCredential→ credential_verified ─revokeOld→ old_revoked ─finish→ completed
+ *     ─write→ written ─verifyCredential→ credential_verified
+ *     ─revokeOld→ old_revoked ─finish→ completed
  *
  * (regenerate finishes straight from credential_verified: the grace period retires the old key).
  * A failure before `write` under replace takes `rollBack` (new key deleted → rolled_back) or,

@@ -50,7 +50,10 @@ export interface RotationReport {
 	oldKey: KeyFingerprint;
 	newKey: KeyFingerprint | null;
 	oldKeyRevoked: boolean;
-	/** When the old key stops working: the end of the grace period (or of gateway workers' caches); null once revoked, or when it has no end. */
+	/**
+	 * When the old key stops working: the end of the grace period (or of gateway workers' caches);
+	 * null once revoked, or when it has no end.
+	 */
 	oldKeyValidUntil: string | null;
 	newKeyExpires: string | null;
 	keyAlias: string | null;

@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import type { KeyInfoRow } from '../../shared/types';
 
-/** /key/generate body for a sibling of `row`: same models, budget, limits, team, user and metadata. */
+/** /key/generate body for a sibling of `row`: same models, budget, limits, team, user, metadata. */
 export function siblingRequest(
 	row: KeyInfoRow & IDataObject,
 	newKey: string,
@@ -74,7 +74,7 @@ export function regenerateRequest(
 	return body;
 }
 
-/** A partial credential write: the key, plus the unchanged base URL that n8n 2.8.x's schema requires. */
+/** A partial credential write: the key, and the unchanged base URL n8n 2.8.x's schema requires. */
 export function writable(current: IDataObject, apiKey: string): IDataObject {
 	return typeof current.baseUrl === 'string' ? { apiKey, baseUrl: current.baseUrl } : { apiKey };
 }

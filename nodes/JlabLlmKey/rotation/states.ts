@@ -1,8 +1,8 @@
 /** The rotation's states, the transitions between them and what each state leaves behind. */
 
-/** What the person asked for: `auto` tries replace, then regenerate when a second key is refused. */
+/** What the person asked for: `auto` tries replace, then regenerate if a second key is refused. */
 export type RequestedStrategy = 'auto' | 'replace' | 'regenerate';
-/** replace: a sibling key via /key/generate; regenerate: the key swapped in place, old value on grace. */
+/** replace: a sibling key (/key/generate); regenerate: the key swapped in place, old on grace. */
 export type Strategy = 'replace' | 'regenerate';
 
 export const ROTATION_STATES = [
@@ -30,16 +30,20 @@ export const STATE_MEANING: Record<RotationState, string> = {
 	minted: 'The gateway has a new key that is not verified yet; the credential holds the old key.',
 	new_verified: 'The gateway accepts the new key; the credential still holds the old key.',
 	written:
-		'n8n accepted the new key for the credential; a request through the credential has not confirmed it yet, so both keys stay valid.',
+		'n8n accepted the new key for the credential; a request through the credential has not ' +
+		'confirmed it yet, so both keys stay valid.',
 	credential_verified:
-		'The credential holds the new key and the gateway accepts it through the credential; the old key is still valid.',
+		'The credential holds the new key and the gateway accepts it through the credential; the old ' +
+		'key is still valid.',
 	old_revoked:
-		'The credential holds the new key; the old key is revoked (or set to expire at the end of the grace period).',
+		'The credential holds the new key; the old key is revoked (or set to expire at the end of ' +
+		'the grace period).',
 	completed: 'Rotation complete: the credential holds the new key.',
 	rolled_back:
 		'Rolled back: the new key was deleted; the credential holds the old key, which still works.',
 	rollback_failed:
-		'The credential holds the old key, which still works; the new key could not be deleted and is stored nowhere.',
+		'The credential holds the old key, which still works; the new key could not be deleted and ' +
+		'is stored nowhere.',
 };
 
 export type Transition =
@@ -82,5 +86,5 @@ export const TRANSITIONS: Record<
 
 /** Regenerate keeps the old key alive this long unless told otherwise (never zero: see below). */
 export const DEFAULT_REGENERATE_GRACE = '1h';
-/** A regenerated key's old value dies at once without a grace period, leaving the credential a dead key. */
+/** Without a grace period a regenerated key's old value dies at once, the credential's with it. */
 export const MIN_REGENERATE_GRACE_MS = 60_000;
