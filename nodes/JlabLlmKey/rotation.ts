@@ -12,7 +12,6 @@ import {
 	retryDelayMs,
 } from '../shared/gateway';
 import { answeredForReplacement } from '../shared/keyRow';
-import { checkCredentialWritable, n8nApiSettings, updateCredentialData } from '../shared/n8nApi';
 import { pause } from '../shared/pacing';
 import { fingerprint, type KeyFingerprint, keyHash, redact } from '../shared/redact';
 import type { KeyInfoResponse, KeyInfoRow } from '../shared/types';
@@ -24,6 +23,7 @@ import {
 	type RequestTuning,
 } from './helpers/keys';
 import { deleteKey, isAmbiguous } from './helpers/mint';
+import { checkCredentialWritable, n8nApiSettings, updateCredentialData } from './helpers/n8nApi';
 import { durationMs } from './helpers/params';
 import { awaitRefusal, isStaleKeyAnswer, notYetEffective } from './helpers/propagation';
 import {

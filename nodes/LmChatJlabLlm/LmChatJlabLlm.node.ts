@@ -9,11 +9,11 @@ import type {
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { spendMetadata } from '../shared/attribution';
-import { classifyClientError, isCancellation } from '../shared/clientErrors';
 import { GatewayError, inputError, toNodeError } from '../shared/errors';
 import { checkApiKey, CREDENTIAL_TYPE, gatewaySettings } from '../shared/gateway';
 import { listModelIds, modelProperty, searchModels } from '../shared/models';
 
+import { classifyClientError, isCancellation } from './clientErrors';
 import { CHAT_ROUTE, GatewayCaller, installCaller } from './gatewayCaller';
 import { optionsProperty, readModelOptions, type ModelSettings } from './options';
 

@@ -1,7 +1,6 @@
 import type { INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { classifyClientError, isCancellation } from '../shared/clientErrors';
 import {
 	explainModelRefusal,
 	GatewayError,
@@ -10,6 +9,7 @@ import {
 	toNodeError,
 } from '../shared/errors';
 import { DEFAULT_MAX_WAIT_MS, retryDelayMs, withRetries } from '../shared/retry';
+import { classifyClientError, isCancellation } from './clientErrors';
 
 export const CHAT_ROUTE = '/v1/chat/completions';
 

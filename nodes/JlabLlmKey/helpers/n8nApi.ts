@@ -14,10 +14,10 @@ import {
 	inputError,
 	isAbort,
 	readEnvelope,
-} from './errors';
-import { LOOPBACK_HOST } from './keyTarget';
-import { redact } from './redact';
-import { type Attempted, withRetries } from './retry';
+} from '../../shared/errors';
+import { LOOPBACK_HOST } from '../../shared/keyTarget';
+import { redact } from '../../shared/redact';
+import { type Attempted, withRetries } from '../../shared/retry';
 
 /**
  * The n8n public API (/api/v1, header X-N8N-API-KEY), used to write a gateway key straight
