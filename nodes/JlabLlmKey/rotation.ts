@@ -13,15 +13,10 @@ import {
 } from '../shared/gateway';
 import { answeredForReplacement } from '../shared/keyRow';
 import { pause } from '../shared/pacing';
-import { fingerprint, type KeyFingerprint, keyHash, redact } from '../shared/redact';
+import { fingerprint, FULL_HASH, type KeyFingerprint, keyHash, redact } from '../shared/redact';
+import { settle } from '../shared/settle';
 import type { KeyInfoResponse, KeyInfoRow } from '../shared/types';
-import {
-	FULL_HASH,
-	gatewayTime,
-	newVirtualKey,
-	ownKeyInfo,
-	type RequestTuning,
-} from './helpers/keys';
+import { gatewayTime, newVirtualKey, ownKeyInfo, type RequestTuning } from './helpers/keys';
 import { deleteKey, isAmbiguous } from './helpers/mint';
 import { checkCredentialWritable, n8nApiSettings, updateCredentialData } from './helpers/n8nApi';
 import { durationMs } from './helpers/params';
@@ -36,7 +31,6 @@ import {
 	unlocked,
 	withoutLock,
 } from './helpers/rotationLock';
-import { settle } from './helpers/settle';
 
 /**
  * Key rotation as an explicit state machine (DESIGN.md invariant 2):

@@ -10,11 +10,11 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { spendMetadata } from '../shared/attribution';
 import { GatewayError, inputError, toNodeError } from '../shared/errors';
-import { checkApiKey, CREDENTIAL_TYPE, gatewaySettings } from '../shared/gateway';
+import { CHAT_ROUTE, checkApiKey, CREDENTIAL_TYPE, gatewaySettings } from '../shared/gateway';
 import { listModelIds, modelProperty, searchModels } from '../shared/models';
 
 import { classifyClientError, isCancellation } from './clientErrors';
-import { CHAT_ROUTE, GatewayCaller, installCaller } from './gatewayCaller';
+import { GatewayCaller, installCaller } from './gatewayCaller';
 import { optionsProperty, readModelOptions, type ModelSettings } from './options';
 
 type Sdk = { supplyModel: (ctx: ISupplyDataFunctions, model: SupplyModelOptions) => SupplyData };

@@ -8,10 +8,9 @@ import {
 	mayBeModelRefusal,
 	toNodeError,
 } from '../shared/errors';
+import { CHAT_ROUTE } from '../shared/gateway';
 import { DEFAULT_MAX_WAIT_MS, retryDelayMs, withRetries } from '../shared/retry';
 import { classifyClientError, isCancellation } from './clientErrors';
-
-export const CHAT_ROUTE = '/v1/chat/completions';
 
 export interface GatewayCallerOptions {
 	node: INode;

@@ -28,6 +28,8 @@ export { retryDelayMs };
 
 export const CREDENTIAL_TYPE = 'jlabLlmApi';
 export const DEFAULT_BASE_URL = 'https://delphi.jlab.org/api';
+/** The route both chat nodes call: the Chat node directly, the Chat Model through its client. */
+export const CHAT_ROUTE = '/v1/chat/completions';
 
 export type GatewayContext = IExecuteFunctions | ILoadOptionsFunctions | ISupplyDataFunctions;
 

@@ -4,10 +4,10 @@ import { GatewayError } from '../../shared/errors';
 import { gatewayRequest, gatewayRequestWithKey } from '../../shared/gateway';
 import { keyHash } from '../../shared/redact';
 import { retryDelayMs, withRetries } from '../../shared/retry';
+import { settle } from '../../shared/settle';
 import type { KeyInfoResponse, KeyInfoRow } from '../../shared/types';
 import type { RequestTuning } from './keys';
 import { awaitRefusal, isStaleKeyAnswer, type KeyStanding } from './propagation';
-import { settle } from './settle';
 
 /** `stale`: the key authenticated, but /key/info found no row for it (a gateway worker's cache still holds a deleted key). */
 export type KeyCheck =

@@ -5,12 +5,14 @@ import { GatewayError, inputError } from '../../../shared/errors';
 import { gatewaySettings } from '../../../shared/gateway';
 import { answeredForReplacement, REPLACED_KEY_WARNING } from '../../../shared/keyRow';
 import type { ItemResult } from '../../../shared/items';
+import { numberIn } from '../../../shared/numbers';
 import { fingerprint } from '../../../shared/redact';
+import { settle } from '../../../shared/settle';
 import { readDailyActivity } from '../../helpers/activity';
 import { addDays, clock, utcDate } from '../../helpers/dates';
 import { budgetOf, readKeyInfo, type BudgetNumbers, type KeyInfo } from '../../helpers/keyInfo';
 import { money, usd } from '../../helpers/money';
-import { numberIn, settle, wholeNumber } from '../../helpers/params';
+import { wholeNumber } from '../../helpers/params';
 
 /** Output 0 and 1 of the node while Check Budget is selected. */
 export const WITHIN_BUDGET = 0;

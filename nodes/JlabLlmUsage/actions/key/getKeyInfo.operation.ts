@@ -2,9 +2,10 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ItemResult } from '../../../shared/items';
+import { numberIn } from '../../../shared/numbers';
 import { clock } from '../../helpers/dates';
 import { describeKey, readKeyInfo } from '../../helpers/keyInfo';
-import { numberIn, wholeNumber } from '../../helpers/params';
+import { wholeNumber } from '../../helpers/params';
 
 const properties: INodeProperties[] = [
 	{

@@ -5,7 +5,7 @@ import { GatewayError } from '../../../shared/errors';
 import { gatewayRequest } from '../../../shared/gateway';
 import type { ItemResult } from '../../../shared/items';
 import { listModelIds } from '../../../shared/models';
-import { settle } from '../../helpers/params';
+import { settle } from '../../../shared/settle';
 
 const properties: INodeProperties[] = [
 	{
