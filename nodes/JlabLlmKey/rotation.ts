@@ -9,11 +9,11 @@ import {
 	gatewayRequest,
 	gatewayRequestWithKey,
 	gatewaySettings,
-	retryDelayMs,
 } from '../shared/gateway';
 import { answeredForReplacement } from '../shared/keyRow';
 import { pause } from '../shared/pacing';
 import { fingerprint, FULL_HASH, type KeyFingerprint, keyHash, redact } from '../shared/redact';
+import { retryDelayMs } from '../shared/retry';
 import { settle } from '../shared/settle';
 import type { KeyInfoResponse, KeyInfoRow } from '../shared/types';
 import { gatewayTime, newVirtualKey, ownKeyInfo, type RequestTuning } from './helpers/keys';

@@ -23,9 +23,6 @@ import type { Pacer } from './pacing';
 import { keyHash, redact } from './redact';
 import { DEFAULT_MAX_WAIT_MS, retryDelayMs, withRetries, type Attempted } from './retry';
 
-// The backoff policy lives in retry.ts; rotation still takes it from here.
-export { retryDelayMs };
-
 export const CREDENTIAL_TYPE = 'jlabLlmApi';
 export const DEFAULT_BASE_URL = 'https://delphi.jlab.org/api';
 /** The route both chat nodes call: the Chat node directly, the Chat Model through its client. */
