@@ -6,11 +6,11 @@ import {
 	hasOption,
 	maxRetriesOption,
 	maxWaitOption,
-	numberIn,
 	readSampling,
 	tagsOption,
 	timeoutOption,
 } from '../shared/modelOptions';
+import { optionalNumber } from '../shared/numbers';
 
 export const DEFAULT_BATCH_SIZE = 256;
 /** OpenAI's and vLLM's usual ceiling of texts per request. */
@@ -102,11 +102,12 @@ export function readEmbeddingOptions(options: IDataObject): EmbeddingSettings {
 	}
 	return {
 		batchSize:
-			numberIn(options, 'batchSize', 'Batch Size', 1, MAX_BATCH_SIZE, true) ?? DEFAULT_BATCH_SIZE,
+			optionalNumber(options.batchSize, 'Batch Size', 1, MAX_BATCH_SIZE, true) ??
+			DEFAULT_BATCH_SIZE,
 		concurrency:
-			numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ??
+			optionalNumber(options.concurrency, 'Concurrency', 1, MAX_CONCURRENCY, true) ??
 			DEFAULT_CONCURRENCY,
-		dimensions: numberIn(options, 'dimensions', 'Dimensions', 1, 65_536, true),
+		dimensions: optionalNumber(options.dimensions, 'Dimensions', 1, 65_536, true),
 		encodingFormat,
 		timeoutMs,
 		maxRetries,

@@ -9,12 +9,12 @@ import type {
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { spendMetadata } from '../shared/attribution';
-import { classifyClientError, isCancellation } from '../shared/clientErrors';
 import { GatewayError, inputError, toNodeError } from '../shared/errors';
-import { checkApiKey, CREDENTIAL_TYPE, gatewaySettings } from '../shared/gateway';
+import { CHAT_ROUTE, checkApiKey, CREDENTIAL_TYPE, gatewaySettings } from '../shared/gateway';
 import { listModelIds, modelProperty, searchModels } from '../shared/models';
 
-import { CHAT_ROUTE, GatewayCaller, installCaller } from './gatewayCaller';
+import { classifyClientError, isCancellation } from './clientErrors';
+import { GatewayCaller, installCaller } from './gatewayCaller';
 import { optionsProperty, readModelOptions, type ModelSettings } from './options';
 import { loadSdk, modelOptions } from './sdkModel';
 

@@ -1,7 +1,6 @@
 import type { INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { classifyClientError, isCancellation } from '../shared/clientErrors';
 import {
 	explainModelRefusal,
 	GatewayError,
@@ -9,10 +8,9 @@ import {
 	mayBeModelRefusal,
 	toNodeError,
 } from '../shared/errors';
-import { DEFAULT_MAX_WAIT_MS, retryDelayMs, waitTooLong } from '../shared/gateway';
-import { pause } from '../shared/pacing';
-
-export const CHAT_ROUTE = '/v1/chat/completions';
+import { CHAT_ROUTE } from '../shared/gateway';
+import { DEFAULT_MAX_WAIT_MS, retryDelayMs, withRetries } from '../shared/retry';
+import { classifyClientError, isCancellation } from './clientErrors';
 
 export interface GatewayCallerOptions {
 	node: INode;
@@ -69,29 +67,36 @@ export class GatewayCaller {
 	}
 
 	async call<A extends unknown[], T>(callable: (...args: A) => Promise<T>, ...args: A): Promise<T> {
-		const { maxRetries, secrets, signal } = this.options;
-		for (let attempt = 0; ; attempt++) {
-			let failure: GatewayError;
-			try {
-				return this.checked(await callable(...args));
-			} catch (error) {
-				if (error instanceof GatewayError) {
-					failure = error;
-				} else if (isCancellation(error, signal)) {
-					throw this.cancelled();
-				} else {
-					failure = classifyClientError(error, CHAT_ROUTE, secrets);
+		const { maxRetries, secrets, signal, random } = this.options;
+		const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+		return await withRetries<T>(
+			async (attempt) => {
+				let failure: GatewayError;
+				try {
+					return { ok: this.checked(await callable(...args)) };
+				} catch (error) {
+					if (error instanceof GatewayError) {
+						failure = error;
+					} else if (isCancellation(error, signal)) {
+						throw this.cancelled();
+					} else {
+						failure = classifyClientError(error, CHAT_ROUTE, secrets);
+					}
 				}
-			}
-			failure.details.attempts = attempt + 1;
-			if (!failure.retryable) throw this.nodeError(await this.explained(failure));
-			if (attempt >= maxRetries) throw this.nodeError(failure);
-			const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
-			const tooLong = waitTooLong(failure, maxWaitMs);
-			if (tooLong) throw this.nodeError(tooLong);
-			await pause(retryDelayMs(failure, attempt, this.options.random, maxWaitMs), signal);
-			if (signal?.aborted) throw this.cancelled();
-		}
+				failure.details.attempts = attempt + 1;
+				return { err: failure };
+			},
+			{
+				maxRetries,
+				delayMs: (failure, attempt) => retryDelayMs(failure, attempt, random, maxWaitMs),
+				maxWaitMs,
+				maxWaitCheck: 'before-wait',
+				explain: async (failure) => await this.explained(failure),
+				toError: (failure) => this.nodeError(failure),
+				signal,
+				onCancel: () => this.cancelled(),
+			},
+		);
 	}
 
 	/** A refused model, classified by the key's model list as the Chat node does (errors.ts). */

@@ -14,17 +14,19 @@ import {
 	classifyNetworkError,
 	classifyResponse,
 	GatewayError,
-	headlineOf,
 	inputError,
 	isAbort,
 	isAuthOnlyRoute,
 	reclassify,
 } from './errors';
-import { pause, type Pacer } from './pacing';
+import type { Pacer } from './pacing';
 import { keyHash, redact } from './redact';
+import { DEFAULT_MAX_WAIT_MS, retryDelayMs, withRetries, type Attempted } from './retry';
 
 export const CREDENTIAL_TYPE = 'jlabLlmApi';
 export const DEFAULT_BASE_URL = 'https://delphi.jlab.org/api';
+/** The route both chat nodes call: the Chat node directly, the Chat Model through its client. */
+export const CHAT_ROUTE = '/v1/chat/completions';
 
 export type GatewayContext = IExecuteFunctions | ILoadOptionsFunctions | ISupplyDataFunctions;
 
@@ -218,46 +220,6 @@ function plainHeaders(raw: unknown): Record<string, string> {
 	return out;
 }
 
-/** Default of every node's "Max Wait (Seconds)": the longest wait a gateway may impose on one request. */
-export const DEFAULT_MAX_WAIT_MS = 120_000;
-
-/** Exponential backoff with jitter; the gateway's retry-after wins when it gave one (never beyond `maxWaitMs`). */
-export function retryDelayMs(
-	err: GatewayError,
-	attempt: number,
-	random: () => number = Math.random,
-	maxWaitMs = DEFAULT_MAX_WAIT_MS,
-): number {
-	const asked = err.details.retryAfterMs;
-	if (asked !== undefined) return Math.min(maxWaitMs, asked + Math.floor(random() * 250));
-	const ceiling = Math.min(16_000, 500 * 2 ** attempt);
-	return Math.min(maxWaitMs, Math.floor(ceiling * (0.5 + random() * 0.5)));
-}
-
-function seconds(ms: number): string {
-	const s = ms / 1000;
-	const text = s >= 1e6 ? s.toExponential(2) : String(Math.round(s * 10) / 10);
-	return s >= 86_400 ? `${text} s (about ${Math.round(s / 86_400)} days)` : `${text} s`;
-}
-
-/**
- * A rate limit whose wait is longer than the node may wait: the failure to report instead of
- * waiting (a gateway could otherwise stall a run for good), or undefined when the wait is fine.
- */
-export function waitTooLong(err: GatewayError, maxWaitMs: number): GatewayError | undefined {
-	const asked = err.details.retryAfterMs;
-	if (err.errorClass !== 'rate_limited' || asked === undefined || asked <= maxWaitMs)
-		return undefined;
-	const headline = headlineOf('rate_limited');
-	const rest = err.message.startsWith(headline)
-		? err.message.slice(headline.length).replace(/^\.\s*/, '')
-		: err.message;
-	const said = `The gateway asked to wait ${seconds(asked)}, longer than Max Wait (Seconds) allows (${seconds(maxWaitMs)}): not waiting`;
-	return new GatewayError('rate_limited', [headline, said, rest].filter(Boolean).join('. '), {
-		...err.details,
-	});
-}
-
 interface RawResponse {
 	body: unknown;
 	headers: unknown;
@@ -309,7 +271,7 @@ async function attemptOnce<T>(
 	signal: AbortSignal | undefined,
 	attempt: number,
 	sendIt: () => Promise<RawResponse>,
-): Promise<{ ok: GatewayResponse<T> } | { err: GatewayError }> {
+): Promise<Attempted<GatewayResponse<T>>> {
 	let err: GatewayError;
 	try {
 		const res = await sendIt();
@@ -318,6 +280,7 @@ async function attemptOnce<T>(
 		if (!failure)
 			return {
 				ok: { body: res.body as T, headers, status: res.statusCode, attempts: attempt + 1 },
+				headers,
 			};
 		err = failure;
 	} catch (error) {
@@ -405,76 +368,59 @@ export async function gatewayRequest<T = IDataObject>(
 	this: GatewayContext,
 	opts: GatewayRequestOptions,
 ): Promise<GatewayResponse<T>> {
-	let settings = await gatewaySettings(this, opts.itemIndex ?? 0);
+	const itemIndex = opts.itemIndex ?? 0;
+	let settings = await gatewaySettings(this, itemIndex);
 	const secrets = [...settings.secrets, ...(opts.secrets ?? [])];
-	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
-	const timeoutMs = opts.timeoutMs ?? 60_000;
 	const maxWaitMs = opts.maxWaitMs ?? opts.pacer?.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+	const timeoutMs = opts.timeoutMs ?? 60_000;
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
-
-	// Retries spent; a wait the gateway asked for is free while the run makes progress.
-	let retries = 0;
-	let progressAtLastWait: number | undefined;
+	let credential: ICredentialsDecrypted | undefined;
 	let reread = false;
-	for (let attempt = 0; ; attempt++) {
-		if (opts.pacer) await opts.pacer.wait(signal);
-		const credential = opts.reuseCredential ? credentialCache.get(this) : undefined;
-		const sent = await attemptOnce<T>(this, opts, secrets, signal, attempt, () =>
-			send(this, settings, opts, timeoutMs, credential),
-		);
-		if ('ok' in sent) {
-			opts.pacer?.noteSuccess(sent.ok.headers);
-			return sent.ok;
-		}
-		const err = sent.err;
-		// A key refused while the run reused its credential may have been rotated meanwhile: once
-		// per request, read the credential again and resend at once if it holds another key.
-		if (
-			credential &&
-			!reread &&
-			(err.errorClass === 'invalid_key' || err.errorClass === 'expired_key')
-		) {
-			reread = true;
-			opts.pacer?.noteFailure(err);
-			if (await rereadCredential(this, credential, opts.itemIndex ?? 0)) {
-				settings = await gatewaySettings(this, opts.itemIndex ?? 0);
+	return await withRetries<GatewayResponse<T>>(
+		async (attempt) => {
+			credential = opts.reuseCredential ? credentialCache.get(this) : undefined;
+			return await attemptOnce<T>(this, opts, secrets, signal, attempt, () =>
+				send(this, settings, opts, timeoutMs, credential),
+			);
+		},
+		{
+			maxRetries: Math.max(0, opts.maxRetries ?? 3),
+			delayMs: (err, attempt) => retryDelayMs(err, attempt, Math.random, maxWaitMs),
+			maxWaitMs,
+			maxWaitCheck: 'first',
+			pacer: opts.pacer,
+			reportToPacer: true,
+			// A long rate-limit window should delay a paced batch, not fail it; a gateway that
+			// refuses everything still ends the item after Max Retries waits without progress.
+			freeWaitsWhileProgressing: true,
+			// A key refused while the run reused its credential may have been rotated meanwhile: once
+			// per request, read the credential again and resend at once if it holds another key.
+			onFailure: async (err) => {
+				const refused = err.errorClass === 'invalid_key' || err.errorClass === 'expired_key';
+				if (!credential || reread || !refused) return undefined;
+				reread = true;
+				if (!(await rereadCredential(this, credential, itemIndex))) throw err;
+				settings = await gatewaySettings(this, itemIndex);
 				secrets.push(...settings.secrets);
-				continue;
-			}
-			throw err;
-		}
-		const tooLong = waitTooLong(err, maxWaitMs);
-		if (tooLong) {
-			opts.pacer?.noteFailure(err);
-			throw tooLong;
-		}
-		const askedToWait = err.errorClass === 'rate_limited' && err.details.retryAfterMs !== undefined;
-		if (askedToWait) opts.pacer?.pauseFor(err.details.retryAfterMs as number);
-		opts.pacer?.noteFailure(err);
-		if (err.errorClass === 'blocked_key' && !isAuthOnlyRoute(opts.route)) {
-			throw await refineAuthFailure(this, settings, err, secrets);
-		}
-		if (
-			err.errorClass === 'permission_denied' &&
-			err.details.status === 404 &&
-			err.details.notJson
-		) {
-			throw await refineHiddenRoute(this, settings, err);
-		}
-		// A long rate-limit window should delay a paced batch, not fail it: the first wait, and
-		// any wait after some request of the run got through, spend no retry. A gateway that
-		// refuses everything still ends the item after Max Retries waits without progress.
-		const progress = opts.pacer?.progress;
-		const free =
-			askedToWait &&
-			maxRetries > 0 &&
-			progress !== undefined &&
-			(progressAtLastWait === undefined || progress > progressAtLastWait);
-		if (askedToWait) progressAtLastWait = progress;
-		if (!err.retryable || (!free && retries >= maxRetries) || signal?.aborted) throw err;
-		if (!free) retries++;
-		await pause(retryDelayMs(err, attempt, Math.random, maxWaitMs), signal);
-	}
+				return { resend: true };
+			},
+			explain: async (err) => {
+				if (err.errorClass === 'blocked_key' && !isAuthOnlyRoute(opts.route)) {
+					return await refineAuthFailure(this, settings, err, secrets);
+				}
+				if (
+					err.errorClass === 'permission_denied' &&
+					err.details.status === 404 &&
+					err.details.notJson
+				) {
+					return await refineHiddenRoute(this, settings, err);
+				}
+				return err;
+			},
+			signal,
+			onCancel: 'stop',
+		},
+	);
 }
 
 export interface KeyedRequestOptions extends GatewayRequestOptions {
@@ -494,29 +440,34 @@ export async function gatewayRequestWithKey<T = IDataObject>(
 	opts: KeyedRequestOptions,
 ): Promise<GatewayResponse<T>> {
 	const secrets = [opts.apiKey, ...(opts.secrets ?? [])];
-	const maxRetries = Math.max(0, opts.maxRetries ?? 3);
 	const timeoutMs = opts.timeoutMs ?? 60_000;
 	const maxWaitMs = opts.maxWaitMs ?? opts.pacer?.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
 	const signal = (this as IExecuteFunctions).getExecutionCancelSignal?.();
-	for (let attempt = 0; ; attempt++) {
-		if (opts.pacer) await opts.pacer.wait(signal);
-		const request = httpOptions(opts.baseUrl, opts, timeoutMs, {
-			...(opts.headers ?? {}),
-			Authorization: `Bearer ${opts.apiKey}`,
-		});
-		const sent = await attemptOnce<T>(
-			this,
-			opts,
-			secrets,
+	return await withRetries<GatewayResponse<T>>(
+		async (attempt) => {
+			const request = httpOptions(opts.baseUrl, opts, timeoutMs, {
+				...(opts.headers ?? {}),
+				Authorization: `Bearer ${opts.apiKey}`,
+			});
+			return await attemptOnce<T>(
+				this,
+				opts,
+				secrets,
+				signal,
+				attempt,
+				async () => (await (this as IExecuteFunctions).helpers.httpRequest(request)) as RawResponse,
+			);
+		},
+		{
+			maxRetries: Math.max(0, opts.maxRetries ?? 3),
+			delayMs: (err, attempt) => retryDelayMs(err, attempt, Math.random, maxWaitMs),
+			maxWaitMs,
+			maxWaitCheck: 'before-wait',
+			// Waited for, not told: another key's answers say nothing of the credential key's limits.
+			pacer: opts.pacer,
+			reportToPacer: false,
 			signal,
-			attempt,
-			async () => (await (this as IExecuteFunctions).helpers.httpRequest(request)) as RawResponse,
-		);
-		if ('ok' in sent) return sent.ok;
-		const err = sent.err;
-		if (!err.retryable || attempt >= maxRetries || signal?.aborted) throw err;
-		const tooLong = waitTooLong(err, maxWaitMs);
-		if (tooLong) throw tooLong;
-		await pause(retryDelayMs(err, attempt, Math.random, maxWaitMs), signal);
-	}
+			onCancel: 'stop',
+		},
+	);
 }

@@ -1,3 +1,5 @@
+import { FULL_HASH } from './redact';
+
 /**
  * /key/info answered for another key than the one presented: the presented key was swapped by a
  * regenerate and authenticates only until its grace period ends, and the row the gateway answers
@@ -7,7 +9,7 @@
 export function answeredForReplacement(answeredHash: unknown, presentedHash: string): boolean {
 	return (
 		typeof answeredHash === 'string' &&
-		/^[0-9a-f]{64}$/.test(answeredHash) &&
+		FULL_HASH.test(answeredHash) &&
 		answeredHash !== presentedHash
 	);
 }

@@ -2,6 +2,7 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { inputError } from './errors';
+import { optionalNumber } from './numbers';
 
 export const DEFAULT_TIMEOUT_S = 180;
 export const DEFAULT_MAX_RETRIES = 3;
@@ -13,32 +14,6 @@ export type ReasoningEffort = 'low' | 'medium' | 'high';
 
 export const hasOption = (options: IDataObject, name: string) =>
 	options[name] !== undefined && options[name] !== null && options[name] !== '';
-
-/** A number within [min, max]; expressions may hand over numeric text. */
-export function numberIn(
-	options: IDataObject,
-	name: string,
-	field: string,
-	min: number,
-	max: number,
-	integer = false,
-): number | undefined {
-	if (!hasOption(options, name)) return undefined;
-	const raw = options[name];
-	const n =
-		typeof raw === 'number'
-			? raw
-			: typeof raw === 'string' && raw.trim() !== ''
-				? Number(raw)
-				: Number.NaN;
-	if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-		throw inputError(
-			field,
-			`expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-		);
-	}
-	return n;
-}
 
 export function booleanOf(
 	options: IDataObject,
@@ -119,17 +94,18 @@ export function readSampling(options: IDataObject): SamplingSettings {
 		reasoningEffort = v;
 	}
 	return {
-		temperature: numberIn(options, 'temperature', 'Output Randomness (Temperature)', 0, 2),
-		topP: numberIn(options, 'topP', 'Output Randomness (Top P)', 0, 1),
-		maxTokens: numberIn(options, 'maxTokens', 'Maximum Number of Tokens', 1, 1_000_000, true),
-		frequencyPenalty: numberIn(options, 'frequencyPenalty', 'Frequency Penalty', -2, 2),
-		presencePenalty: numberIn(options, 'presencePenalty', 'Presence Penalty', -2, 2),
+		temperature: optionalNumber(options.temperature, 'Output Randomness (Temperature)', 0, 2),
+		topP: optionalNumber(options.topP, 'Output Randomness (Top P)', 0, 1),
+		maxTokens: optionalNumber(options.maxTokens, 'Maximum Number of Tokens', 1, 1_000_000, true),
+		frequencyPenalty: optionalNumber(options.frequencyPenalty, 'Frequency Penalty', -2, 2),
+		presencePenalty: optionalNumber(options.presencePenalty, 'Presence Penalty', -2, 2),
 		reasoningEffort,
 		timeoutMs:
-			(numberIn(options, 'timeout', 'Timeout (Seconds)', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
-		maxRetries: numberIn(options, 'maxRetries', 'Max Retries', 0, 10, true) ?? DEFAULT_MAX_RETRIES,
+			(optionalNumber(options.timeout, 'Timeout (Seconds)', 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000,
+		maxRetries:
+			optionalNumber(options.maxRetries, 'Max Retries', 0, 10, true) ?? DEFAULT_MAX_RETRIES,
 		maxWaitMs:
-			(numberIn(options, 'maxWait', 'Max Wait (Seconds)', 0, MAX_WAIT_LIMIT_S) ??
+			(optionalNumber(options.maxWait, 'Max Wait (Seconds)', 0, MAX_WAIT_LIMIT_S) ??
 				DEFAULT_MAX_WAIT_S) * 1000,
 		tags: textList(options, 'tags', 'Tags'),
 		attribution: booleanOf(options, 'attribution', 'Attribution', true),

@@ -15,6 +15,9 @@ export interface KeyFingerprint {
 	hash: string;
 }
 
+/** A whole keyHash(): the token LiteLLM stores for a key, and answers as `key` from /key/info. */
+export const FULL_HASH = /^[0-9a-f]{64}$/;
+
 /** SHA-256 hex of a key: the value LiteLLM stores and accepts as a key reference. */
 export function keyHash(key: string): string {
 	return createHash('sha256').update(key).digest('hex');

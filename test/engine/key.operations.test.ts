@@ -6,7 +6,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { JlabLlmKey } from '../../nodes/JlabLlmKey/JlabLlmKey.node';
-import { normalizeN8nUrl } from '../../nodes/shared/n8nApi';
+import { normalizeN8nUrl } from '../../nodes/JlabLlmKey/helpers/n8nApi';
 import { shutdownHarness, testCredential } from '../harness';
 import {
 	ADMIN,

@@ -1,4 +1,5 @@
-import { checkApiKey, normalizeBaseUrl, retryDelayMs } from '../../nodes/shared/gateway';
+import { checkApiKey, normalizeBaseUrl } from '../../nodes/shared/gateway';
+import { retryDelayMs } from '../../nodes/shared/retry';
 import { GatewayError } from '../../nodes/shared/errors';
 
 describe('normalizeBaseUrl', () => {

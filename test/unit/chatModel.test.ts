@@ -8,6 +8,7 @@ import crypto from 'crypto';
 import type { INode, ISupplyDataFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { classifyClientError, isCancellation } from '../../nodes/LmChatJlabLlm/clientErrors';
 import { GatewayCaller, installCaller } from '../../nodes/LmChatJlabLlm/gatewayCaller';
 import { LmChatJlabLlm } from '../../nodes/LmChatJlabLlm/LmChatJlabLlm.node';
 import { modelOptions } from '../../nodes/LmChatJlabLlm/sdkModel';
@@ -17,7 +18,6 @@ import {
 	readModelOptions,
 } from '../../nodes/LmChatJlabLlm/options';
 import { spendMetadata } from '../../nodes/shared/attribution';
-import { classifyClientError, isCancellation } from '../../nodes/shared/clientErrors';
 import { GatewayError } from '../../nodes/shared/errors';
 
 // The exact client LangChain's ChatOpenAI uses under the SDK (openai v6), for real error objects.

@@ -4,6 +4,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { GatewayError, inputError } from '../../shared/errors';
 import { gatewayRequest } from '../../shared/gateway';
 import type { Pacer } from '../../shared/pacing';
+import { FULL_HASH } from '../../shared/redact';
 import type { KeyInfoResponse, KeyInfoRow } from '../../shared/types';
 
 /**
@@ -22,7 +23,6 @@ export function gatewayTime(value: unknown): string | null {
 	return Number.isNaN(ms) ? value : new Date(ms).toISOString();
 }
 
-export const FULL_HASH = /^[0-9a-f]{64}$/;
 const HASH_PREFIX = /^[0-9a-f]{12,63}$/;
 
 /** LiteLLM's key_name `sk-...abcd` in the package's fingerprint form `sk-…abcd`. */

@@ -1,13 +1,13 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { GatewayError } from '../../shared/errors';
-import { gatewayRequest, gatewayRequestWithKey, retryDelayMs } from '../../shared/gateway';
-import { pause } from '../../shared/pacing';
+import { gatewayRequest, gatewayRequestWithKey } from '../../shared/gateway';
 import { keyHash } from '../../shared/redact';
+import { retryDelayMs, withRetries } from '../../shared/retry';
+import { settle } from '../../shared/settle';
 import type { KeyInfoResponse, KeyInfoRow } from '../../shared/types';
 import type { RequestTuning } from './keys';
 import { awaitRefusal, isStaleKeyAnswer, type KeyStanding } from './propagation';
-import { settle } from './settle';
 
 /** `stale`: the key authenticated, but /key/info found no row for it (a gateway worker's cache still holds a deleted key). */
 export type KeyCheck =
@@ -61,34 +61,43 @@ export async function generateKey(
 	tuning: RequestTuning,
 	secrets: string[],
 ): Promise<IDataObject> {
-	for (let attempt = 0; ; attempt++) {
-		const sent = await settle(
-			gatewayRequest.call(ctx, {
-				route: '/key/generate',
-				method: 'POST',
-				body,
-				itemIndex,
-				timeoutMs: tuning.timeoutMs,
-				maxRetries: 0,
-				secrets,
-			}),
-		);
-		if (sent.ok) return (sent.value.body ?? {}) as IDataObject;
-		const error = asGatewayError(sent.error);
-		if (!isAmbiguous(error) && error.errorClass !== 'rate_limited') throw error;
-		if (error.errorClass !== 'rate_limited') {
-			const check = await checkKey(ctx, baseUrl, body.key, itemIndex, tuning, secrets);
-			if (check.result === 'accepted') return {};
-			if (check.result === 'unknown') {
-				// Cannot tell: make sure the key does not exist, so nothing is left half-done.
-				const gone = await deleteKey(ctx, baseUrl, body.key, itemIndex, tuning, secrets);
-				error.message = `${error.message}. ${gone ? 'The gateway did not answer; the key it may have created was deleted.' : 'The gateway did not answer and may have created a key that could not be deleted: look for it by its alias.'}`;
-				throw error;
-			}
-		}
-		if (attempt >= tuning.maxRetries) throw error;
-		await pause(retryDelayMs(error, attempt), ctx.getExecutionCancelSignal?.());
-	}
+	return await withRetries<IDataObject>(
+		async () => {
+			const sent = await settle(
+				gatewayRequest.call(ctx, {
+					route: '/key/generate',
+					method: 'POST',
+					body,
+					itemIndex,
+					timeoutMs: tuning.timeoutMs,
+					maxRetries: 0,
+					secrets,
+				}),
+			);
+			if (sent.ok) return { ok: (sent.value.body ?? {}) as IDataObject };
+			return { err: asGatewayError(sent.error) };
+		},
+		{
+			maxRetries: tuning.maxRetries,
+			retryable: (error) => isAmbiguous(error) || error.errorClass === 'rate_limited',
+			// A lost answer is settled by presenting the key: made (done), not made (retried) or unknown.
+			onFailure: async (error) => {
+				if (!isAmbiguous(error)) return undefined;
+				const check = await checkKey(ctx, baseUrl, body.key, itemIndex, tuning, secrets);
+				if (check.result === 'accepted') return { value: {} };
+				if (check.result === 'unknown') {
+					// Cannot tell: make sure the key does not exist, so nothing is left half-done.
+					const gone = await deleteKey(ctx, baseUrl, body.key, itemIndex, tuning, secrets);
+					error.message = `${error.message}. ${gone ? 'The gateway did not answer; the key it may have created was deleted.' : 'The gateway did not answer and may have created a key that could not be deleted: look for it by its alias.'}`;
+					throw error;
+				}
+				return undefined;
+			},
+			delayMs: (error, attempt) => retryDelayMs(error, attempt),
+			signal: ctx.getExecutionCancelSignal?.(),
+			onCancel: 'ignore',
+		},
+	);
 }
 
 /** Classes where a request may or may not have been carried out: its answer never came. */

@@ -1,9 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MAX_WAIT_S, MAX_WAIT_LIMIT_S } from '../../shared/modelOptions';
+import { optionalNumber } from '../../shared/numbers';
 import type { Pacer } from '../../shared/pacing';
 import type { RequestTuning } from './keys';
-import { optionalNumber } from './params';
 import { DEFAULT_REVOCATION_WAIT_S } from './propagation';
 
 const DEFAULT_TIMEOUT_S = 30;

@@ -2,8 +2,8 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { GatewayError, inputError } from '../../shared/errors';
 import { gatewayRequest } from '../../shared/gateway';
+import { settle } from '../../shared/settle';
 import { ownKeyInfo, type RequestTuning } from './keys';
-import { settle } from './settle';
 
 export interface KeyOwner {
 	userId?: string;

@@ -39,25 +39,6 @@ export function durationMs(value: string): number {
 	return Number(m[1]) * UNIT_MS[m[2]];
 }
 
-/** An optional number within bounds; undefined when empty. */
-export function optionalNumber(
-	raw: unknown,
-	field: string,
-	min: number,
-	max: number,
-	integer = false,
-): number | undefined {
-	if (raw === undefined || raw === null || raw === '') return undefined;
-	const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-	if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-		throw inputError(
-			field,
-			`expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${String(raw).slice(0, 40)}"`,
-		);
-	}
-	return n;
-}
-
 /** An optional JSON object (given as text or as an object). */
 export function jsonObject(raw: unknown, field: string): IDataObject | undefined {
 	if (raw === undefined || raw === null || raw === '') return undefined;

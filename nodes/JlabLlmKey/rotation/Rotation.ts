@@ -8,21 +8,16 @@ import {
 	gatewayRequest,
 	gatewayRequestWithKey,
 	gatewaySettings,
-	retryDelayMs,
 } from '../../shared/gateway';
 import { answeredForReplacement } from '../../shared/keyRow';
-import { checkCredentialWritable, n8nApiSettings, updateCredentialData } from '../../shared/n8nApi';
 import { pause } from '../../shared/pacing';
-import { fingerprint, keyHash } from '../../shared/redact';
+import { fingerprint, FULL_HASH, keyHash } from '../../shared/redact';
+import { retryDelayMs } from '../../shared/retry';
+import { settle } from '../../shared/settle';
 import type { KeyInfoResponse, KeyInfoRow } from '../../shared/types';
-import {
-	FULL_HASH,
-	gatewayTime,
-	newVirtualKey,
-	ownKeyInfo,
-	type RequestTuning,
-} from '../helpers/keys';
+import { gatewayTime, newVirtualKey, ownKeyInfo, type RequestTuning } from '../helpers/keys';
 import { deleteKey, isAmbiguous } from '../helpers/mint';
+import { checkCredentialWritable, n8nApiSettings, updateCredentialData } from '../helpers/n8nApi';
 import { durationMs } from '../helpers/params';
 import { awaitRefusal, isStaleKeyAnswer, notYetEffective } from '../helpers/propagation';
 import {
@@ -35,7 +30,6 @@ import {
 	unlocked,
 	withoutLock,
 } from '../helpers/rotationLock';
-import { settle } from '../helpers/settle';
 import * as advice from './advice';
 import { iso, type RotationInput, type RotationOutcome, RotationRecord } from './report';
 import { regenerateRequest, siblingRequest, writable } from './requests';

@@ -1,6 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { numberIn } from '../../shared/numbers';
+import { settle } from '../../shared/settle';
 import { GatewayError, inputError } from '../../shared/errors';
 import { gatewaySettings } from '../../shared/gateway';
 import { answeredForReplacement, REPLACED_KEY_WARNING } from '../../shared/keyRow';
@@ -10,7 +12,7 @@ import { readDailyActivity } from '../helpers/activity';
 import { addDays, clock, utcDate } from '../helpers/dates';
 import { budgetOf, readKeyInfo, type BudgetNumbers, type KeyInfo } from '../helpers/keyInfo';
 import { money, usd } from '../helpers/money';
-import { numberIn, settle, timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
+import { timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
 
 /** Output 0 and 1 of the node while Check Budget is selected. */
 export const WITHIN_BUDGET = 0;

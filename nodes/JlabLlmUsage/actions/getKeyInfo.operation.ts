@@ -1,10 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { numberIn } from '../../shared/numbers';
 import type { ItemResult } from '../../shared/items';
 import { clock } from '../helpers/dates';
 import { describeKey, readKeyInfo } from '../helpers/keyInfo';
-import { numberIn, timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
+import { timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
 
 const properties: INodeProperties[] = [
 	{

@@ -1,11 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { settle } from '../../shared/settle';
 import { GatewayError } from '../../shared/errors';
 import { gatewayRequest } from '../../shared/gateway';
 import type { ItemResult } from '../../shared/items';
 import { listModelIds } from '../../shared/models';
-import { settle, timeoutMsOf, timeoutOption } from '../helpers/params';
+import { timeoutMsOf, timeoutOption } from '../helpers/params';
 
 const properties: INodeProperties[] = [
 	{

@@ -2,9 +2,9 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { GatewayError } from '../../shared/errors';
 import { gatewayRequest, type GatewayContext } from '../../shared/gateway';
+import { settle } from '../../shared/settle';
 import { notExposed, readKeyInfo, type KeyInfo } from './keyInfo';
 import { usd } from './money';
-import { settle } from './params';
 
 /** Whose activity: the calling key's own share, or everything of the key's user. */
 export type ActivityScope = 'key' | 'user';

@@ -3,11 +3,11 @@ import type { IDataObject } from 'n8n-workflow';
 import { GatewayError } from '../../shared/errors';
 import { answeredForReplacement, REPLACED_KEY_WARNING } from '../../shared/keyRow';
 import { gatewayRequest, gatewaySettings, type GatewayContext } from '../../shared/gateway';
-import { fingerprint, keyHash, type KeyFingerprint } from '../../shared/redact';
+import { fingerprint, FULL_HASH, keyHash, type KeyFingerprint } from '../../shared/redact';
+import { settle } from '../../shared/settle';
 import type { KeyInfoResponse, KeyInfoRow } from '../../shared/types';
 import { DAY_MS, isoOrNull } from './dates';
 import { money, usd } from './money';
-import { settle } from './params';
 
 /** What GET /key/info told about the calling key, plus the fingerprint of the key n8n holds. */
 export interface KeyInfo {
@@ -20,8 +20,6 @@ export interface KeyInfo {
 	/** Full SHA-256 of the key in the credential: LiteLLM's name for it in activity breakdowns. */
 	keyHash: string;
 }
-
-const HEX64 = /^[0-9a-f]{64}$/;
 
 // One /key/info per node run: every item of a run uses the same credential.
 const runCache = new WeakMap<object, Promise<KeyInfo>>();
@@ -50,7 +48,8 @@ async function fetchKeyInfo(
 			{ route: '/key/info', status: 200 },
 		);
 	}
-	const gatewayHash = typeof body.key === 'string' && HEX64.test(body.key) ? body.key : undefined;
+	const gatewayHash =
+		typeof body.key === 'string' && FULL_HASH.test(body.key) ? body.key : undefined;
 	const own = fingerprint(key);
 	return { info, gatewayHash, fingerprint: own, keyHash: keyHash(key) };
 }

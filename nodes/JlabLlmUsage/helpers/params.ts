@@ -1,29 +1,8 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
-import { inputError } from '../../shared/errors';
+import { numberIn } from '../../shared/numbers';
 
-/** A number parameter (or its expression's result) within [min, max]; fails fast naming the field. */
-export function numberIn(
-	value: unknown,
-	field: string,
-	min: number,
-	max: number,
-	expected: string,
-	whole = false,
-): number {
-	const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-	if (
-		typeof n !== 'number' ||
-		!Number.isFinite(n) ||
-		n < min ||
-		n > max ||
-		(whole && !Number.isInteger(n))
-	) {
-		throw inputError(field, expected);
-	}
-	return n;
-}
-
+/** A whole number parameter within [min, max], refused with `expected`. */
 export function wholeNumber(
 	value: unknown,
 	field: string,
@@ -32,16 +11,6 @@ export function wholeNumber(
 	expected: string,
 ): number {
 	return numberIn(value, field, min, max, expected, true);
-}
-
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** A promise's outcome as a value, so a failure can be inspected and rephrased before it is thrown on. */
-export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-	return await promise.then(
-		(value): Settled<T> => ({ ok: true, value }),
-		(error: unknown): Settled<T> => ({ ok: false, error }),
-	);
 }
 
 const MAX_TIMEOUT_S = 600;

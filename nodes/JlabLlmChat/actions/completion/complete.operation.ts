@@ -9,7 +9,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { spendMetadata } from '../../../shared/attribution';
 import { AdaptiveConcurrency } from '../../../shared/concurrency';
 import { GatewayError, inputError } from '../../../shared/errors';
-import { gatewayRequest, gatewaySettings } from '../../../shared/gateway';
+import { CHAT_ROUTE, gatewayRequest, gatewaySettings } from '../../../shared/gateway';
 import { asNodeError, runItems, type ItemResult } from '../../../shared/items';
 import { modelProperty } from '../../../shared/models';
 import type { ChatMessage } from '../../../shared/types';
@@ -37,7 +37,7 @@ import {
 	START_CONCURRENCY,
 	type ChatSettings,
 } from './options';
-import { ROUTE, shapeOutput } from './output';
+import { shapeOutput } from './output';
 
 const properties: INodeProperties[] = [
 	modelProperty,
@@ -384,7 +384,7 @@ async function complete(
 	try {
 		res = await gatewayRequest.call(ctx, {
 			method: 'POST',
-			route: ROUTE,
+			route: CHAT_ROUTE,
 			body,
 			timeoutMs: plan.settings.timeoutMs,
 			maxRetries: plan.settings.maxRetries,

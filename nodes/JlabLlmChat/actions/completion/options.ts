@@ -1,13 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { inputError } from '../../../shared/errors';
-import {
-	booleanOf,
-	hasOption as has,
-	numberIn,
-	readSampling,
-	textList,
-} from '../../../shared/modelOptions';
+import { booleanOf, hasOption as has, readSampling, textList } from '../../../shared/modelOptions';
+import { optionalNumber } from '../../../shared/numbers';
 
 /** Items in flight at most, unless the user sets Concurrency. */
 export const DEFAULT_CONCURRENCY = 64;
@@ -167,7 +162,7 @@ export function readOptions(options: IDataObject): ChatSettings {
 	set('presence_penalty', sampling.presencePenalty);
 	set(
 		'seed',
-		numberIn(options, 'seed', 'Seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true),
+		optionalNumber(options.seed, 'Seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true),
 	);
 	const stop = textList(options, 'stop', 'Stop Sequences', true);
 	if (stop.length) set('stop', stop);
@@ -197,7 +192,7 @@ export function readOptions(options: IDataObject): ChatSettings {
 		maxRetries: sampling.maxRetries,
 		maxWaitMs: sampling.maxWaitMs,
 		concurrency:
-			numberIn(options, 'concurrency', 'Concurrency', 1, MAX_CONCURRENCY, true) ??
+			optionalNumber(options.concurrency, 'Concurrency', 1, MAX_CONCURRENCY, true) ??
 			DEFAULT_CONCURRENCY,
 	};
 }

@@ -1,13 +1,11 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { callIdOf, GatewayError } from '../../../shared/errors';
-import type { GatewayResponse } from '../../../shared/gateway';
+import { CHAT_ROUTE, type GatewayResponse } from '../../../shared/gateway';
 import { redact } from '../../../shared/redact';
 import type { ChatCompletion, ChatMessage } from '../../../shared/types';
 
 import type { ResponseFormat } from './options';
-
-export const ROUTE = '/v1/chat/completions';
 
 /** A JSON format was asked for and the model answered something else. */
 export class ReplyNotJsonError extends GatewayError {
@@ -86,7 +84,7 @@ function parseJsonReply(
 	res: GatewayResponse<unknown>,
 	secrets: string[],
 ): unknown {
-	const details = { status: res.status, route: ROUTE, callId: callIdOf(res.headers, secrets) };
+	const details = { status: res.status, route: CHAT_ROUTE, callId: callIdOf(res.headers, secrets) };
 	const cut =
 		finishReason === 'length'
 			? ' The reply was cut off at Maximum Number of Tokens (finish reason "length").'
@@ -148,8 +146,8 @@ export function shapeOutput(
 	if (!message || typeof message !== 'object') {
 		throw new GatewayError(
 			'invalid_response',
-			`The answer did not come from a LiteLLM gateway. ${ROUTE} answered without choices[0].message`,
-			{ status: res.status, route: ROUTE, callId: callIdOf(res.headers, secrets) },
+			`The answer did not come from a LiteLLM gateway. ${CHAT_ROUTE} answered without choices[0].message`,
+			{ status: res.status, route: CHAT_ROUTE, callId: callIdOf(res.headers, secrets) },
 		);
 	}
 	const finishReason = choice?.finish_reason ?? null;

@@ -9,16 +9,16 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ErrorClass } from '../../../shared/errors';
 import { CREDENTIAL_TYPE, gatewayRequestWithKey, gatewaySettings } from '../../../shared/gateway';
 import type { ItemResult } from '../../../shared/items';
-import { createCredential, n8nApiList } from '../../../shared/n8nApi';
 import type { Pacer } from '../../../shared/pacing';
 import { fingerprint, redact, redactDeep } from '../../../shared/redact';
+import { settle } from '../../../shared/settle';
 import type { KeyInfoResponse } from '../../../shared/types';
 import { type Finding, isForeignKey, scanWorkflow } from '../../helpers/keyScan';
 import type { RequestTuning } from '../../helpers/keys';
 import { asGatewayError } from '../../helpers/mint';
+import { createCredential, n8nApiList } from '../../helpers/n8nApi';
 import { readTuning, tuningOptions } from '../../helpers/options';
 import { text } from '../../helpers/params';
-import { settle } from '../../helpers/settle';
 
 export const HTTP_REQUEST_TYPE = 'n8n-nodes-base.httpRequest';
 

@@ -9,15 +9,16 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { GatewayError, inputError } from '../../../shared/errors';
 import { CREDENTIAL_TYPE, gatewaySettings } from '../../../shared/gateway';
 import type { ItemResult } from '../../../shared/items';
-import { createCredential, n8nApiSettings } from '../../../shared/n8nApi';
+import { optionalNumber } from '../../../shared/numbers';
 import type { Pacer } from '../../../shared/pacing';
 import { fingerprint } from '../../../shared/redact';
+import { settle } from '../../../shared/settle';
 import { gatewayTime, newVirtualKey } from '../../helpers/keys';
 import { asGatewayError, checkKey, deleteKey, generateKey, isAmbiguous } from '../../helpers/mint';
+import { createCredential, n8nApiSettings } from '../../helpers/n8nApi';
 import { readTuning, tuningOptions } from '../../helpers/options';
 import { defaultKeyOwner } from '../../helpers/owner';
-import { alias, duration, jsonObject, modelList, optionalNumber, text } from '../../helpers/params';
-import { settle } from '../../helpers/settle';
+import { alias, duration, jsonObject, modelList, text } from '../../helpers/params';
 
 const properties: INodeProperties[] = [
 	{

@@ -5,9 +5,9 @@ import { GatewayError, inputError } from '../../../shared/errors';
 import { gatewayRequest } from '../../../shared/gateway';
 import type { ItemResult } from '../../../shared/items';
 import type { Pacer } from '../../../shared/pacing';
+import { settle } from '../../../shared/settle';
 import { displayOf, ownKeyInfo } from '../../helpers/keys';
 import { asGatewayError } from '../../helpers/mint';
-import { settle } from '../../helpers/settle';
 import { readTuning, tuningOptions } from '../../helpers/options';
 import {
 	awaitRefusal,

@@ -4,11 +4,12 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { inputError } from '../../../shared/errors';
 import { gatewayRequest } from '../../../shared/gateway';
 import type { ItemResult } from '../../../shared/items';
+import { optionalNumber } from '../../../shared/numbers';
 import type { Pacer } from '../../../shared/pacing';
 import { keySummary } from '../../helpers/keys';
 import { keySelectProperties, selectedKey } from '../../helpers/keySelect';
 import { readTuning, tuningOptions } from '../../helpers/options';
-import { alias, duration, jsonObject, modelList, optionalNumber, text } from '../../helpers/params';
+import { alias, duration, jsonObject, modelList, text } from '../../helpers/params';
 
 const properties: INodeProperties[] = [
 	...keySelectProperties(true),

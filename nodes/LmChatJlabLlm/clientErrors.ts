@@ -5,8 +5,8 @@ import {
 	headlineOf,
 	isAbort,
 	readEnvelope,
-} from './errors';
-import { redact } from './redact';
+} from '../shared/errors';
+import { redact } from '../shared/redact';
 
 /**
  * What an OpenAI-compatible client (the `openai` package under n8n's AI node SDK) throws:

@@ -14,10 +14,10 @@ import {
 	inputError,
 	isAbort,
 	readEnvelope,
-} from './errors';
-import { LOOPBACK_HOST } from './keyTarget';
-import { pause } from './pacing';
-import { redact } from './redact';
+} from '../../shared/errors';
+import { LOOPBACK_HOST } from '../../shared/keyTarget';
+import { redact } from '../../shared/redact';
+import { type Attempted, withRetries } from '../../shared/retry';
 
 /**
  * The n8n public API (/api/v1, header X-N8N-API-KEY), used to write a gateway key straight
@@ -258,6 +258,55 @@ export interface N8nApiResponse<T> {
 	attempts: number;
 }
 
+/** One attempt: the answer, or its failure classified and redacted (a cancelled run throws). */
+async function attemptOnce<T>(
+	ctx: IExecuteFunctions,
+	apiRoot: string,
+	opts: N8nApiRequestOptions,
+	secrets: string[],
+	signal: AbortSignal | undefined,
+	attempt: number,
+): Promise<Attempted<N8nApiResponse<T>>> {
+	let err: N8nApiError;
+	try {
+		const request: IHttpRequestOptions = {
+			method: opts.method ?? 'GET',
+			url: `${apiRoot}${opts.path}`,
+			json: true,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: opts.timeoutMs ?? 30_000,
+		};
+		if (opts.qs) request.qs = opts.qs;
+		if (opts.body) request.body = opts.body;
+		const res = (await ctx.helpers.httpRequestWithAuthentication.call(
+			ctx,
+			N8N_CREDENTIAL_TYPE,
+			request,
+		)) as {
+			body: unknown;
+			statusCode: number;
+		};
+		const failure = classifyN8nResponse(res.statusCode, res.body, opts.path, secrets);
+		if (!failure)
+			return { ok: { body: res.body as T, status: res.statusCode, attempts: attempt + 1 } };
+		err = failure;
+	} catch (error) {
+		if (isAbort(error) || signal?.aborted) {
+			throw new NodeOperationError(
+				ctx.getNode(),
+				'The execution was cancelled while waiting for n8n',
+				{
+					itemIndex: opts.itemIndex,
+				},
+			);
+		}
+		err = networkFailure(error, opts.path, secrets);
+	}
+	err.details.attempts = attempt + 1;
+	return { err };
+}
+
 /** One call of the n8n public API through the jlabLlmN8nApi credential. */
 export async function n8nApiRequest<T = IDataObject>(
 	this: IExecuteFunctions,
@@ -265,49 +314,17 @@ export async function n8nApiRequest<T = IDataObject>(
 ): Promise<N8nApiResponse<T>> {
 	const settings = await n8nApiSettings(this, opts.itemIndex ?? 0);
 	const secrets = [...settings.secrets, ...(opts.secrets ?? [])];
-	const maxRetries = Math.max(0, opts.maxRetries ?? 0);
 	const signal = this.getExecutionCancelSignal?.();
-	for (let attempt = 0; ; attempt++) {
-		let err: N8nApiError;
-		try {
-			const request: IHttpRequestOptions = {
-				method: opts.method ?? 'GET',
-				url: `${settings.apiRoot}${opts.path}`,
-				json: true,
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				timeout: opts.timeoutMs ?? 30_000,
-			};
-			if (opts.qs) request.qs = opts.qs;
-			if (opts.body) request.body = opts.body;
-			const res = (await this.helpers.httpRequestWithAuthentication.call(
-				this,
-				N8N_CREDENTIAL_TYPE,
-				request,
-			)) as {
-				body: unknown;
-				statusCode: number;
-			};
-			const failure = classifyN8nResponse(res.statusCode, res.body, opts.path, secrets);
-			if (!failure) return { body: res.body as T, status: res.statusCode, attempts: attempt + 1 };
-			err = failure;
-		} catch (error) {
-			if (isAbort(error) || signal?.aborted) {
-				throw new NodeOperationError(
-					this.getNode(),
-					'The execution was cancelled while waiting for n8n',
-					{
-						itemIndex: opts.itemIndex,
-					},
-				);
-			}
-			err = networkFailure(error, opts.path, secrets);
-		}
-		err.details.attempts = attempt + 1;
-		const transient = err.retryable;
-		if (!transient || attempt >= maxRetries || signal?.aborted) throw err;
-		await pause(Math.min(8_000, 500 * 2 ** attempt), signal);
-	}
+	return await withRetries<N8nApiResponse<T>>(
+		async (attempt) => await attemptOnce<T>(this, settings.apiRoot, opts, secrets, signal, attempt),
+		{
+			maxRetries: Math.max(0, opts.maxRetries ?? 0),
+			// n8n sends no retry-after: plain exponential backoff, no jitter, no wait limit.
+			delayMs: (_err, attempt) => Math.min(8_000, 500 * 2 ** attempt),
+			signal,
+			onCancel: 'stop',
+		},
+	);
 }
 
 /** Every page of a cursor-paginated list (`{data, nextCursor}`), e.g. /credentials or /workflows. */
