@@ -33,36 +33,7 @@ async function handleGateway(state, req, res, url) {
 			path = path.slice(state.basePath.length) || '/';
 		else inBase = false;
 	}
-	const headersCopy = { ...req.headers };
-	delete headersCopy.authorization;
-	const found = extractKey(req.headers);
-	const entry = {
-		id: ++state.requestSeq,
-		time: now(state),
-		method: req.method,
-		path,
-		query: queryObject(url.searchParams),
-		headers: headersCopy,
-		authorization: req.headers.authorization ?? null,
-		keyHash: found && found.key ? U.hashKey(found.key) : null,
-		body: null,
-		status: null,
-		durationMs: null,
-	};
-	state.requests.push(entry);
-	if (state.requests.length > state.maxLog)
-		state.requests.splice(0, state.requests.length - state.maxLog);
-	let finished = false;
-	const finish = () => {
-		if (finished) return;
-		finished = true;
-		state.stats.inFlight -= 1;
-		entry.status = res.headersSent ? res.statusCode : 0;
-		entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-		state.stats.byStatus[entry.status] = (state.stats.byStatus[entry.status] || 0) + 1;
-	};
-	res.on('finish', finish);
-	res.on('close', finish);
+	const entry = logRequest(state, req, res, url, path, started);
 
 	let raw;
 	try {
@@ -106,26 +77,7 @@ async function handleGateway(state, req, res, url) {
 	};
 	// FastAPI parses a pydantic body before any dependency (auth) runs: bad JSON is a 422 first.
 	if (route.bodyModel && (parsed.invalid || parsed.body === null || !isObj(parsed.body))) {
-		return sendJson(state, res, 422, {
-			detail: [
-				parsed.body === null
-					? { type: 'missing', loc: ['body'], msg: 'Field required', input: null }
-					: parsed.invalid
-						? {
-								type: 'json_invalid',
-								loc: ['body', 0],
-								msg: 'JSON decode error',
-								input: {},
-								ctx: { error: 'Expecting value' },
-							}
-						: {
-								type: 'model_attributes_type',
-								loc: ['body'],
-								msg: 'Input should be a valid dictionary or object to extract fields from',
-								input: parsed.body,
-							},
-			],
-		});
+		return sendJson(state, res, 422, bodyModelError(parsed));
 	}
 	try {
 		if (route.public) {
@@ -158,6 +110,65 @@ async function handleGateway(state, req, res, url) {
 		}
 		return sendError(state, res, e);
 	}
+}
+
+/** Adds the request to the log; its status and duration are filled in when the answer ends. */
+function logRequest(state, req, res, url, path, started) {
+	const headersCopy = { ...req.headers };
+	delete headersCopy.authorization;
+	const found = extractKey(req.headers);
+	const entry = {
+		id: ++state.requestSeq,
+		time: now(state),
+		method: req.method,
+		path,
+		query: queryObject(url.searchParams),
+		headers: headersCopy,
+		authorization: req.headers.authorization ?? null,
+		keyHash: found && found.key ? U.hashKey(found.key) : null,
+		body: null,
+		status: null,
+		durationMs: null,
+	};
+	state.requests.push(entry);
+	if (state.requests.length > state.maxLog)
+		state.requests.splice(0, state.requests.length - state.maxLog);
+	let finished = false;
+	const finish = () => {
+		if (finished) return;
+		finished = true;
+		state.stats.inFlight -= 1;
+		entry.status = res.headersSent ? res.statusCode : 0;
+		entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+		state.stats.byStatus[entry.status] = (state.stats.byStatus[entry.status] || 0) + 1;
+	};
+	res.on('finish', finish);
+	res.on('close', finish);
+	return entry;
+}
+
+/** FastAPI's 422 for a body its pydantic model cannot read: missing, not JSON, or not an object. */
+function bodyModelError(parsed) {
+	return {
+		detail: [
+			parsed.body === null
+				? { type: 'missing', loc: ['body'], msg: 'Field required', input: null }
+				: parsed.invalid
+					? {
+							type: 'json_invalid',
+							loc: ['body', 0],
+							msg: 'JSON decode error',
+							input: {},
+							ctx: { error: 'Expecting value' },
+						}
+					: {
+							type: 'model_attributes_type',
+							loc: ['body'],
+							msg: 'Input should be a valid dictionary or object to extract fields from',
+							input: parsed.body,
+						},
+		],
+	};
 }
 
 module.exports = { handleGateway };
