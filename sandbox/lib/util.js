@@ -14,7 +14,7 @@ function keyName(key) {
 	return 'sk-...' + String(key).slice(-4);
 }
 
-/** The fingerprint of DESIGN.md: `sk-…abcd` + first 12 hex of the hash. */
+/** The fingerprint the CLI prints for a key: `sk-…abcd` + first 12 hex of the hash. */
 function fingerprint(key) {
 	return 'sk-…' + String(key).slice(-4) + ' ' + hashKey(key).slice(0, 12);
 }
@@ -179,6 +179,11 @@ function makeIds(seed) {
 	};
 }
 
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const num = (v) => (v === null || v === undefined ? null : Number(v));
+/** A query flag that counts as set: true, "true", "True" or "1". */
+const truthy = (v) => v === true || v === 'true' || v === 'True' || v === '1';
+
 function clone(v) {
 	return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
 }
@@ -202,4 +207,7 @@ module.exports = {
 	makePrng,
 	makeIds,
 	clone,
+	isObj,
+	num,
+	truthy,
 };

@@ -16,31 +16,9 @@ import type {
 import { runWorkflow, type RunResult } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
 
-export const { startSandbox } = require('../../sandbox/server') as {
-	startSandbox: (o: IDataObject) => Promise<Sandbox>;
-};
+import { startSandbox, type LoggedRequest, type Sandbox } from '../../sandbox/server';
 
-export interface LoggedRequest {
-	method: string;
-	path: string;
-	status: number;
-	headers: Record<string, string>;
-	authorization: string | null;
-	keyHash?: string;
-	body: IDataObject;
-	time: number;
-}
-
-export interface Sandbox {
-	url: string;
-	close(): Promise<void>;
-	requests: LoggedRequest[];
-	injectFaults(f: IDataObject[]): void;
-	clearFaults(): void;
-	setConfig(c: IDataObject): void;
-	addKey(seed: IDataObject): { hash: string };
-	getKey(hashOrKey: string): IDataObject;
-}
+export { startSandbox, type LoggedRequest, type Sandbox };
 
 export const MODEL_TYPE = 'n8n-nodes-jlab-llm.lmChatJlabLlm';
 export const MODEL_NODE = 'JLab LLM Chat Model';

@@ -14,37 +14,9 @@ import { runWorkflow, type RunResult } from '../harness';
 import { packageNodeTypes } from '../harness/registry';
 import { leakedPieces } from '../helpers/leaks';
 
-export const { startSandbox, maxOverlap } = require('../../sandbox/server') as {
-	startSandbox: (o: IDataObject) => Promise<Sandbox>;
-	/** Most requests the gateway had open at once, from its request log. */
-	maxOverlap: (requests: LoggedRequest[]) => number;
-};
+import { maxOverlap, startSandbox, type LoggedRequest, type Sandbox } from '../../sandbox/server';
 
-export interface LoggedRequest {
-	id: number;
-	time: number;
-	method: string;
-	path: string;
-	query: IDataObject;
-	status: number;
-	durationMs: number;
-	headers: Record<string, string>;
-	authorization: string | null;
-	body: IDataObject;
-	fault?: string;
-}
-
-export interface Sandbox {
-	url: string;
-	close(): Promise<void>;
-	requests: LoggedRequest[];
-	clearRequests(): void;
-	injectFaults(f: IDataObject[]): void;
-	clearFaults(): void;
-	setConfig(c: IDataObject): void;
-	addKey(seed: IDataObject): { hash: string };
-	stats(): IDataObject;
-}
+export { maxOverlap, startSandbox, type LoggedRequest, type Sandbox };
 
 export const CHAT_TYPE = 'n8n-nodes-jlab-llm.jlabLlmChat';
 export const MODEL = 'openai/gpt-oss-120b';

@@ -11,7 +11,7 @@ import { JlabLlmN8nApi } from '../../credentials/JlabLlmN8nApi.credentials';
 import { shutdownHarness, testCredential } from '../harness';
 import { leakedPieces } from '../helpers/leaks';
 
-const { startSandbox } = require('../../sandbox/server');
+import { startSandbox, type Sandbox } from '../../sandbox/server';
 
 const MASTER = 'sk-master-CRED0000000000000000000';
 const VALID = 'sk-canary-CREDTST0a1b2c3d4e5f6g7h8';
@@ -19,15 +19,6 @@ const EXPIRED = 'sk-expired-CREDTST000000000000001';
 const BLOCKED = 'sk-blocked-CREDTST000000000000002';
 const BROKE = 'sk-broke-CREDTST00000000000000003';
 const UNKNOWN = 'sk-never-issued-CREDTST0000000004';
-
-interface Sandbox {
-	url: string;
-	close(): Promise<void>;
-	requests: Array<{ path: string; status: number; authorization?: string }>;
-	clearRequests(): void;
-	setConfig(c: unknown): void;
-	addKey(k: unknown): unknown;
-}
 
 let sandbox: Sandbox;
 

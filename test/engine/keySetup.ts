@@ -14,7 +14,7 @@ import { startFaultyProxy, type FaultyProxy } from '../helpers/faultyProxy';
 import { type Call, startN8nApi, type N8nApiStandIn } from '../helpers/n8nPublicApi';
 import { leakedPieces } from '../helpers/leaks';
 
-const { startSandbox } = require('../../sandbox/server');
+import { startSandbox, type Sandbox } from '../../sandbox/server';
 
 export const CANARY = 'sk-canary-ROTATE-0a1b2c3d4e5f6g7h8i9j';
 export const ADMIN = 'sk-canary-ADMIN-9z8y7x6w5v4u3t2s1r0q';
@@ -26,30 +26,7 @@ export const N8N_CRED_ID = 'jlabLlmN8nLocal01';
 
 export const sha = (key: string) => createHash('sha256').update(key).digest('hex');
 
-export interface Sandbox {
-	url: string;
-	close(): Promise<void>;
-	requests: Array<{ path: string; method: string; status: number; body: unknown }>;
-	store: {
-		keys: Record<
-			string,
-			IDataObject & {
-				token: string;
-				key_alias: string | null;
-				blocked: boolean | null;
-				expires: string | null;
-				metadata: IDataObject;
-			}
-		>;
-		deprecatedKeys: Record<string, { token: string; active_token_id: string; revoke_at: string }>;
-	};
-	getKey(hashOrKey: string): (IDataObject & { token: string }) | undefined;
-	addKey(seed: IDataObject): { hash: string };
-	setConfig(c: IDataObject): void;
-	injectFaults(f: unknown[]): void;
-	/** How many gateway workers still authenticate `key` from their cache (multi-worker mode). */
-	workersHolding(key: string): number;
-}
+export type { Sandbox };
 
 export interface WorldOptions {
 	enterprise?: boolean;

@@ -7,30 +7,13 @@ import type { IDataObject, INode } from 'n8n-workflow';
 
 import { runWorkflow, shutdownHarness, testCredential } from '../harness';
 
-const { startSandbox } = require('../../sandbox/server');
+import { startSandbox, type Sandbox } from '../../sandbox/server';
 
 const CANARY = 'sk-canary-TRNSPRT0a1b2c3d4e5f6g7h8';
 const EXPIRED = 'sk-expired-key-0000000000000000001';
 const BLOCKED = 'sk-blocked-key-0000000000000000002';
 const BROKE = 'sk-broke-key-000000000000000000003';
 const NOUSER = 'sk-no-user-key-000000000000000000004';
-
-interface Sandbox {
-	url: string;
-	close(): Promise<void>;
-	requests: Array<{
-		path: string;
-		status: number;
-		authorization?: string;
-		headers: Record<string, string>;
-		query: unknown;
-		body: unknown;
-	}>;
-	clearRequests(): void;
-	injectFaults(f: unknown[]): void;
-	clearFaults(): void;
-	setConfig(c: unknown): void;
-}
 
 let sandbox: Sandbox;
 

@@ -11,31 +11,10 @@ import { clock } from '../../nodes/JlabLlmUsage/helpers/dates';
 import { runWorkflow, type RunResult } from '../harness';
 import { leakedPieces } from '../helpers/leaks';
 
-const sandboxModule = require('../../sandbox/server') as {
-	startSandbox: (o: IDataObject) => Promise<UsageSandbox>;
-	hashKey: (k: string) => string;
-	DEFAULT_PRICES: Record<string, { input_cost_per_token: number; output_cost_per_token: number }>;
-};
-export const { hashKey, DEFAULT_PRICES } = sandboxModule;
+import { startSandbox, type Sandbox } from '../../sandbox/server';
 
-export interface LoggedRequest {
-	method: string;
-	path: string;
-	query: Record<string, string | string[]>;
-	status: number;
-	authorization: string | null;
-}
-
-export interface UsageSandbox {
-	url: string;
-	close(): Promise<void>;
-	requests: LoggedRequest[];
-	clearRequests(): void;
-	setConfig(c: IDataObject): void;
-	addKey(seed: IDataObject): { hash: string };
-	addActivity(row: IDataObject): void;
-	injectFaults(f: IDataObject[]): void;
-}
+export { DEFAULT_PRICES, hashKey, type LoggedRequest } from '../../sandbox/server';
+export type UsageSandbox = Sandbox;
 
 export const USAGE_TYPE = 'n8n-nodes-jlab-llm.jlabLlmUsage';
 
@@ -53,7 +32,7 @@ export function pinClock(ms = NOW): () => void {
 }
 
 export async function startUsageSandbox(options: IDataObject = {}): Promise<UsageSandbox> {
-	return await sandboxModule.startSandbox({
+	return await startSandbox({
 		port: 0,
 		basePath: '/api',
 		now: () => NOW,
