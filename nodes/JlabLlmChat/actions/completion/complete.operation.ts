@@ -14,7 +14,13 @@ import { asNodeError, runItems, type ItemResult } from '../../../shared/items';
 import { modelProperty } from '../../../shared/models';
 import type { ChatMessage } from '../../../shared/types';
 
-import { attachImages, buildMessages, imageTarget, planImages, type ImagePlan } from './messages';
+import {
+	attachImages,
+	buildMessages,
+	imageTarget,
+	planImages,
+	type ImagePlan,
+} from '../../helpers/messages';
 import { explainModelError, ModelListCache } from '../../../shared/modelAccess';
 import {
 	attributionOption,
@@ -36,8 +42,8 @@ import {
 	readOptions,
 	START_CONCURRENCY,
 	type ChatSettings,
-} from './options';
-import { ROUTE, shapeOutput } from './output';
+} from '../../helpers/options';
+import { ROUTE, shapeOutput } from '../../helpers/output';
 
 const properties: INodeProperties[] = [
 	modelProperty,
@@ -146,8 +152,7 @@ const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: MAX_CONCURRENCY, numberPrecision: 0 },
 				default: DEFAULT_CONCURRENCY,
-				description:
-					'Most items in flight at once. The node starts with 32 and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.',
+				description: `Most items in flight at once. The node starts with ${START_CONCURRENCY} and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.`,
 			},
 			{
 				displayName: 'End-User ID',

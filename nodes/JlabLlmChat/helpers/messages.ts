@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { inputError } from '../../../shared/errors';
-import type { ChatContentPart, ChatMessage } from '../../../shared/types';
+import { inputError } from '../../shared/errors';
+import type { ChatContentPart, ChatMessage } from '../../shared/types';
 
 export type InputMode = 'prompt' | 'messages' | 'json';
 
