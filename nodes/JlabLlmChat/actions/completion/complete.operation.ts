@@ -21,6 +21,7 @@ import {
 	planImages,
 	type ImagePlan,
 } from '../../helpers/messages';
+import { ItemPipeline } from '../../helpers/pipeline';
 import { explainModelError, ModelListCache } from '../../../shared/modelAccess';
 import {
 	attributionOption,
@@ -373,9 +374,9 @@ async function complete(
 	ctx: IExecuteFunctions,
 	i: number,
 	plan: ChatPlan,
-	pacer: AdaptiveConcurrency,
-	models: ModelListCache,
+	run: ChatRun,
 ): Promise<ItemResult> {
+	const { pacer, models } = run;
 	const messages = await attachImages(ctx, i, plan.messages, plan.images);
 	const body: IDataObject = {
 		model: plan.model,
@@ -387,6 +388,7 @@ async function complete(
 	await pacer.acquire(signal);
 	let res;
 	try {
+		run.pipeline.sent(i);
 		res = await gatewayRequest.call(ctx, {
 			method: 'POST',
 			route: ROUTE,
@@ -416,42 +418,58 @@ async function complete(
 	};
 }
 
+/** What the items of one run share. */
+interface ChatRun {
+	pipeline: ItemPipeline<ChatPlan>;
+	pacer: AdaptiveConcurrency;
+	models: ModelListCache;
+}
+
 /**
- * Every item's request is checked first, so bad input fails before any request; then items
- * run concurrently (adaptive, within the Concurrency option of the first item), one result
- * or classified error per item, in input order.
+ * Items are checked and sent as a stream, in input order: the first slice of items is checked
+ * whole (bad input there fails before any request), then each item is prepared while earlier ones
+ * are on their way, never more than a bounded number ahead. Items run concurrently (adaptive,
+ * within the Concurrency option of the first valid item), one result or classified error per
+ * item, in input order.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const count = this.getInputData().length;
-	const continueOnFail = this.continueOnFail();
-	const plans: Array<ChatPlan | unknown> = new Array(count);
 	let credentialError: unknown;
 	try {
 		await gatewaySettings(this);
 	} catch (error) {
 		credentialError = error;
 	}
-	for (let i = 0; i < count; i++) {
-		try {
-			if (credentialError) throw credentialError;
-			plans[i] = planItem(this, i);
-		} catch (error) {
-			if (!continueOnFail) throw asNodeError(this, error, i);
-			plans[i] = error instanceof Error ? error : new GatewayError('bad_request', String(error));
-		}
-	}
-	const first = plans.find((p): p is ChatPlan => !(p instanceof Error));
+	const pipeline = new ItemPipeline<ChatPlan>({
+		count,
+		prepare: (i) => {
+			try {
+				if (credentialError) throw credentialError;
+				return planItem(this, i);
+			} catch (error) {
+				throw error instanceof Error ? error : new GatewayError('bad_request', String(error));
+			}
+		},
+		continueOnFail: this.continueOnFail(),
+		fail: (error, i) => asNodeError(this, error, i),
+		signal: this.getExecutionCancelSignal?.(),
+	});
+	const first = pipeline.start();
 	const concurrency = first?.settings.concurrency ?? DEFAULT_CONCURRENCY;
-	const pacer = new AdaptiveConcurrency({ max: concurrency, start: START_CONCURRENCY });
-	const models = new ModelListCache();
+	const run: ChatRun = {
+		pipeline,
+		pacer: new AdaptiveConcurrency({ max: concurrency, start: START_CONCURRENCY }),
+		models: new ModelListCache(),
+	};
 	return await runItems.call(
 		this,
 		async function (this: IExecuteFunctions, i: number) {
-			const plan = plans[i];
-			// Each item's request is built from its plan once: nothing of the item stays behind it.
-			plans[i] = undefined;
-			if (plan instanceof Error) throw plan;
-			return await complete(this, i, plan as ChatPlan, pacer, models);
+			try {
+				return await complete(this, i, await pipeline.take(i), run);
+			} finally {
+				// An item that failed before its request left still frees its place.
+				pipeline.sent(i);
+			}
 		},
 		{ concurrency },
 	);
