@@ -21,6 +21,7 @@ import {
 	planImages,
 	type ImagePlan,
 } from '../../helpers/messages';
+import { RunParameters, type ParameterReader } from '../../helpers/params';
 import { ItemPipeline } from '../../helpers/pipeline';
 import { explainModelError, ModelListCache } from '../../../shared/modelAccess';
 import {
@@ -343,8 +344,8 @@ interface ChatPlan {
 	metadata?: IDataObject;
 }
 
-function modelOf(ctx: IExecuteFunctions, i: number): string {
-	const value = ctx.getNodeParameter('model', i, '', { extractValue: true }) as unknown;
+function modelOf(params: ParameterReader, i: number): string {
+	const value = params.get('model', i, '', { extractValue: true });
 	if (typeof value !== 'string' || value.trim() === '') {
 		throw inputError(
 			'Model',
@@ -354,11 +355,22 @@ function modelOf(ctx: IExecuteFunctions, i: number): string {
 	return value.trim();
 }
 
-function planItem(ctx: IExecuteFunctions, i: number): ChatPlan {
-	const model = modelOf(ctx, i);
-	const messages = buildMessages(ctx, i);
-	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
-	const settings = readOptions(options);
+/** The options, checked and turned into body fields and spend metadata. */
+interface ItemOptions {
+	options: IDataObject;
+	settings: ChatSettings;
+	metadata?: IDataObject;
+}
+
+function planItem(ctx: IExecuteFunctions, params: RunParameters, i: number): ChatPlan {
+	const model = modelOf(params, i);
+	const messages = buildMessages(params, i);
+	// Options without an expression are the same for every item: checked and built once.
+	const { options, settings, metadata } = params.derived('options', i, (at): ItemOptions => {
+		const options = params.get('options', at, {}) as IDataObject;
+		const settings = readOptions(options);
+		return { options, settings, metadata: spendMetadata(ctx, settings) };
+	});
 	const images = planImages(ctx, i, options);
 	if (images.refs.length && imageTarget(messages) < 0) {
 		throw inputError(
@@ -366,7 +378,7 @@ function planItem(ctx: IExecuteFunctions, i: number): ChatPlan {
 			'images are sent with a user message, but the messages have none',
 		);
 	}
-	return { model, messages, images, settings, metadata: spendMetadata(ctx, settings) };
+	return { model, messages, images, settings, metadata };
 }
 
 /** Sends one item's request, within the run's concurrency, and shapes the answer. */
@@ -440,12 +452,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	} catch (error) {
 		credentialError = error;
 	}
+	const params = new RunParameters(this);
 	const pipeline = new ItemPipeline<ChatPlan>({
 		count,
 		prepare: (i) => {
 			try {
 				if (credentialError) throw credentialError;
-				return planItem(this, i);
+				return planItem(this, params, i);
 			} catch (error) {
 				throw error instanceof Error ? error : new GatewayError('bad_request', String(error));
 			}
