@@ -2,7 +2,7 @@ import { sleep } from 'n8n-workflow';
 
 /**
  * Items prepared in one go: the first slice is checked whole before its first request leaves
- * (bad input among them sends nothing); between slices, sends and answers go on.
+ * (bad input among them sends nothing); between later slices, sends and answers go on.
  */
 export const PREPARE_SLICE = 8;
 
@@ -134,7 +134,10 @@ export class ItemPipeline<P> {
 			}
 			await sleep(0);
 			if (signal?.aborted) return this.giveUp(new Error('The execution was cancelled'));
-			const end = Math.min(count, this.stats.prepared + PREPARE_SLICE);
+			// While the first requests go out, one item per turn lets each leave before the next
+			// is built; after that, slices cost fewer turns.
+			const slice = this.stats.prepared < PREPARED_AHEAD ? 1 : PREPARE_SLICE;
+			const end = Math.min(count, this.stats.prepared + slice);
 			while (this.stats.prepared < end && this.stats.unsent < PREPARED_AHEAD) {
 				const i = this.stats.prepared;
 				const slot = this.prepareOne(i);
