@@ -24,17 +24,19 @@
  * Each execution runs inside the n8n server: started like the editor's "Execute workflow" button
  * (POST /rest/workflows/:id/run, manual mode), timed by its own stored startedAt/stoppedAt (public API
  * GET /api/v1/executions/:id), failed items counted from its stored run data; 429s and requests in
- * flight come from the sandbox's request log. The server's main process is sampled every 25 ms:
+ * flight come from the sandbox's request log, and so does the time to first request: the first chat
+ * request's arrival at the sandbox minus the model node's stored startTime (one clock: same machine). The server's main process is sampled every 25 ms:
  * /proc/<pid>/status VmRSS (VmHWM reset through clear_refs before each run) and /proc/<pid>/stat CPU
  * time. At the end, bench/retained.js shows what the Chat node itself keeps in memory (in-process).
  *
  *   node bench/run.js                 3 runs of every workload (~20 min on 2 cores)
- *   node bench/run.js --quick         1 run, small N and a 15 s window (smoke check, ~3 min)
+ *   node bench/run.js --quick         1 run, small N and a 15 s window (smoke check, ~6 min)
  *   options: --runs <n>  --workloads 1,3  --variants a,c  --json <file> (raw results)
+ *            --no-load (skip workloads 5–8)  --load-only (only 5–8); BENCH_RUNS=<n> as --runs
  *            --cpu-prof <dir> (V8 CPU profiles of n8n, written when it stops)
  *            JLAB_LLM_TARBALL=<tgz> uses a packed tarball instead of building and packing now
  */
-const { execFileSync } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -50,7 +52,9 @@ const option = (name) => {
 };
 
 const QUICK = flag('--quick');
-const RUNS = Number(option('--runs') ?? (QUICK ? 1 : 3));
+const RUNS = Number(option('--runs') ?? process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
+const LOAD = !flag('--no-load');
+const LOAD_ONLY = flag('--load-only');
 const ONLY_WORKLOADS = option('--workloads')?.split(',').map(Number);
 const ONLY_VARIANTS = option('--variants')?.split(',');
 const JSON_OUT = option('--json');
@@ -66,7 +70,7 @@ const W2 = QUICK
 	? { items: 30, limit: 15, windowMs: 15_000 }
 	: { items: 120, limit: 60, windowMs: 60_000 };
 
-const WORKLOADS = [
+const BASE_WORKLOADS = [
 	{
 		id: 1,
 		title: `${QUICK ? 50 : 200} items, 200 ms latency`,
@@ -101,7 +105,18 @@ const WORKLOADS = [
 		memory: true,
 		freshN8n: true,
 	},
-].filter((w) => !ONLY_WORKLOADS || ONLY_WORKLOADS.includes(w.id));
+];
+// The same four under a CPU load generator that keeps every core busy.
+const UNDER_LOAD = BASE_WORKLOADS.map((w) => ({
+	...w,
+	id: w.id + 4,
+	title: `${w.title}, under CPU load`,
+	base: w.id,
+	underLoad: true,
+}));
+const WORKLOADS = [...(LOAD_ONLY ? [] : BASE_WORKLOADS), ...(LOAD ? UNDER_LOAD : [])].filter(
+	(w) => !ONLY_WORKLOADS || ONLY_WORKLOADS.includes(w.id),
+);
 
 const VARIANT_NAMES = {
 	a: '(a) JLab LLM Chat, defaults',
@@ -313,7 +328,7 @@ function modelItems(execution) {
 	if (!Array.isArray(runs) || runs.length === 0)
 		return { items: [], error: data?.resultData?.error?.message ?? 'the model node did not run' };
 	const run = runs[runs.length - 1];
-	return { items: run.data?.main?.[0] ?? [], error: run.error?.message };
+	return { items: run.data?.main?.[0] ?? [], error: run.error?.message, startTime: run.startTime };
 }
 
 async function runOnce(ctx, w, variant, round) {
@@ -372,13 +387,15 @@ async function runOnce(ctx, w, variant, round) {
 		undefined,
 		{ auth: 'apiKey', expect: 200 },
 	);
-	const { items, error } = modelItems(full.body);
+	const { items, error, startTime } = modelItems(full.body);
 	const erroredItems = items.filter(
 		(it) => it.json && (it.json.error !== undefined || it.json.errorType !== undefined),
 	).length;
 	// The issue's last line: whether each item says what its call cost, as a number.
 	const costed = items.filter((it) => typeof it.json?.costUsd === 'number').length;
 	const chats = sandbox.requests.filter((q) => q.path === '/v1/chat/completions');
+	// From the model node's start to the first chat request the gateway saw (one machine, one clock).
+	const firstArrival = chats.length ? Math.min(...chats.map((q) => q.time)) : undefined;
 	const result = {
 		workload: w.id,
 		variant,
@@ -394,6 +411,11 @@ async function runOnce(ctx, w, variant, round) {
 		requests: chats.length,
 		refusals: chats.filter((q) => q.status === 429).length,
 		maxInFlight: maxOverlap(chats),
+		firstRequestSeconds:
+			firstArrival !== undefined && typeof startTime === 'number'
+				? (firstArrival - startTime) / 1000
+				: Number.NaN,
+		load: os.loadavg()[0],
 		...memory,
 	};
 	// Stored executions of thousands of items are large: keep the DB (and n8n's memory) small.
@@ -434,6 +456,8 @@ function summarize(results) {
 				costed: Math.min(...rs.map((r) => r.costed)),
 				refusals: median(rs.map((r) => r.refusals)),
 				maxInFlight: median(rs.map((r) => r.maxInFlight)),
+				firstRequest: median(rs.map((r) => r.firstRequestSeconds)),
+				load: median(rs.map((r) => r.load)),
 				peakRss: median(rs.map((r) => r.peakRss)),
 				growth: median(rs.map((r) => r.peakRss - r.baseRss)),
 			});
@@ -446,6 +470,7 @@ function table(rows) {
 	const head = [
 		'workload',
 		'variant',
+		'first request',
 		'median time',
 		'ratio to (a)',
 		'ms per item (n8n CPU)',
@@ -453,10 +478,12 @@ function table(rows) {
 		'429s',
 		'max in flight',
 		'peak RSS (rise)',
+		'load',
 	];
 	const lines = rows.map((r) => [
 		`${r.workload.id}. ${r.workload.title}`,
 		VARIANT_NAMES[r.variant],
+		Number.isFinite(r.firstRequest) ? `${r.firstRequest.toFixed(2)} s` : '—',
 		`${r.seconds.toFixed(2)} s`,
 		r.variant === 'a' ? '1.00' : r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`,
 		r.workload.perItem ? `${r.msPerItem.toFixed(2)} (${r.cpuMsPerItem.toFixed(2)})` : '',
@@ -464,6 +491,7 @@ function table(rows) {
 		String(r.refusals),
 		String(r.maxInFlight),
 		r.workload.memory || r.workload.perItem ? `${mb(r.peakRss)} MB (+${mb(r.growth)})` : '',
+		r.load.toFixed(1),
 	]);
 	const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
 	const fmtRow = (cells) => `| ${cells.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
@@ -520,6 +548,7 @@ function verdicts(rows) {
 				(c4 ? `; ${describe('(c)', c3, c4)}` : ''),
 		);
 	}
+	out.push(...pipelineVerdicts(rows, get, yes));
 	const costs = rows
 		.filter((r) => r.workload.id === 1)
 		.map((r) => `${VARIANT_NAMES[r.variant].split(' ')[0]} ${r.costed} of ${r.workload.items}`);
@@ -528,6 +557,81 @@ function verdicts(rows) {
 			`cost per call in the output (items with a numeric costUsd, workload 1): ${costs.join(', ')}`,
 		);
 	return out;
+}
+
+/** The targets of time to first request, CPU per item and memory, quiet and under load. */
+function pipelineVerdicts(rows, get, yes) {
+	const out = [];
+	const firsts = [];
+	let firstOk = true;
+	for (const w of WORKLOADS) {
+		const [a, c] = [get(w.id, 'a'), get(w.id, 'c')];
+		if (!a || !c) continue;
+		firstOk &&= a.firstRequest <= c.firstRequest;
+		firsts.push(`${w.id}: ${a.firstRequest.toFixed(2)} s vs ${c.firstRequest.toFixed(2)} s`);
+	}
+	if (firsts.length)
+		out.push(
+			`first request, (a) vs (c) [target (a) ≤ (c) on every workload]: ${firsts.join('; ')}: ${yes(firstOk)}`,
+		);
+	const a1 = get(1, 'a');
+	if (a1)
+		out.push(
+			`first request on workload 1 (quiet) ${a1.firstRequest.toFixed(2)} s [target ≤ 0.3 s]: ${yes(a1.firstRequest <= 0.3)}`,
+		);
+	for (const id of [1, 5]) {
+		const [a, b, c] = [get(id, 'a'), get(id, 'b'), get(id, 'c')];
+		if (!a || !c) continue;
+		const vsC = a.seconds / c.seconds;
+		const vsB = b ? b.seconds / a.seconds : undefined;
+		out.push(
+			`${id}. (a) ${vsC.toFixed(2)}× (c) [target ≤ 0.8×]` +
+				(vsB !== undefined ? `, (b) ${vsB.toFixed(1)}× slower than (a) [target ≥ 25×]` : '') +
+				`: ${yes(vsC <= 0.8 && (vsB === undefined || vsB >= 25))}`,
+		);
+	}
+	for (const id of [3, 7]) {
+		const [a, c] = [get(id, 'a'), get(id, 'c')];
+		if (!a || !c) continue;
+		const cpu = a.cpuMsPerItem / c.cpuMsPerItem;
+		const time = a.seconds / c.seconds;
+		out.push(
+			`${id}. n8n CPU per item (a) ${a.cpuMsPerItem.toFixed(2)} ms = ${cpu.toFixed(2)}× (c) [target ≤ 0.35×], time ${time.toFixed(2)}× (c) [target ≤ 0.7×]: ${yes(cpu <= 0.35 && time <= 0.7)}`,
+		);
+	}
+	for (const id of [4, 8]) {
+		const [a, c] = [get(id, 'a'), get(id, 'c')];
+		if (!a || !c) continue;
+		const rise = a.growth / c.growth;
+		out.push(
+			`${id}. peak RSS rise (a) +${mb(a.growth)} MB = ${rise.toFixed(2)}× (c)'s +${mb(c.growth)} MB [target ≤ 0.5×]: ${yes(rise <= 0.5)}`,
+		);
+	}
+	return out;
+}
+
+/** Keeps every core busy: one spinning child process per core, stopped by PID. */
+class LoadGenerator {
+	constructor() {
+		this.children = [];
+	}
+
+	start() {
+		for (let n = 0; n < os.cpus().length; n++) {
+			const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+			this.children.push(child);
+		}
+	}
+
+	stop() {
+		for (const child of this.children.splice(0)) {
+			try {
+				process.kill(child.pid, 'SIGKILL');
+			} catch {
+				/* already gone */
+			}
+		}
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,6 +766,8 @@ async function main() {
 	});
 	const ctx = { stack, sandbox: stack.sandbox, client: stack.client, ids };
 	const results = [];
+	const load = new LoadGenerator();
+	process.on('exit', () => load.stop());
 	try {
 		ctx.pid = stack.n8n.child.pid;
 		await lib.importData(stack.n8n, { credentials: credentials(gatewayUrl) });
@@ -685,11 +791,20 @@ async function main() {
 						await warm();
 						stack.sandbox.setConfig({ latencyMs: w.latencyMs });
 					}
-					const r = await runOnce(ctx, w, v, round);
+					if (w.underLoad) {
+						load.start();
+						await sleep(500);
+					}
+					let r;
+					try {
+						r = await runOnce(ctx, w, v, round);
+					} finally {
+						load.stop();
+					}
 					results.push(r);
 					log(
 						`  workload ${w.id} ${VARIANT_NAMES[v].padEnd(36)} run ${round}: ${r.seconds.toFixed(2)} s, ${r.failed} failed, ` +
-							`${r.requests} requests (${r.refusals} × 429), max ${r.maxInFlight} in flight, n8n CPU ${r.cpuSeconds.toFixed(2)} s, ` +
+							`first request ${r.firstRequestSeconds.toFixed(2)} s, ${r.requests} requests (${r.refusals} × 429), max ${r.maxInFlight} in flight, n8n CPU ${r.cpuSeconds.toFixed(2)} s, ` +
 							`peak RSS ${mb(r.peakRss)} MB (+${mb(r.peakRss - r.baseRss)}), load ${os.loadavg()[0].toFixed(1)}` +
 							(r.nodeError ? `, node error: ${r.nodeError}` : ''),
 					);

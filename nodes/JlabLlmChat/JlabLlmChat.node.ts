@@ -1,14 +1,9 @@
-import type {
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeType,
-	INodeTypeDescription,
-} from 'n8n-workflow';
+import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { searchModels } from '../shared/models';
 
-import * as complete from './actions/completion/complete.operation';
+import * as chat from './actions';
 import { router } from './actions/router';
 
 /** Chat completion through the lab's LiteLLM gateway, item by item, with cost and attribution. */
@@ -28,31 +23,10 @@ export class JlabLlmChat implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'jlabLlmApi', required: true }],
-		properties: [
-			{
-				displayName: 'Operation',
-				name: 'operation',
-				type: 'options',
-				noDataExpression: true,
-				default: 'complete',
-				options: [
-					{
-						name: 'Complete a Chat',
-						value: 'complete',
-						action: 'Complete a chat',
-						description: 'Send messages to a model and get its reply, usage and cost',
-					},
-				],
-			},
-			...complete.description,
-		],
+		properties: chat.description,
 	};
 
-	methods = {
-		listSearch: { searchModels },
-	};
+	methods = { listSearch: { searchModels } };
 
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await router.call(this);
-	}
+	execute = router;
 }

@@ -1,6 +1,6 @@
 import { Pacer, type PacedFailure } from './pacing';
 
-/** Items a node starts with before the gateway has shown how much it takes. */
+/** Items a node starts with before the gateway has shown how much it takes, unless it names its own start (the Chat node does). */
 export const START_CONCURRENCY = 16;
 
 /** Slots added per clean answer at first: 1 doubles the window every round trip. */

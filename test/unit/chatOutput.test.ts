@@ -1,7 +1,7 @@
 /** JLab LLM Chat output shaping, for answers the sandbox does not produce. */
 import { GatewayError } from '../../nodes/shared/errors';
 import type { GatewayResponse } from '../../nodes/shared/gateway';
-import { gatewayBlock, shapeOutput } from '../../nodes/JlabLlmChat/actions/completion/output';
+import { gatewayBlock, shapeOutput } from '../../nodes/JlabLlmChat/helpers/output';
 
 function answer(
 	message: Record<string, unknown>,

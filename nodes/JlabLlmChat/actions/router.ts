@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import * as complete from './completion/complete.operation';
+import * as chat from '.';
 
 /**
  * Picks the operation. An operation runs all items itself, because concurrency and pacing
@@ -11,7 +11,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = this.getNodeParameter('operation', 0, 'complete') as string;
 	switch (operation) {
 		case 'complete':
-			return [await complete.execute.call(this)];
+			return [await chat.complete.execute.call(this)];
 		default:
 			throw new NodeOperationError(
 				this.getNode(),

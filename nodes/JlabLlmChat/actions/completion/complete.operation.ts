@@ -14,7 +14,15 @@ import { asNodeError, runItems, type ItemResult } from '../../../shared/items';
 import { modelProperty } from '../../../shared/models';
 import type { ChatMessage } from '../../../shared/types';
 
-import { attachImages, buildMessages, imageTarget, planImages, type ImagePlan } from './messages';
+import {
+	attachImages,
+	buildMessages,
+	imageTarget,
+	planImages,
+	type ImagePlan,
+} from '../../helpers/messages';
+import { RunParameters, type ParameterReader } from '../../helpers/params';
+import { ItemPipeline } from '../../helpers/pipeline';
 import { explainModelError, ModelListCache } from '../../../shared/modelAccess';
 import {
 	attributionOption,
@@ -36,8 +44,8 @@ import {
 	readOptions,
 	START_CONCURRENCY,
 	type ChatSettings,
-} from './options';
-import { shapeOutput } from './output';
+} from '../../helpers/options';
+import { shapeOutput } from '../../helpers/output';
 
 const properties: INodeProperties[] = [
 	modelProperty,
@@ -146,8 +154,7 @@ const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: MAX_CONCURRENCY, numberPrecision: 0 },
 				default: DEFAULT_CONCURRENCY,
-				description:
-					'Most items in flight at once. The node starts with 32 and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.',
+				description: `Most items in flight at once. The node starts with ${START_CONCURRENCY} and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.`,
 			},
 			{
 				displayName: 'End-User ID',
@@ -337,8 +344,8 @@ interface ChatPlan {
 	metadata?: IDataObject;
 }
 
-function modelOf(ctx: IExecuteFunctions, i: number): string {
-	const value = ctx.getNodeParameter('model', i, '', { extractValue: true }) as unknown;
+function modelOf(params: ParameterReader, i: number): string {
+	const value = params.get('model', i, '', { extractValue: true });
 	if (typeof value !== 'string' || value.trim() === '') {
 		throw inputError(
 			'Model',
@@ -348,11 +355,22 @@ function modelOf(ctx: IExecuteFunctions, i: number): string {
 	return value.trim();
 }
 
-function planItem(ctx: IExecuteFunctions, i: number): ChatPlan {
-	const model = modelOf(ctx, i);
-	const messages = buildMessages(ctx, i);
-	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
-	const settings = readOptions(options);
+/** The options, checked and turned into body fields and spend metadata. */
+interface ItemOptions {
+	options: IDataObject;
+	settings: ChatSettings;
+	metadata?: IDataObject;
+}
+
+function planItem(ctx: IExecuteFunctions, params: RunParameters, i: number): ChatPlan {
+	const model = modelOf(params, i);
+	const messages = buildMessages(params, i);
+	// Options without an expression are the same for every item: checked and built once.
+	const { options, settings, metadata } = params.derived('options', i, (at): ItemOptions => {
+		const options = params.get('options', at, {}) as IDataObject;
+		const settings = readOptions(options);
+		return { options, settings, metadata: spendMetadata(ctx, settings) };
+	});
 	const images = planImages(ctx, i, options);
 	if (images.refs.length && imageTarget(messages) < 0) {
 		throw inputError(
@@ -360,7 +378,7 @@ function planItem(ctx: IExecuteFunctions, i: number): ChatPlan {
 			'images are sent with a user message, but the messages have none',
 		);
 	}
-	return { model, messages, images, settings, metadata: spendMetadata(ctx, settings) };
+	return { model, messages, images, settings, metadata };
 }
 
 /** Sends one item's request, within the run's concurrency, and shapes the answer. */
@@ -368,9 +386,9 @@ async function complete(
 	ctx: IExecuteFunctions,
 	i: number,
 	plan: ChatPlan,
-	pacer: AdaptiveConcurrency,
-	models: ModelListCache,
+	run: ChatRun,
 ): Promise<ItemResult> {
+	const { pacer, models } = run;
 	const messages = await attachImages(ctx, i, plan.messages, plan.images);
 	const body: IDataObject = {
 		model: plan.model,
@@ -382,6 +400,7 @@ async function complete(
 	await pacer.acquire(signal);
 	let res;
 	try {
+		run.pipeline.sent(i);
 		res = await gatewayRequest.call(ctx, {
 			method: 'POST',
 			route: CHAT_ROUTE,
@@ -411,42 +430,59 @@ async function complete(
 	};
 }
 
+/** What the items of one run share. */
+interface ChatRun {
+	pipeline: ItemPipeline<ChatPlan>;
+	pacer: AdaptiveConcurrency;
+	models: ModelListCache;
+}
+
 /**
- * Every item's request is checked first, so bad input fails before any request; then items
- * run concurrently (adaptive, within the Concurrency option of the first item), one result
- * or classified error per item, in input order.
+ * Items are checked and sent as a stream, in input order: the first slice of items is checked
+ * whole (bad input there fails before any request), then each item is prepared while earlier ones
+ * are on their way, never more than a bounded number ahead. Items run concurrently (adaptive,
+ * within the Concurrency option of the first valid item), one result or classified error per
+ * item, in input order.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const count = this.getInputData().length;
-	const continueOnFail = this.continueOnFail();
-	const plans: Array<ChatPlan | unknown> = new Array(count);
 	let credentialError: unknown;
 	try {
 		await gatewaySettings(this);
 	} catch (error) {
 		credentialError = error;
 	}
-	for (let i = 0; i < count; i++) {
-		try {
-			if (credentialError) throw credentialError;
-			plans[i] = planItem(this, i);
-		} catch (error) {
-			if (!continueOnFail) throw asNodeError(this, error, i);
-			plans[i] = error instanceof Error ? error : new GatewayError('bad_request', String(error));
-		}
-	}
-	const first = plans.find((p): p is ChatPlan => !(p instanceof Error));
+	const params = new RunParameters(this);
+	const pipeline = new ItemPipeline<ChatPlan>({
+		count,
+		prepare: (i) => {
+			try {
+				if (credentialError) throw credentialError;
+				return planItem(this, params, i);
+			} catch (error) {
+				throw error instanceof Error ? error : new GatewayError('bad_request', String(error));
+			}
+		},
+		continueOnFail: this.continueOnFail(),
+		fail: (error, i) => asNodeError(this, error, i),
+		signal: this.getExecutionCancelSignal?.(),
+	});
+	const first = pipeline.start();
 	const concurrency = first?.settings.concurrency ?? DEFAULT_CONCURRENCY;
-	const pacer = new AdaptiveConcurrency({ max: concurrency, start: START_CONCURRENCY });
-	const models = new ModelListCache();
+	const run: ChatRun = {
+		pipeline,
+		pacer: new AdaptiveConcurrency({ max: concurrency, start: START_CONCURRENCY }),
+		models: new ModelListCache(),
+	};
 	return await runItems.call(
 		this,
 		async function (this: IExecuteFunctions, i: number) {
-			const plan = plans[i];
-			// Each item's request is built from its plan once: nothing of the item stays behind it.
-			plans[i] = undefined;
-			if (plan instanceof Error) throw plan;
-			return await complete(this, i, plan as ChatPlan, pacer, models);
+			try {
+				return await complete(this, i, await pipeline.take(i), run);
+			} finally {
+				// An item that failed before its request left still frees its place.
+				pipeline.sent(i);
+			}
 		},
 		{ concurrency },
 	);

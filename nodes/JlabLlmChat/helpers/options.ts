@@ -1,13 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { inputError } from '../../../shared/errors';
-import { booleanOf, hasOption as has, readSampling, textList } from '../../../shared/modelOptions';
-import { optionalNumber } from '../../../shared/numbers';
+import { inputError } from '../../shared/errors';
+import { booleanOf, hasOption as has, readSampling, textList } from '../../shared/modelOptions';
+import { optionalNumber } from '../../shared/numbers';
 
 /** Items in flight at most, unless the user sets Concurrency. */
 export const DEFAULT_CONCURRENCY = 64;
 export const MAX_CONCURRENCY = 256;
-/** Items a run starts with (at most Concurrency): half the default cap, reached after one round trip. */
+/** Items a run starts with (at most Concurrency): half the default cap, so the cap is reached after one round trip. */
 export const START_CONCURRENCY = 32;
 
 export type ResponseFormat = 'text' | 'json_object' | 'json_schema';

@@ -1,9 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { callIdOf, GatewayError } from '../../../shared/errors';
-import { CHAT_ROUTE, type GatewayResponse } from '../../../shared/gateway';
-import { redact } from '../../../shared/redact';
-import type { ChatCompletion, ChatMessage } from '../../../shared/types';
+import { callIdOf, GatewayError } from '../../shared/errors';
+import { CHAT_ROUTE, type GatewayResponse } from '../../shared/gateway';
+import { redact } from '../../shared/redact';
+import type { ChatCompletion, ChatMessage } from '../../shared/types';
 
 import type { ResponseFormat } from './options';
 

@@ -1,7 +1,9 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { inputError } from '../../../shared/errors';
-import type { ChatContentPart, ChatMessage } from '../../../shared/types';
+import { inputError } from '../../shared/errors';
+import type { ChatContentPart, ChatMessage } from '../../shared/types';
+
+import type { ParameterReader } from './params';
 
 export type InputMode = 'prompt' | 'messages' | 'json';
 
@@ -24,13 +26,13 @@ function requiredText(value: unknown, field: string, expected: string): string {
 }
 
 /** Prompt + optional system message. */
-function fromPrompt(ctx: IExecuteFunctions, i: number): ChatMessage[] {
+function fromPrompt(params: ParameterReader, i: number): ChatMessage[] {
 	const prompt = requiredText(
-		ctx.getNodeParameter('prompt', i, ''),
+		params.get('prompt', i, ''),
 		'Prompt',
 		'expected the text to send to the model; it is empty',
 	);
-	const system = ctx.getNodeParameter('systemMessage', i, '') as unknown;
+	const system = params.get('systemMessage', i, '') as unknown;
 	if (system !== undefined && system !== null && typeof system !== 'string') {
 		throw inputError('System Message', 'expected text');
 	}
@@ -42,8 +44,8 @@ function fromPrompt(ctx: IExecuteFunctions, i: number): ChatMessage[] {
 }
 
 /** The "Message List" rows: role + content, in order. */
-function fromList(ctx: IExecuteFunctions, i: number): ChatMessage[] {
-	const raw = ctx.getNodeParameter('messages.values', i, []) as IDataObject[];
+function fromList(params: ParameterReader, i: number): ChatMessage[] {
+	const raw = params.get('messages.values', i, []) as IDataObject[];
 	const rows = Array.isArray(raw) ? raw : [];
 	if (rows.length === 0) throw inputError('Messages', 'add at least one message');
 	return rows.map((row, n) => {
@@ -125,9 +127,9 @@ function checkMessage(value: unknown, n: number): ChatMessage {
 }
 
 /** Messages as a JSON expression in OpenAI format (an array, or a string holding one). */
-function fromJson(ctx: IExecuteFunctions, i: number): ChatMessage[] {
+function fromJson(params: ParameterReader, i: number): ChatMessage[] {
 	const field = 'Messages (JSON)';
-	let value = ctx.getNodeParameter('messagesJson', i, '') as unknown;
+	let value = params.get('messagesJson', i, '') as unknown;
 	if (typeof value === 'string') {
 		if (value.trim() === '')
 			throw inputError(field, 'expected a JSON array of messages; it is empty');
@@ -160,15 +162,15 @@ function fromJson(ctx: IExecuteFunctions, i: number): ChatMessage[] {
 	return value.map(checkMessage);
 }
 
-export function buildMessages(ctx: IExecuteFunctions, i: number): ChatMessage[] {
-	const mode = ctx.getNodeParameter('inputMode', i, 'prompt') as InputMode;
+export function buildMessages(params: ParameterReader, i: number): ChatMessage[] {
+	const mode = params.get('inputMode', i, 'prompt') as InputMode;
 	switch (mode) {
 		case 'prompt':
-			return fromPrompt(ctx, i);
+			return fromPrompt(params, i);
 		case 'messages':
-			return fromList(ctx, i);
+			return fromList(params, i);
 		case 'json':
-			return fromJson(ctx, i);
+			return fromJson(params, i);
 		default:
 			throw inputError(
 				'Input Mode',
