@@ -69,7 +69,7 @@ async function readOwnCredential(ctx: IExecuteFunctions, itemIndex: number) {
 export class Rotation {
 	readonly run: RotationRecord;
 
-	private readonly i: number;
+	private readonly itemIndex: number;
 
 	private readonly tuning: RequestTuning;
 
@@ -87,16 +87,21 @@ export class Rotation {
 	/** Whether the old key's row may carry this run's lock, which the run removes at its end. */
 	private holdsLock = false;
 
+	/** The new key's value (made by the node, stored nowhere but in the credential) and its hash. */
 	private newKey!: string;
 
 	private newHash!: string;
 
+	/** This rotation's record in the new key's metadata (id, rotated_from, rotated_at). */
 	private rotationMeta!: IDataObject;
 
+	/** Replace: the new key's alias until the old key gives up the alias it holds. */
 	private tempAlias: string | undefined;
 
+	/** The strategy that minted the new key; undefined before mint. */
 	strategy: Strategy | undefined;
 
+	/** The grace period the old key gets; null: replace deletes it at once. */
 	private grace: string | null = null;
 
 	private constructor(
@@ -106,7 +111,7 @@ export class Rotation {
 		private readonly credentialId: string,
 		private readonly oldKey: string,
 	) {
-		this.i = input.itemIndex;
+		this.itemIndex = input.itemIndex;
 		this.tuning = input.tuning;
 		this.oldHash = keyHash(oldKey);
 		this.run = new RotationRecord(ctx, input, credentialId, oldKey);
@@ -152,7 +157,7 @@ export class Rotation {
 				baseUrl: this.baseUrl,
 				apiKey: key,
 				route: '/key/info',
-				itemIndex: this.i,
+				itemIndex: this.itemIndex,
 				timeoutMs: this.tuning.timeoutMs,
 				maxRetries: retries,
 				secrets: this.run.secrets,
@@ -178,7 +183,7 @@ export class Rotation {
 	}
 
 	private async viaCredential() {
-		return await ownKeyInfo(this.ctx, this.i, this.tuning, this.run.secrets);
+		return await ownKeyInfo(this.ctx, this.itemIndex, this.tuning, this.run.secrets);
 	}
 
 	/** A POST with the credential's key (the authority over the old and the new key). */
@@ -187,7 +192,7 @@ export class Rotation {
 			route,
 			method: 'POST',
 			body,
-			itemIndex: this.i,
+			itemIndex: this.itemIndex,
 			timeoutMs: this.tuning.timeoutMs,
 			maxRetries,
 			secrets: this.run.secrets,
@@ -320,7 +325,7 @@ export class Rotation {
 			await checkCredentialWritable.call(this.ctx, {
 				credentialId,
 				secrets: run.secrets,
-				itemIndex: this.i,
+				itemIndex: this.itemIndex,
 				timeoutMs: this.tuning.timeoutMs,
 				maxRetries: this.tuning.maxRetries,
 			});
@@ -604,8 +609,8 @@ export class Rotation {
 
 	/** Deletes the new key (replace only); true once the gateway refuses it. */
 	private async deleteNew(): Promise<boolean> {
-		const { ctx, baseUrl, newKey, i, tuning, run } = this;
-		return await deleteKey(ctx, baseUrl, newKey, i, tuning, run.secrets);
+		const { ctx, baseUrl, newKey, itemIndex, tuning, run } = this;
+		return await deleteKey(ctx, baseUrl, newKey, itemIndex, tuning, run.secrets);
 	}
 
 	// ── verifyNew ─────────────────────────────────────────────────────────────────────────
@@ -665,7 +670,7 @@ export class Rotation {
 		}
 		// The credential is read again right before the write: another rotation (or a person) may have
 		// stored another key meanwhile, which this run must not overwrite.
-		const fresh = await settle(readOwnCredential(this.ctx, this.i));
+		const fresh = await settle(readOwnCredential(this.ctx, this.itemIndex));
 		if (!fresh.ok) {
 			return {
 				stopped: await this.failBeforeWrite(
@@ -700,7 +705,7 @@ export class Rotation {
 				data: writable(current, this.newKey),
 				current,
 				secrets: run.secrets,
-				itemIndex: this.i,
+				itemIndex: this.itemIndex,
 				timeoutMs: this.tuning.timeoutMs,
 				maxRetries: this.tuning.maxRetries,
 			});
