@@ -10,9 +10,8 @@ import {
 	gatewaySettings,
 } from '../../shared/gateway';
 import { answeredForReplacement } from '../../shared/keyRow';
-import { pause } from '../../shared/pacing';
 import { fingerprint, FULL_HASH, keyHash } from '../../shared/redact';
-import { retryDelayMs } from '../../shared/retry';
+import { type FailureStep, retryDelayMs, withRetries } from '../../shared/retry';
 import { settle } from '../../shared/settle';
 import type { KeyInfoResponse, KeyInfoRow } from '../../shared/types';
 import { gatewayTime, newVirtualKey, ownKeyInfo, type RequestTuning } from '../helpers/keys';
@@ -508,71 +507,88 @@ export class Rotation {
 
 	/** One mint attempt per try; an answer lost on the way back is settled by trying the new key. */
 	private async requestMint(candidate: Strategy, body: IDataObject): Promise<Minted> {
-		const { run, report, tuning } = this;
-		let route = candidate === 'replace' ? '/key/generate' : '/key/regenerate';
-		for (let attempt = 0; ; attempt++) {
-			try {
-				const res = await this.post(route, body, 0);
-				return { result: 'minted', body: (res.body ?? {}) as IDataObject };
-			} catch (error) {
-				const err = run.asGatewayError(error);
-				// A gateway without the body form of regenerate: the hash (never the key) goes in the path.
-				if (
-					route === '/key/regenerate' &&
-					err.errorClass === 'permission_denied' &&
-					err.details.status === 404
-				) {
-					route = `/key/${this.activeHash}/regenerate`;
-					continue;
-				}
-				if (!isAmbiguous(err) && err.errorClass !== 'rate_limited') {
-					// LiteLLM's "needs Enterprise" is a bare 500 on regenerate, as a failure after the
-					// swap and a duplicate new_key are: whether the new key works, and for which row,
-					// tells them apart.
-					if (candidate === 'regenerate' && err.errorClass === 'enterprise_required') {
-						const made = await this.whoseKey(candidate, await this.probe(this.newKey, 0));
-						if (made === 'ours') {
-							report.warnings.push(
-								`The gateway answered ${route} with an error (${err.errorClass}), but the new ` +
-									'key works, so the rotation went on.',
-							);
-							return { result: 'minted', body: {} };
-						}
-						if (made === 'taken') return { result: 'collision', error: err };
-					}
-					return { result: 'refused', error: err };
-				}
-				if (err.errorClass !== 'rate_limited') {
-					const p = await this.probe(this.newKey);
-					const made = await this.whoseKey(candidate, p);
-					if (made === 'ours') {
-						report.warnings.push(
-							`The gateway's answer to ${route} was lost (${err.errorClass}); the new key works, ` +
-								'so the rotation went on.',
-						);
-						return { result: 'minted', body: {} };
-					}
-					if (made === 'taken') return { result: 'collision', error: err };
-					if (p.result === 'unknown') return { result: 'unknown', error: err };
-				}
-				if (attempt >= tuning.maxRetries) {
-					if (isAmbiguous(err)) {
-						const fp = fingerprint(this.newKey);
-						const orAgain =
-							candidate === 'regenerate'
-								? ', or run Rotate again while the old key is in its grace period'
-								: '';
-						report.warnings.push(
-							`The gateway did not answer ${route} and does not know the new key ${fp.display} ` +
-								`(${fp.hash}); should it still carry the request out late, that key is stored ` +
-								`nowhere: delete it${orAgain}.`,
-						);
-					}
-					return { result: 'refused', error: err };
-				}
-				await pause(retryDelayMs(err, attempt), this.ctx.getExecutionCancelSignal?.());
-			}
+		const mint = { route: candidate === 'replace' ? '/key/generate' : '/key/regenerate' };
+		return await withRetries<Minted>(
+			async () => {
+				const sent = await settle(this.post(mint.route, body, 0));
+				if (sent.ok)
+					return { ok: { result: 'minted', body: (sent.value.body ?? {}) as IDataObject } };
+				return { err: this.run.asGatewayError(sent.error) };
+			},
+			{
+				// The budget is counted in mintFailed, where the regenerate fallback spends an attempt.
+				maxRetries: Number.MAX_SAFE_INTEGER,
+				retryable: () => true,
+				delayMs: (err, attempt) => retryDelayMs(err, attempt),
+				onFailure: async (err, attempt) => await this.mintFailed(candidate, mint, err, attempt),
+				signal: this.ctx.getExecutionCancelSignal?.(),
+				onCancel: 'ignore',
+			},
+		);
+	}
+
+	/** What a failed mint request means: another route, an outcome settled by probing, or a retry. */
+	private async mintFailed(
+		candidate: Strategy,
+		mint: { route: string },
+		err: GatewayError,
+		attempt: number,
+	): Promise<FailureStep<Minted>> {
+		const { report, tuning } = this;
+		const route = mint.route;
+		// A gateway without the body form of regenerate: the hash (never the key) goes in the path.
+		if (
+			route === '/key/regenerate' &&
+			err.errorClass === 'permission_denied' &&
+			err.details.status === 404
+		) {
+			mint.route = `/key/${this.activeHash}/regenerate`;
+			return { resend: true };
 		}
+		if (!isAmbiguous(err) && err.errorClass !== 'rate_limited') {
+			// LiteLLM's "needs Enterprise" is a bare 500 on regenerate, as a failure after the
+			// swap and a duplicate new_key are: whether the new key works, and for which row,
+			// tells them apart.
+			if (candidate === 'regenerate' && err.errorClass === 'enterprise_required') {
+				const made = await this.whoseKey(candidate, await this.probe(this.newKey, 0));
+				if (made === 'ours') {
+					report.warnings.push(
+						`The gateway answered ${route} with an error (${err.errorClass}), but the new ` +
+							'key works, so the rotation went on.',
+					);
+					return { value: { result: 'minted', body: {} } };
+				}
+				if (made === 'taken') return { value: { result: 'collision', error: err } };
+			}
+			return { value: { result: 'refused', error: err } };
+		}
+		if (err.errorClass !== 'rate_limited') {
+			const p = await this.probe(this.newKey);
+			const made = await this.whoseKey(candidate, p);
+			if (made === 'ours') {
+				report.warnings.push(
+					`The gateway's answer to ${route} was lost (${err.errorClass}); the new key works, ` +
+						'so the rotation went on.',
+				);
+				return { value: { result: 'minted', body: {} } };
+			}
+			if (made === 'taken') return { value: { result: 'collision', error: err } };
+			if (p.result === 'unknown') return { value: { result: 'unknown', error: err } };
+		}
+		if (attempt < tuning.maxRetries) return undefined;
+		if (isAmbiguous(err)) {
+			const fp = fingerprint(this.newKey);
+			const orAgain =
+				candidate === 'regenerate'
+					? ', or run Rotate again while the old key is in its grace period'
+					: '';
+			report.warnings.push(
+				`The gateway did not answer ${route} and does not know the new key ${fp.display} ` +
+					`(${fp.hash}); should it still carry the request out late, that key is stored ` +
+					`nowhere: delete it${orAgain}.`,
+			);
+		}
+		return { value: { result: 'refused', error: err } };
 	}
 
 	/**
