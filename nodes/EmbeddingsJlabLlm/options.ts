@@ -11,6 +11,7 @@ import {
 	timeoutOption,
 } from '../shared/modelOptions';
 import { optionalNumber } from '../shared/numbers';
+import { optionsCollection } from '../shared/properties';
 
 export const DEFAULT_BATCH_SIZE = 256;
 /** OpenAI's and vLLM's usual ceiling of texts per request. */
@@ -33,63 +34,56 @@ export interface EmbeddingSettings {
 	attribution: boolean;
 }
 
-export const optionsProperty: INodeProperties = {
-	displayName: 'Options',
-	name: 'options',
-	type: 'collection',
-	placeholder: 'Add option',
-	default: {},
-	options: [
-		attributionOption,
-		{
-			displayName: 'Batch Size',
-			name: 'batchSize',
-			type: 'number',
-			typeOptions: { minValue: 1, maxValue: MAX_BATCH_SIZE, numberPrecision: 0 },
-			default: DEFAULT_BATCH_SIZE,
-			description:
-				'Most texts sent in one request to the gateway. A vector store hands over all texts of a run at once; the node splits them into batches of this size.',
-		},
-		{
-			displayName: 'Concurrency',
-			name: 'concurrency',
-			type: 'number',
-			typeOptions: { minValue: 1, maxValue: MAX_CONCURRENCY, numberPrecision: 0 },
-			default: DEFAULT_CONCURRENCY,
-			description:
-				'Most batches in flight at once. The node slows down on rate limits and keeps within what the key may still send, so a rate-limited key finishes a large insert instead of failing. 1 = one batch after another.',
-		},
-		{
-			displayName: 'Dimensions',
-			name: 'dimensions',
-			type: 'number',
-			typeOptions: { minValue: 1, numberPrecision: 0 },
-			default: 256,
-			description:
-				'Length of each vector, for models that can shorten theirs (sent as "dimensions"). Leave it out for the others: the gateway refuses it.',
-		},
-		{
-			displayName: 'Encoding',
-			name: 'encodingFormat',
-			type: 'options',
-			default: 'float',
-			options: [
-				{ name: 'Float', value: 'float', description: 'Vectors as JSON numbers' },
-				{
-					name: 'Base64',
-					value: 'base64',
-					description: 'Vectors as base64 float32: a smaller answer, the same vectors',
-				},
-			],
-			description:
-				'How the gateway sends the vectors (encoding_format); the vector store gets numbers either way',
-		},
-		maxRetriesOption,
-		maxWaitOption,
-		tagsOption,
-		timeoutOption,
-	],
-};
+export const optionsProperty: INodeProperties = optionsCollection([
+	attributionOption,
+	{
+		displayName: 'Batch Size',
+		name: 'batchSize',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_BATCH_SIZE, numberPrecision: 0 },
+		default: DEFAULT_BATCH_SIZE,
+		description:
+			'Most texts sent in one request to the gateway. A vector store hands over all texts of a run at once; the node splits them into batches of this size.',
+	},
+	{
+		displayName: 'Concurrency',
+		name: 'concurrency',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_CONCURRENCY, numberPrecision: 0 },
+		default: DEFAULT_CONCURRENCY,
+		description:
+			'Most batches in flight at once. The node slows down on rate limits and keeps within what the key may still send, so a rate-limited key finishes a large insert instead of failing. 1 = one batch after another.',
+	},
+	{
+		displayName: 'Dimensions',
+		name: 'dimensions',
+		type: 'number',
+		typeOptions: { minValue: 1, numberPrecision: 0 },
+		default: 256,
+		description:
+			'Length of each vector, for models that can shorten theirs (sent as "dimensions"). Leave it out for the others: the gateway refuses it.',
+	},
+	{
+		displayName: 'Encoding',
+		name: 'encodingFormat',
+		type: 'options',
+		default: 'float',
+		options: [
+			{ name: 'Float', value: 'float', description: 'Vectors as JSON numbers' },
+			{
+				name: 'Base64',
+				value: 'base64',
+				description: 'Vectors as base64 float32: a smaller answer, the same vectors',
+			},
+		],
+		description:
+			'How the gateway sends the vectors (encoding_format); the vector store gets numbers either way',
+	},
+	maxRetriesOption,
+	maxWaitOption,
+	tagsOption,
+	timeoutOption,
+]);
 
 export function readEmbeddingOptions(options: IDataObject): EmbeddingSettings {
 	const { timeoutMs, maxRetries, maxWaitMs, tags, attribution } = readSampling(options);

@@ -8,6 +8,7 @@ import type { Pacer } from '../../shared/pacing';
 import { keySummary } from './keys';
 import { keySelectProperties, selectedKey } from './keySelect';
 import { readTuning, tuningOptions } from './options';
+import { optionsCollection } from '../../shared/properties';
 
 const CONFIRM_OWN = "Block This Credential's Own Key";
 
@@ -46,14 +47,7 @@ export function blockStateOperation(operation: 'block' | 'unblock', notice: stri
 		{ displayName: notice, name: `${operation}Notice`, type: 'notice', default: '' },
 		...keySelectProperties(false),
 		...(blocked ? [confirmOwnProperty] : []),
-		{
-			displayName: 'Options',
-			name: 'options',
-			type: 'collection',
-			placeholder: 'Add option',
-			default: {},
-			options: [...tuningOptions],
-		},
+		optionsCollection([...tuningOptions]),
 	];
 
 	async function execute(

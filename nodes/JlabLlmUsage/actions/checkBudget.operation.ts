@@ -13,6 +13,7 @@ import { addDays, clock, utcDate } from '../helpers/dates';
 import { budgetOf, readKeyInfo, type BudgetNumbers, type KeyInfo } from '../helpers/keyInfo';
 import { money, usd } from '../helpers/money';
 import { timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
+import { optionsCollection } from '../../shared/properties';
 
 /** Output 0 and 1 of the node while Check Budget is selected. */
 export const WITHIN_BUDGET = 0;
@@ -64,14 +65,7 @@ const properties: INodeProperties[] = [
 		description:
 			'The run-out date is projected from the average daily spend of this many days, today included',
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [timeoutOption],
-	},
+	optionsCollection([timeoutOption]),
 ];
 
 export const description = updateDisplayOptions(

@@ -19,6 +19,7 @@ import { money, usd } from '../helpers/money';
 import { timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
 import { renderSpendChart } from '../helpers/spendChart';
 import { renderSpendChartPng } from '../helpers/spendChartPng';
+import { optionsCollection } from '../../shared/properties';
 
 /** Longest range one run reads: two years of days guards against a mistyped year. */
 export const MAX_RANGE_DAYS = 731;
@@ -89,32 +90,25 @@ const properties: INodeProperties[] = [
 		displayOptions: { show: { addChart: [true] } },
 		description: 'The name of the binary field to put the chart in',
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [
-			{
-				displayName: 'Include Days Without Activity',
-				name: 'includeEmptyDays',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to output an item with zeros for each day of the range without activity',
-			},
-			{
-				displayName: 'Page Size',
-				name: 'pageSize',
-				type: 'number',
-				default: 100,
-				typeOptions: { minValue: 1, maxValue: 1000, numberPrecision: 0 },
-				description: 'Days the gateway returns per page; every page is read',
-			},
-			timeoutOption,
-		],
-	},
+	optionsCollection([
+		{
+			displayName: 'Include Days Without Activity',
+			name: 'includeEmptyDays',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to output an item with zeros for each day of the range without activity',
+		},
+		{
+			displayName: 'Page Size',
+			name: 'pageSize',
+			type: 'number',
+			default: 100,
+			typeOptions: { minValue: 1, maxValue: 1000, numberPrecision: 0 },
+			description: 'Days the gateway returns per page; every page is read',
+		},
+		timeoutOption,
+	]),
 ];
 
 export const description = updateDisplayOptions(

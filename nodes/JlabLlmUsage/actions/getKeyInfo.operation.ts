@@ -6,6 +6,7 @@ import type { ItemResult } from '../../shared/items';
 import { clock } from '../helpers/dates';
 import { describeKey, readKeyInfo } from '../helpers/keyInfo';
 import { timeoutMsOf, timeoutOption, wholeNumber } from '../helpers/params';
+import { optionsCollection } from '../../shared/properties';
 
 const properties: INodeProperties[] = [
 	{
@@ -17,32 +18,25 @@ const properties: INodeProperties[] = [
 		description:
 			'Your rotation policy: a key this many days old (since it was created or last rotated) is due for rotation. 0 turns the check off.',
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [
-			timeoutOption,
-			{
-				displayName: 'Warn at Budget Used (%)',
-				name: 'budgetWarningPercent',
-				type: 'number',
-				default: 80,
-				typeOptions: { minValue: 0, maxValue: 100 },
-				description: 'Add a warning when this share of the max budget is spent',
-			},
-			{
-				displayName: 'Warn Before Expiry (Days)',
-				name: 'expiryWarningDays',
-				type: 'number',
-				default: 14,
-				typeOptions: { minValue: 0, maxValue: 3650, numberPrecision: 0 },
-				description: 'Add a warning when the key expires within this many days',
-			},
-		],
-	},
+	optionsCollection([
+		timeoutOption,
+		{
+			displayName: 'Warn at Budget Used (%)',
+			name: 'budgetWarningPercent',
+			type: 'number',
+			default: 80,
+			typeOptions: { minValue: 0, maxValue: 100 },
+			description: 'Add a warning when this share of the max budget is spent',
+		},
+		{
+			displayName: 'Warn Before Expiry (Days)',
+			name: 'expiryWarningDays',
+			type: 'number',
+			default: 14,
+			typeOptions: { minValue: 0, maxValue: 3650, numberPrecision: 0 },
+			description: 'Add a warning when the key expires within this many days',
+		},
+	]),
 ];
 
 export const description = updateDisplayOptions(

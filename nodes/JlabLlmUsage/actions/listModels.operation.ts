@@ -7,6 +7,7 @@ import { gatewayRequest } from '../../shared/gateway';
 import type { ItemResult } from '../../shared/items';
 import { listModelIds } from '../../shared/models';
 import { timeoutMsOf, timeoutOption } from '../helpers/params';
+import { optionsCollection } from '../../shared/properties';
 
 const properties: INodeProperties[] = [
 	{
@@ -17,14 +18,7 @@ const properties: INodeProperties[] = [
 		description:
 			"Whether to add the context window and the price per million tokens from the gateway's /model/info, where the key may read it (keys limited to LLM routes get plain model IDs with a note)",
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [timeoutOption],
-	},
+	optionsCollection([timeoutOption]),
 ];
 
 export const description = updateDisplayOptions(

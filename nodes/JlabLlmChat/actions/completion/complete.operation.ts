@@ -46,6 +46,7 @@ import {
 	type ChatSettings,
 } from '../../helpers/options';
 import { shapeOutput } from '../../helpers/output';
+import { optionsCollection } from '../../../shared/properties';
 
 const properties: INodeProperties[] = [
 	modelProperty,
@@ -140,197 +141,190 @@ const properties: INodeProperties[] = [
 			'An array of OpenAI-format messages (role system, user, assistant, tool or developer), typically an expression that returns a conversation history',
 		displayOptions: { show: { inputMode: ['json'] } },
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [
-			attributionOption,
-			{
-				displayName: 'Concurrency',
-				name: 'concurrency',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: MAX_CONCURRENCY, numberPrecision: 0 },
-				default: DEFAULT_CONCURRENCY,
-				description: `Most items in flight at once. The node starts with ${START_CONCURRENCY} and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.`,
-			},
-			{
-				displayName: 'End-User ID',
-				name: 'user',
-				type: 'string',
-				default: '',
-				description:
-					'Who the request is for, sent as "user": LiteLLM tracks (and may budget) spend per end user',
-			},
-			frequencyPenaltyOption,
-			{
-				displayName: 'Image Binary Properties',
-				name: 'imageBinaryProperties',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. data, photo',
-				description:
-					'Binary properties of the input item holding images, comma-separated. Each is sent as an image part of the (last) user message; use a vision model such as Qwen/Qwen2.5-VL-72B-Instruct.',
-			},
-			{
-				displayName: 'Image Detail',
-				name: 'imageDetail',
-				type: 'options',
-				default: 'auto',
-				options: [
-					{ name: 'Auto', value: 'auto', description: 'Not sent: the model decides' },
-					{ name: 'High', value: 'high' },
-					{ name: 'Low', value: 'low' },
-				],
-				description: 'The "detail" of every image part',
-			},
-			{
-				displayName: 'Image URLs',
-				name: 'imageUrls',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. https://www.jlab.org/sites/default/files/cebaf.jpg',
-				description:
-					'Image URLs (http(s):// or data:image/…;base64,…), separated by commas or line breaks, or a list from an expression. Sent as image parts of the (last) user message.',
-			},
-			{
-				displayName: 'JSON Schema',
-				name: 'jsonSchema',
-				type: 'json',
-				default: '',
-				placeholder:
-					'{"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}',
-				description: 'The schema the reply must follow, as a JSON schema object',
-				displayOptions: { show: { responseFormat: ['json_schema'] } },
-			},
-			{
-				displayName: 'JSON Schema Name',
-				name: 'jsonSchemaName',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. summary',
-				description: 'A name for the schema (letters, digits, _ or -). Empty: "response".',
-				displayOptions: { show: { responseFormat: ['json_schema'] } },
-			},
-			{
-				displayName: 'JSON Schema Strict',
-				name: 'jsonSchemaStrict',
-				type: 'boolean',
-				default: true,
-				description: 'Whether the model must follow the schema exactly',
-				displayOptions: { show: { responseFormat: ['json_schema'] } },
-			},
-			{
-				...maxRetriesOption,
-				description:
-					'Retries after a rate limit, an unavailable gateway, a timeout or a model-server error. A wait the gateway asks for (429 with retry-after) costs no retry while other items get through. A used-up budget is never retried.',
-			},
-			maxWaitOption,
-			maxTokensOption,
-			temperatureOption,
-			topPOption,
-			presencePenaltyOption,
-			{
-				...reasoningEffortOption,
-				description:
-					'How long a reasoning model (gpt-oss) thinks before it answers (reasoning_effort). Its reasoning comes back in the "reasoning" field, never in the reply.',
-			},
-			{
-				displayName: 'Response Format',
-				name: 'responseFormat',
-				type: 'options',
-				default: 'text',
-				options: [
-					{ name: 'Text', value: 'text', description: 'A plain reply (nothing is sent)' },
-					{
-						name: 'JSON Object',
-						value: 'json_object',
-						description: 'Any JSON object; the reply is parsed',
-					},
-					{
-						name: 'JSON Schema',
-						value: 'json_schema',
-						description: 'JSON that follows the JSON Schema option; the reply is parsed',
-					},
-				],
-				description: 'A reply that is not valid JSON when JSON was asked for fails the item',
-			},
-			{
-				displayName: 'Seed',
-				name: 'seed',
-				// Text, so that adding the option sends nothing until a number is typed.
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. 42',
-				description:
-					'A whole number that makes sampling repeatable where the model supports it. Empty: none is sent.',
-			},
-			{
-				displayName: 'Simplify Output',
-				name: 'simplify',
-				type: 'boolean',
-				default: true,
-				description:
-					'Whether to return the reply, usage and cost fields only. Off: the whole chat.completion answer plus a "gateway" block of LiteLLM\'s headers.',
-			},
-			{
-				displayName: 'Stop Sequences',
-				name: 'stop',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. END, ###',
-				description:
-					'Text at which the model stops, comma-separated; a JSON array (e.g. ["\\n\\n", "END"]) for sequences with commas, spaces or line breaks',
-			},
-			tagsOption,
-			timeoutOption,
-			{
-				displayName: 'Tool Choice',
-				name: 'toolChoice',
-				type: 'options',
-				default: 'auto',
-				options: [
-					{ name: 'Auto', value: 'auto', description: 'The model decides whether to call a tool' },
-					{ name: 'None', value: 'none', description: 'The model answers without calling a tool' },
-					{
-						name: 'Required',
-						value: 'required',
-						description: 'The model must call one of the tools',
-					},
-					{
-						name: 'Specific Tool',
-						value: 'function',
-						description: 'The model must call the tool named in Tool Name',
-					},
-				],
-				description: 'Whether and which tool the model must call (tool_choice)',
-				// Only once Tools holds something: "[]" (as the option comes) is no tools.
-				displayOptions: { show: { tools: [{ _cnd: { exists: true } }] }, hide: { tools: ['[]'] } },
-			},
-			{
-				displayName: 'Tool Name',
-				name: 'toolName',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. get_weather',
-				description: 'The name of the tool the model must call, one of those in Tools',
-				displayOptions: { show: { toolChoice: ['function'] } },
-			},
-			{
-				displayName: 'Tools',
-				name: 'tools',
-				type: 'json',
-				// An empty list, not an example tool: nothing is sent until the user adds one.
-				default: '[]',
-				placeholder:
-					'[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]',
-				description:
-					'Functions the model may call, as an OpenAI "tools" JSON array. Calls come back in "toolCalls"; answer them with a tool message in Messages (JSON).',
-			},
-		],
-	},
+	optionsCollection([
+		attributionOption,
+		{
+			displayName: 'Concurrency',
+			name: 'concurrency',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: MAX_CONCURRENCY, numberPrecision: 0 },
+			default: DEFAULT_CONCURRENCY,
+			description: `Most items in flight at once. The node starts with ${START_CONCURRENCY} and grows towards this while the gateway answers without limit signals; it slows down on rate limits and keeps within what the key may still send. 1 = one item after another.`,
+		},
+		{
+			displayName: 'End-User ID',
+			name: 'user',
+			type: 'string',
+			default: '',
+			description:
+				'Who the request is for, sent as "user": LiteLLM tracks (and may budget) spend per end user',
+		},
+		frequencyPenaltyOption,
+		{
+			displayName: 'Image Binary Properties',
+			name: 'imageBinaryProperties',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. data, photo',
+			description:
+				'Binary properties of the input item holding images, comma-separated. Each is sent as an image part of the (last) user message; use a vision model such as Qwen/Qwen2.5-VL-72B-Instruct.',
+		},
+		{
+			displayName: 'Image Detail',
+			name: 'imageDetail',
+			type: 'options',
+			default: 'auto',
+			options: [
+				{ name: 'Auto', value: 'auto', description: 'Not sent: the model decides' },
+				{ name: 'High', value: 'high' },
+				{ name: 'Low', value: 'low' },
+			],
+			description: 'The "detail" of every image part',
+		},
+		{
+			displayName: 'Image URLs',
+			name: 'imageUrls',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. https://www.jlab.org/sites/default/files/cebaf.jpg',
+			description:
+				'Image URLs (http(s):// or data:image/…;base64,…), separated by commas or line breaks, or a list from an expression. Sent as image parts of the (last) user message.',
+		},
+		{
+			displayName: 'JSON Schema',
+			name: 'jsonSchema',
+			type: 'json',
+			default: '',
+			placeholder:
+				'{"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}',
+			description: 'The schema the reply must follow, as a JSON schema object',
+			displayOptions: { show: { responseFormat: ['json_schema'] } },
+		},
+		{
+			displayName: 'JSON Schema Name',
+			name: 'jsonSchemaName',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. summary',
+			description: 'A name for the schema (letters, digits, _ or -). Empty: "response".',
+			displayOptions: { show: { responseFormat: ['json_schema'] } },
+		},
+		{
+			displayName: 'JSON Schema Strict',
+			name: 'jsonSchemaStrict',
+			type: 'boolean',
+			default: true,
+			description: 'Whether the model must follow the schema exactly',
+			displayOptions: { show: { responseFormat: ['json_schema'] } },
+		},
+		{
+			...maxRetriesOption,
+			description:
+				'Retries after a rate limit, an unavailable gateway, a timeout or a model-server error. A wait the gateway asks for (429 with retry-after) costs no retry while other items get through. A used-up budget is never retried.',
+		},
+		maxWaitOption,
+		maxTokensOption,
+		temperatureOption,
+		topPOption,
+		presencePenaltyOption,
+		{
+			...reasoningEffortOption,
+			description:
+				'How long a reasoning model (gpt-oss) thinks before it answers (reasoning_effort). Its reasoning comes back in the "reasoning" field, never in the reply.',
+		},
+		{
+			displayName: 'Response Format',
+			name: 'responseFormat',
+			type: 'options',
+			default: 'text',
+			options: [
+				{ name: 'Text', value: 'text', description: 'A plain reply (nothing is sent)' },
+				{
+					name: 'JSON Object',
+					value: 'json_object',
+					description: 'Any JSON object; the reply is parsed',
+				},
+				{
+					name: 'JSON Schema',
+					value: 'json_schema',
+					description: 'JSON that follows the JSON Schema option; the reply is parsed',
+				},
+			],
+			description: 'A reply that is not valid JSON when JSON was asked for fails the item',
+		},
+		{
+			displayName: 'Seed',
+			name: 'seed',
+			// Text, so that adding the option sends nothing until a number is typed.
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. 42',
+			description:
+				'A whole number that makes sampling repeatable where the model supports it. Empty: none is sent.',
+		},
+		{
+			displayName: 'Simplify Output',
+			name: 'simplify',
+			type: 'boolean',
+			default: true,
+			description:
+				'Whether to return the reply, usage and cost fields only. Off: the whole chat.completion answer plus a "gateway" block of LiteLLM\'s headers.',
+		},
+		{
+			displayName: 'Stop Sequences',
+			name: 'stop',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. END, ###',
+			description:
+				'Text at which the model stops, comma-separated; a JSON array (e.g. ["\\n\\n", "END"]) for sequences with commas, spaces or line breaks',
+		},
+		tagsOption,
+		timeoutOption,
+		{
+			displayName: 'Tool Choice',
+			name: 'toolChoice',
+			type: 'options',
+			default: 'auto',
+			options: [
+				{ name: 'Auto', value: 'auto', description: 'The model decides whether to call a tool' },
+				{ name: 'None', value: 'none', description: 'The model answers without calling a tool' },
+				{
+					name: 'Required',
+					value: 'required',
+					description: 'The model must call one of the tools',
+				},
+				{
+					name: 'Specific Tool',
+					value: 'function',
+					description: 'The model must call the tool named in Tool Name',
+				},
+			],
+			description: 'Whether and which tool the model must call (tool_choice)',
+			// Only once Tools holds something: "[]" (as the option comes) is no tools.
+			displayOptions: { show: { tools: [{ _cnd: { exists: true } }] }, hide: { tools: ['[]'] } },
+		},
+		{
+			displayName: 'Tool Name',
+			name: 'toolName',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. get_weather',
+			description: 'The name of the tool the model must call, one of those in Tools',
+			displayOptions: { show: { toolChoice: ['function'] } },
+		},
+		{
+			displayName: 'Tools',
+			name: 'tools',
+			type: 'json',
+			// An empty list, not an example tool: nothing is sent until the user adds one.
+			default: '[]',
+			placeholder:
+				'[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]',
+			description:
+				'Functions the model may call, as an OpenAI "tools" JSON array. Calls come back in "toolCalls"; answer them with a tool message in Messages (JSON).',
+		},
+	]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['complete'] } }, properties);

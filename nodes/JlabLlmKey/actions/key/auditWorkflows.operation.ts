@@ -19,6 +19,7 @@ import { asGatewayError } from '../../helpers/mint';
 import { createCredential, n8nApiList } from '../../helpers/n8nApi';
 import { readTuning, tuningOptions } from '../../helpers/options';
 import { text } from '../../helpers/params';
+import { optionsCollection } from '../../../shared/properties';
 
 export const HTTP_REQUEST_TYPE = 'n8n-nodes-base.httpRequest';
 
@@ -46,24 +47,17 @@ const properties: INodeProperties[] = [
 		description:
 			"Whether to create a JLab LLM API credential (scope credential:create) for each distinct key found in an HTTP Request node that calls this credential's gateway, for the JLab LLM node that replaces that HTTP Request node (the credential cannot be used by HTTP Request). Workflows are not changed.",
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [
-			{
-				displayName: 'Project ID',
-				name: 'projectId',
-				type: 'string',
-				default: '',
-				description:
-					"The n8n project to create moved-key credentials in; empty: the personal project of the n8n API key's owner",
-			},
-			...tuningOptions,
-		],
-	},
+	optionsCollection([
+		{
+			displayName: 'Project ID',
+			name: 'projectId',
+			type: 'string',
+			default: '',
+			description:
+				"The n8n project to create moved-key credentials in; empty: the personal project of the n8n API key's owner",
+		},
+		...tuningOptions,
+	]),
 ];
 
 export const description = updateDisplayOptions(

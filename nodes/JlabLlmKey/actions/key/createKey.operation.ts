@@ -19,6 +19,7 @@ import { createCredential, n8nApiSettings } from '../../helpers/n8nApi';
 import { readTuning, tuningOptions } from '../../helpers/options';
 import { defaultKeyOwner } from '../../helpers/owner';
 import { alias, duration, jsonObject, modelList, text } from '../../helpers/params';
+import { optionsCollection } from '../../../shared/properties';
 
 const properties: INodeProperties[] = [
 	{
@@ -55,115 +56,107 @@ const properties: INodeProperties[] = [
 		description:
 			'The models the new key may call. None selected: every model. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [
-			{
-				displayName: 'Budget Duration',
-				name: 'budgetDuration',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. 30d',
-				description: 'How often the spend resets to zero (e.g. 1d, 7d, 30d, 1mo); empty: never',
-			},
-			{
-				displayName: 'Expiry',
-				name: 'duration',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. 90d',
-				description: 'Lifetime of the key from now (e.g. 30d, 90d, 1mo); empty: never expires',
-			},
-			{
-				displayName: 'Key Type',
-				name: 'keyType',
-				type: 'options',
-				default: 'default',
-				options: [
-					{
-						name: 'Default',
-						value: 'default',
-						description: 'May call every route its owner may call',
-					},
-					{
-						name: 'LLM API Only',
-						value: 'llm_api',
-						description: 'May only call models (chat, completions, embeddings), not manage keys',
-					},
-				],
-				description: 'Which gateway routes the key may call',
-			},
-			{
-				displayName: 'Max Budget (USD)',
-				name: 'maxBudget',
-				type: 'number',
-				default: 0,
-				typeOptions: { minValue: 0, numberPrecision: 2 },
-				description: 'Spend limit of the key in US dollars; 0: no budget',
-			},
-			{
-				displayName: 'Max Parallel Requests',
-				name: 'maxParallelRequests',
-				type: 'number',
-				default: 0,
-				typeOptions: { minValue: 0, numberPrecision: 0 },
-				description: 'Requests the key may have in flight at once; 0: no limit',
-			},
-			{
-				displayName: 'Metadata',
-				name: 'metadata',
-				type: 'json',
-				default: '{}',
-				description:
-					'A JSON object stored with the key, e.g. {"owner": "data-team", "workflow": "nightly report"}',
-			},
-			{
-				displayName: 'Project ID',
-				name: 'projectId',
-				type: 'string',
-				default: '',
-				description:
-					"The n8n project to create the credential in; empty: the personal project of the n8n API key's owner",
-			},
-			{
-				displayName: 'RPM Limit',
-				name: 'rpmLimit',
-				type: 'number',
-				default: 0,
-				typeOptions: { minValue: 0, numberPrecision: 0 },
-				description: 'Requests per minute the key may send; 0: no limit',
-			},
-			{
-				displayName: 'Team ID',
-				name: 'teamId',
-				type: 'string',
-				default: '',
-				description:
-					'The gateway team the key belongs to (its spend counts against the team budget)',
-			},
-			{
-				displayName: 'TPM Limit',
-				name: 'tpmLimit',
-				type: 'number',
-				default: 0,
-				typeOptions: { minValue: 0, numberPrecision: 0 },
-				description: 'Tokens per minute the key may use; 0: no limit',
-			},
-			{
-				displayName: 'User ID',
-				name: 'userId',
-				type: 'string',
-				default: '',
-				description:
-					"The gateway user who owns the key (admin keys only). Empty: a user key's own user (and, for a user in several teams, the team of this credential's key), so the maker can still manage the new key; an admin key leaves the key without owner.",
-			},
-			...tuningOptions,
-		],
-	},
+	optionsCollection([
+		{
+			displayName: 'Budget Duration',
+			name: 'budgetDuration',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. 30d',
+			description: 'How often the spend resets to zero (e.g. 1d, 7d, 30d, 1mo); empty: never',
+		},
+		{
+			displayName: 'Expiry',
+			name: 'duration',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. 90d',
+			description: 'Lifetime of the key from now (e.g. 30d, 90d, 1mo); empty: never expires',
+		},
+		{
+			displayName: 'Key Type',
+			name: 'keyType',
+			type: 'options',
+			default: 'default',
+			options: [
+				{
+					name: 'Default',
+					value: 'default',
+					description: 'May call every route its owner may call',
+				},
+				{
+					name: 'LLM API Only',
+					value: 'llm_api',
+					description: 'May only call models (chat, completions, embeddings), not manage keys',
+				},
+			],
+			description: 'Which gateway routes the key may call',
+		},
+		{
+			displayName: 'Max Budget (USD)',
+			name: 'maxBudget',
+			type: 'number',
+			default: 0,
+			typeOptions: { minValue: 0, numberPrecision: 2 },
+			description: 'Spend limit of the key in US dollars; 0: no budget',
+		},
+		{
+			displayName: 'Max Parallel Requests',
+			name: 'maxParallelRequests',
+			type: 'number',
+			default: 0,
+			typeOptions: { minValue: 0, numberPrecision: 0 },
+			description: 'Requests the key may have in flight at once; 0: no limit',
+		},
+		{
+			displayName: 'Metadata',
+			name: 'metadata',
+			type: 'json',
+			default: '{}',
+			description:
+				'A JSON object stored with the key, e.g. {"owner": "data-team", "workflow": "nightly report"}',
+		},
+		{
+			displayName: 'Project ID',
+			name: 'projectId',
+			type: 'string',
+			default: '',
+			description:
+				"The n8n project to create the credential in; empty: the personal project of the n8n API key's owner",
+		},
+		{
+			displayName: 'RPM Limit',
+			name: 'rpmLimit',
+			type: 'number',
+			default: 0,
+			typeOptions: { minValue: 0, numberPrecision: 0 },
+			description: 'Requests per minute the key may send; 0: no limit',
+		},
+		{
+			displayName: 'Team ID',
+			name: 'teamId',
+			type: 'string',
+			default: '',
+			description: 'The gateway team the key belongs to (its spend counts against the team budget)',
+		},
+		{
+			displayName: 'TPM Limit',
+			name: 'tpmLimit',
+			type: 'number',
+			default: 0,
+			typeOptions: { minValue: 0, numberPrecision: 0 },
+			description: 'Tokens per minute the key may use; 0: no limit',
+		},
+		{
+			displayName: 'User ID',
+			name: 'userId',
+			type: 'string',
+			default: '',
+			description:
+				"The gateway user who owns the key (admin keys only). Empty: a user key's own user (and, for a user in several teams, the team of this credential's key), so the maker can still manage the new key; an admin key leaves the key without owner.",
+		},
+		...tuningOptions,
+	]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['createKey'] } }, properties);

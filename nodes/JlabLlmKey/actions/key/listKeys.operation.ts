@@ -6,6 +6,7 @@ import type { Pacer } from '../../../shared/pacing';
 import { keySummary, listAllKeys } from '../../helpers/keys';
 import { readTuning, tuningOptions } from '../../helpers/options';
 import { text } from '../../helpers/params';
+import { optionsCollection } from '../../../shared/properties';
 
 const properties: INodeProperties[] = [
 	{
@@ -46,14 +47,7 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [...tuningOptions],
-	},
+	optionsCollection([...tuningOptions]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['listKeys'] } }, properties);

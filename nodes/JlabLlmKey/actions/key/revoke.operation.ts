@@ -16,6 +16,7 @@ import {
 	notYetEffective,
 	revocationWaitOption,
 } from '../../helpers/propagation';
+import { optionsCollection } from '../../../shared/properties';
 
 const CONFIRM = 'I Understand Workflows Using This Credential Will Stop Working';
 
@@ -35,14 +36,7 @@ const properties: INodeProperties[] = [
 		description:
 			"Whether to really delete the credential's key; nothing is sent to the gateway while this is off",
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [...tuningOptions, revocationWaitOption],
-	},
+	optionsCollection([...tuningOptions, revocationWaitOption]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['revoke'] } }, properties);

@@ -14,6 +14,7 @@ import {
 	type RotationReport,
 	rotateKey,
 } from '../../rotation';
+import { optionsCollection } from '../../../shared/properties';
 
 const properties: INodeProperties[] = [
 	{
@@ -67,25 +68,18 @@ const properties: INodeProperties[] = [
 		description:
 			'Lifetime of the new key from now (e.g. 30d, 90d, 1mo). Empty: the same expiry date as the old key (none if it has none).',
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [
-			{
-				displayName: 'Credential ID',
-				name: 'credentialId',
-				type: 'string',
-				default: '',
-				description:
-					"The n8n ID of the credential to write the new key into. Empty: this node's JLab LLM API credential, which is the only one allowed: the key rotated is the one it holds.",
-			},
-			...tuningOptions,
-			revocationWaitOption,
-		],
-	},
+	optionsCollection([
+		{
+			displayName: 'Credential ID',
+			name: 'credentialId',
+			type: 'string',
+			default: '',
+			description:
+				"The n8n ID of the credential to write the new key into. Empty: this node's JLab LLM API credential, which is the only one allowed: the key rotated is the one it holds.",
+		},
+		...tuningOptions,
+		revocationWaitOption,
+	]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['rotate'] } }, properties);

@@ -10,6 +10,7 @@ import { keySummary } from '../../helpers/keys';
 import { keySelectProperties, selectedKey } from '../../helpers/keySelect';
 import { readTuning, tuningOptions } from '../../helpers/options';
 import { alias, duration, jsonObject, modelList, text } from '../../helpers/params';
+import { optionsCollection } from '../../../shared/properties';
 
 const properties: INodeProperties[] = [
 	...keySelectProperties(true),
@@ -100,14 +101,7 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [...tuningOptions],
-	},
+	optionsCollection([...tuningOptions]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['updateKey'] } }, properties);
