@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import * as chat from '.';
+import * as chat from './index';
 
 /**
  * Picks the operation. An operation runs all items itself, because concurrency and pacing
