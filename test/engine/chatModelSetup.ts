@@ -14,6 +14,7 @@ import type {
 } from 'n8n-workflow';
 
 import { runWorkflow, type RunResult } from '../harness';
+import { errorJson, probeDescription } from '../harness/probe';
 import { packageNodeTypes } from '../harness/registry';
 
 import { startSandbox, type LoggedRequest, type Sandbox } from '../../sandbox/server';
@@ -46,32 +47,12 @@ type ChatModelLike = {
 	bindTools(tools: unknown[]): ChatModelLike;
 };
 
-function errorJson(error: unknown): IDataObject {
-	const e = error as Error & { description?: string; httpCode?: string | null };
-	return {
-		errorName: e?.constructor?.name ?? null,
-		message: e?.message ?? String(error),
-		description: e?.description ?? null,
-		httpCode: e?.httpCode ?? null,
-	};
-}
-
 /** Per item: {mode: "invoke" | "stream" | "tool", prompt, toolResult?}; errors become items. */
 class ModelProbe implements INodeType {
-	description = {
-		displayName: 'Model Probe',
-		name: 'modelProbe',
-		group: ['transform'],
-		version: 1,
-		description: 'test root node',
-		defaults: { name: 'Probe' },
-		inputs: [
-			'main',
-			{ type: 'ai_languageModel', displayName: 'Model', required: true, maxConnections: 1 },
-		],
-		outputs: ['main'],
-		properties: [],
-	} as unknown as INodeType['description'];
+	description = probeDescription('Model Probe', 'modelProbe', {
+		type: 'ai_languageModel',
+		displayName: 'Model',
+	});
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const out: INodeExecutionData[] = [];

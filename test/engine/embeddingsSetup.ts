@@ -14,6 +14,7 @@ import type {
 } from 'n8n-workflow';
 
 import { runWorkflow, type RunResult } from '../harness';
+import { errorJson, probeDescription } from '../harness/probe';
 import { packageNodeTypes } from '../harness/registry';
 
 import type { LoggedRequest, Sandbox } from './chatModelSetup';
@@ -33,32 +34,12 @@ type EmbeddingsLike = {
 
 const cosine = (a: number[], b: number[]) => a.reduce((n, x, i) => n + x * b[i], 0);
 
-function errorJson(error: unknown): IDataObject {
-	const e = error as Error & { description?: string; httpCode?: string | null };
-	return {
-		errorName: e?.constructor?.name ?? null,
-		message: e?.message ?? String(error),
-		description: e?.description ?? null,
-		httpCode: e?.httpCode ?? null,
-	};
-}
-
 /** Per item: {mode: "documents" | "query" | "retrieve", texts?, query?}; errors become items. */
 class EmbeddingsProbe implements INodeType {
-	description = {
-		displayName: 'Embeddings Probe',
-		name: 'embeddingsProbe',
-		group: ['transform'],
-		version: 1,
-		description: 'test root node',
-		defaults: { name: 'Probe' },
-		inputs: [
-			'main',
-			{ type: 'ai_embedding', displayName: 'Embeddings', required: true, maxConnections: 1 },
-		],
-		outputs: ['main'],
-		properties: [],
-	} as unknown as INodeType['description'];
+	description = probeDescription('Embeddings Probe', 'embeddingsProbe', {
+		type: 'ai_embedding',
+		displayName: 'Embeddings',
+	});
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const out: INodeExecutionData[] = [];
