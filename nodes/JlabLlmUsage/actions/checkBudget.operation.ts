@@ -184,28 +184,34 @@ function reasonText(budget: BudgetNumbers, over: boolean, type: string, threshol
 	return `${used}: ${over ? 'at or past' : 'within'} the threshold of ${limit}.`;
 }
 
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult[]> {
-	const thresholdType = this.getNodeParameter('thresholdType', itemIndex, 'percentUsed') as string;
-	let threshold: number;
+/** The threshold the user set, checked: a percentage used or US dollars left. */
+function readThreshold(ctx: IExecuteFunctions, itemIndex: number) {
+	const thresholdType = ctx.getNodeParameter('thresholdType', itemIndex, 'percentUsed') as string;
 	if (thresholdType === 'percentUsed') {
-		threshold = numberIn(
-			this.getNodeParameter('percentThreshold', itemIndex, 80),
+		const threshold = numberIn(
+			ctx.getNodeParameter('percentThreshold', itemIndex, 80),
 			'Percent Used',
 			0,
 			100,
 			'a percentage from 0 to 100',
 		);
-	} else if (thresholdType === 'remainingUsd') {
-		threshold = numberIn(
-			this.getNodeParameter('usdThreshold', itemIndex, 1),
+		return { thresholdType, threshold };
+	}
+	if (thresholdType === 'remainingUsd') {
+		const threshold = numberIn(
+			ctx.getNodeParameter('usdThreshold', itemIndex, 1),
 			'USD Left',
 			0,
 			1e9,
 			'an amount of US dollars, 0 or more',
 		);
-	} else {
-		throw inputError('Threshold Type', '"percentUsed" or "remainingUsd"');
+		return { thresholdType, threshold };
 	}
+	throw inputError('Threshold Type', '"percentUsed" or "remainingUsd"');
+}
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<ItemResult[]> {
+	const { thresholdType, threshold } = readThreshold(this, itemIndex);
 	const projectionDays = wholeNumber(
 		this.getNodeParameter('projectionDays', itemIndex, 7),
 		'Average Over Last (Days)',
