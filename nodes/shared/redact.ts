@@ -39,10 +39,27 @@ function maskPattern(match: string): string {
 	return tail.length >= 12 ? `sk-…${tail.slice(-4)}` : 'sk-…';
 }
 
-function maskKnownPieces(text: string, secret: string): string {
-	if (secret.length < PIECE) return secret ? text.split(secret).join('[redacted]') : text;
-	const pieces = new Set<string>();
-	for (let i = 0; i + PIECE <= secret.length; i++) pieces.add(secret.slice(i, i + PIECE));
+/** A secret with its 8-character pieces, built once for every string of one redaction. */
+interface Known {
+	secret: string;
+	pieces: Set<string>;
+}
+
+function known(secrets: ReadonlyArray<string | undefined>): Known[] {
+	const out: Known[] = [];
+	for (const secret of secrets) {
+		if (typeof secret !== 'string' || secret.length === 0) continue;
+		const pieces = new Set<string>();
+		for (let i = 0; i + PIECE <= secret.length; i++) pieces.add(secret.slice(i, i + PIECE));
+		out.push({ secret, pieces });
+	}
+	return out;
+}
+
+function maskKnownPieces(text: string, { secret, pieces }: Known): string {
+	if (secret.length < PIECE) return text.split(secret).join('[redacted]');
+	// No piece fits in a shorter text (most output fields: a role, a model name, a number).
+	if (text.length < PIECE) return text;
 	const covered: boolean[] = [];
 	let hit = false;
 	for (let j = 0; j + PIECE <= text.length; j++) {
@@ -78,10 +95,12 @@ function maskKnownPieces(text: string, secret: string): string {
  * `Bearer …` credential, and anything shaped like a LiteLLM key beyond `sk-…` + last four.
  */
 export function redact(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
+	return redactKnown(text, known(secrets));
+}
+
+function redactKnown(text: string, secrets: Known[]): string {
 	let out = text;
-	for (const secret of secrets) {
-		if (typeof secret === 'string' && secret.length > 0) out = maskKnownPieces(out, secret);
-	}
+	for (const secret of secrets) out = maskKnownPieces(out, secret);
 	out = out.replace(BEARER_PATTERN, (_m, scheme: string) => `${scheme} [redacted]`);
 	return out.replace(KEY_PATTERN, maskPattern);
 }
@@ -89,8 +108,9 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined> 
 /** Deep copy with every string passed through redact(); keys of objects are redacted too. */
 export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefined> = []): T {
 	const seen = new WeakMap<object, unknown>();
+	const prepared = known(secrets);
 	const walk = (v: unknown): unknown => {
-		if (typeof v === 'string') return redact(v, secrets);
+		if (typeof v === 'string') return redactKnown(v, prepared);
 		if (v === null || typeof v !== 'object') return v;
 		if (seen.has(v)) return seen.get(v);
 		if (Array.isArray(v)) {
@@ -102,7 +122,7 @@ export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefine
 		const obj: Record<string, unknown> = {};
 		seen.set(v, obj);
 		for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
-			obj[redact(k, secrets)] = walk(item);
+			obj[redactKnown(k, prepared)] = walk(item);
 		}
 		return obj;
 	};
