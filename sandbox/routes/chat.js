@@ -53,69 +53,8 @@ async function chat(state, ctx, req, res, started, midstreamFault) {
 		});
 		return err;
 	};
-	if (!Array.isArray(body.messages) || body.messages.length === 0) {
-		throw fail(
-			proxyError(
-				400,
-				'litellm.BadRequestError: messages is a required parameter and must be a non-empty list.',
-				'bad_request_error',
-				'messages',
-			),
-		);
-	}
-	if (!body.messages.every((m) => isObj(m) && typeof m.role === 'string')) {
-		throw fail(
-			proxyError(
-				400,
-				'litellm.BadRequestError: every message needs a role.',
-				'bad_request_error',
-				'messages',
-			),
-		);
-	}
-	if (!model) {
-		throw fail(
-			proxyError(
-				400,
-				`/chat/completions: Invalid model name passed in model=${U.pyStr(modelName)}. Call \`/v1/models\` to view available models for your key.`,
-				profile(state).unknownModelType,
-				profile(state).unknownModelParam,
-			),
-		);
-	}
-	if (model.mode === 'embedding') {
-		// vLLM serves an embedding model without a chat template: the call fails upstream.
-		throw fail(
-			proxyError(
-				400,
-				`litellm.BadRequestError: Hosted_vllmException - ${model.id} is an embedding model: it does not support the Chat Completions API. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`,
-				null,
-				null,
-			),
-		);
-	}
-	const images = body.messages.reduce((n, m) => n + R.imageCount(m), 0);
-	if (images && !model.supports_vision) {
-		throw fail(
-			proxyError(
-				400,
-				`litellm.BadRequestError: Hosted_vllmException - ${model.id} is not a multimodal model. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`,
-				null,
-				null,
-			),
-		);
-	}
-	const promptTokens = R.promptTokens(body.messages);
-	if (promptTokens > model.max_input_tokens) {
-		throw fail(
-			proxyError(
-				400,
-				`litellm.ContextWindowExceededError: litellm.BadRequestError: Hosted_vllmException - This model's maximum context length is ${model.max_input_tokens} tokens. However, you requested ${promptTokens} tokens. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`,
-				null,
-				null,
-			),
-		);
-	}
+	const refused = refusal(state, body, modelName, model);
+	if (refused) throw fail(refused);
 	try {
 		rate = admitRate(state, ctx);
 	} catch (e) {
@@ -130,23 +69,7 @@ async function chat(state, ctx, req, res, started, midstreamFault) {
 			body,
 			() => 'call_' + U.hashKey(`${requestId}:${toolSeq++}`).slice(0, 24),
 		);
-		const headers = {
-			'x-litellm-call-id': callId,
-			'x-litellm-model-id': deploymentId(model.id),
-			...(profile(state).modelGroupHeader && { 'x-litellm-model-group': model.id }),
-			'x-litellm-key-spend': U.pyFloat(spendBefore),
-			// get_custom_headers (proxy/common_request_processing.py) drops the value "None": no budget, no header.
-			...(ctx.row &&
-				ctx.row.max_budget !== null && {
-					'x-litellm-key-max-budget': U.pyFloat(ctx.row.max_budget),
-				}),
-			...(ctx.row &&
-				ctx.row.tpm_limit !== null && { 'x-litellm-key-tpm-limit': String(ctx.row.tpm_limit) }),
-			...(ctx.row &&
-				ctx.row.rpm_limit !== null && { 'x-litellm-key-rpm-limit': String(ctx.row.rpm_limit) }),
-			'x-litellm-attempted-retries': '0',
-			'x-litellm-attempted-fallbacks': '0',
-		};
+		const headers = replyHeaders(state, ctx, model, callId, spendBefore);
 		const created = Math.floor(now(state) / 1000);
 		if (body.stream === true) {
 			const durationMs = performance.now() - started;
@@ -193,6 +116,83 @@ async function chat(state, ctx, req, res, started, midstreamFault) {
 	} finally {
 		if (rate) rate.inFlight -= 1;
 	}
+}
+
+/** What LiteLLM or vLLM refuses in a chat body, in their order; null when the call may go on. */
+function refusal(state, body, modelName, model) {
+	if (!Array.isArray(body.messages) || body.messages.length === 0) {
+		return proxyError(
+			400,
+			'litellm.BadRequestError: messages is a required parameter and must be a non-empty list.',
+			'bad_request_error',
+			'messages',
+		);
+	}
+	if (!body.messages.every((m) => isObj(m) && typeof m.role === 'string')) {
+		return proxyError(
+			400,
+			'litellm.BadRequestError: every message needs a role.',
+			'bad_request_error',
+			'messages',
+		);
+	}
+	if (!model) {
+		return proxyError(
+			400,
+			`/chat/completions: Invalid model name passed in model=${U.pyStr(modelName)}. Call \`/v1/models\` to view available models for your key.`,
+			profile(state).unknownModelType,
+			profile(state).unknownModelParam,
+		);
+	}
+	if (model.mode === 'embedding') {
+		// vLLM serves an embedding model without a chat template: the call fails upstream.
+		return proxyError(
+			400,
+			`litellm.BadRequestError: Hosted_vllmException - ${model.id} is an embedding model: it does not support the Chat Completions API. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`,
+			null,
+			null,
+		);
+	}
+	const images = body.messages.reduce((n, m) => n + R.imageCount(m), 0);
+	if (images && !model.supports_vision) {
+		return proxyError(
+			400,
+			`litellm.BadRequestError: Hosted_vllmException - ${model.id} is not a multimodal model. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`,
+			null,
+			null,
+		);
+	}
+	const promptTokens = R.promptTokens(body.messages);
+	if (promptTokens > model.max_input_tokens) {
+		return proxyError(
+			400,
+			`litellm.ContextWindowExceededError: litellm.BadRequestError: Hosted_vllmException - This model's maximum context length is ${model.max_input_tokens} tokens. However, you requested ${promptTokens} tokens. Received Model Group=${model.id}\nAvailable Model Group Fallbacks=None`,
+			null,
+			null,
+		);
+	}
+	return null;
+}
+
+/** The custom headers of a reply (get_custom_headers), before rate-limit headers and durations. */
+function replyHeaders(state, ctx, model, callId, spendBefore) {
+	return {
+		'x-litellm-call-id': callId,
+		'x-litellm-model-id': deploymentId(model.id),
+		...(profile(state).modelGroupHeader && { 'x-litellm-model-group': model.id }),
+		'x-litellm-key-spend': U.pyFloat(spendBefore),
+		// get_custom_headers (proxy/common_request_processing.py) drops the value "None": no budget, no header.
+		...(ctx.row &&
+			ctx.row.max_budget !== null && {
+				'x-litellm-key-max-budget': U.pyFloat(ctx.row.max_budget),
+			}),
+		...(ctx.row &&
+			ctx.row.tpm_limit !== null && { 'x-litellm-key-tpm-limit': String(ctx.row.tpm_limit) }),
+		...(ctx.row &&
+			ctx.row.rpm_limit !== null && { 'x-litellm-key-rpm-limit': String(ctx.row.rpm_limit) }),
+		'x-litellm-attempted-retries': '0',
+		'x-litellm-attempted-fallbacks': '0',
+	};
 }
 
 /** LiteLLM's own share of the duration: everything but the (simulated) upstream latency. */

@@ -57,6 +57,31 @@ function dailyActivity(state, ctx, req) {
 			(!q.model || a.model === q.model) &&
 			(!apiKey || a.api_key === apiKey),
 	);
+	const { dates, totals } = dailyResults(state, rows);
+	const totalPages = Math.ceil(dates.length / pageSize);
+	return {
+		body: {
+			results: dates.slice((page - 1) * pageSize, page * pageSize),
+			metadata: {
+				total_spend: totals.spend,
+				total_prompt_tokens: totals.prompt_tokens,
+				total_completion_tokens: totals.completion_tokens,
+				total_tokens: totals.total_tokens,
+				total_api_requests: totals.api_requests,
+				total_successful_requests: totals.successful_requests,
+				total_failed_requests: totals.failed_requests,
+				total_cache_read_input_tokens: 0,
+				total_cache_creation_input_tokens: 0,
+				page,
+				total_pages: totalPages,
+				has_more: page < totalPages,
+			},
+		},
+	};
+}
+
+/** The rows summed per day (ascending) with their breakdowns, and the totals over all rows. */
+function dailyResults(state, rows) {
 	const emptyMetrics = () => ({
 		spend: 0,
 		prompt_tokens: 0,
@@ -127,26 +152,7 @@ function dailyActivity(state, ctx, req) {
 	const dates = [...byDate.values()].sort((x, y) =>
 		x.date < y.date ? -1 : x.date > y.date ? 1 : 0,
 	);
-	const totalPages = Math.ceil(dates.length / pageSize);
-	return {
-		body: {
-			results: dates.slice((page - 1) * pageSize, page * pageSize),
-			metadata: {
-				total_spend: totals.spend,
-				total_prompt_tokens: totals.prompt_tokens,
-				total_completion_tokens: totals.completion_tokens,
-				total_tokens: totals.total_tokens,
-				total_api_requests: totals.api_requests,
-				total_successful_requests: totals.successful_requests,
-				total_failed_requests: totals.failed_requests,
-				total_cache_read_input_tokens: 0,
-				total_cache_creation_input_tokens: 0,
-				page,
-				total_pages: totalPages,
-				has_more: page < totalPages,
-			},
-		},
-	};
+	return { dates, totals };
 }
 
 module.exports = { dailyActivity };
