@@ -368,7 +368,7 @@ function domainFieldsOf(current: IDataObject | undefined): IDataObject {
 
 /**
  * The body shapes to try for a credential write. n8n 2.8.x wrongly requires the injected
- * domain field even in partial writes (reference/n8n-platform.md §6.3), newer ones accept it
+ * domain field even in partial writes (docs/architecture.md, "Writing a credential through n8n's public API"), newer ones accept it
  * too, so the credential's current value goes first; a 400 (nothing applied) tries the other.
  */
 export function credentialDataShapes(data: IDataObject, current?: IDataObject): IDataObject[] {
