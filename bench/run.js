@@ -328,7 +328,12 @@ function modelItems(execution) {
 	if (!Array.isArray(runs) || runs.length === 0)
 		return { items: [], error: data?.resultData?.error?.message ?? 'the model node did not run' };
 	const run = runs[runs.length - 1];
-	return { items: run.data?.main?.[0] ?? [], error: run.error?.message, startTime: run.startTime };
+	return {
+		items: run.data?.main?.[0] ?? [],
+		error: run.error?.message,
+		startTime: run.startTime,
+		executionTime: run.executionTime,
+	};
 }
 
 async function runOnce(ctx, w, variant, round) {
@@ -387,7 +392,7 @@ async function runOnce(ctx, w, variant, round) {
 		undefined,
 		{ auth: 'apiKey', expect: 200 },
 	);
-	const { items, error, startTime } = modelItems(full.body);
+	const { items, error, startTime, executionTime } = modelItems(full.body);
 	const erroredItems = items.filter(
 		(it) => it.json && (it.json.error !== undefined || it.json.errorType !== undefined),
 	).length;
@@ -418,6 +423,16 @@ async function runOnce(ctx, w, variant, round) {
 		load: os.loadavg()[0],
 		...memory,
 	};
+	// BENCH_TIMELINE=1: where an execution's time went, in ms from its startedAt.
+	if (process.env.BENCH_TIMELINE && chats.length) {
+		const t0 = Date.parse(execution.startedAt);
+		const ends = chats.map((q) => q.time + (q.durationMs ?? 0));
+		console.log(
+			`  ${w.id}${variant}#${round}: node start ${startTime - t0}, first request ${firstArrival - t0}, ` +
+				`last request ${Math.max(...chats.map((q) => q.time)) - t0}, last answer ${Math.max(...ends) - t0}, ` +
+				`node end ${startTime + executionTime - t0}, stopped ${Date.parse(execution.stoppedAt) - t0}`,
+		);
+	}
 	// Stored executions of thousands of items are large: keep the DB (and n8n's memory) small.
 	await client.request('DELETE', `/api/v1/executions/${executionId}`, undefined, {
 		auth: 'apiKey',
@@ -427,6 +442,9 @@ async function runOnce(ctx, w, variant, round) {
 
 // ---------------------------------------------------------------------------------------------
 // Report
+
+/** Seconds shown in milliseconds: the first requests of (a) and (c) are milliseconds apart. */
+const ms = (seconds) => `${Math.round(seconds * 1000)} ms`;
 
 const median = (xs) => {
 	const s = [...xs].sort((x, y) => x - y);
@@ -483,7 +501,7 @@ function table(rows) {
 	const lines = rows.map((r) => [
 		`${r.workload.id}. ${r.workload.title}`,
 		VARIANT_NAMES[r.variant],
-		Number.isFinite(r.firstRequest) ? `${r.firstRequest.toFixed(2)} s` : '—',
+		Number.isFinite(r.firstRequest) ? ms(r.firstRequest) : '—',
 		`${r.seconds.toFixed(2)} s`,
 		r.variant === 'a' ? '1.00' : r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`,
 		r.workload.perItem ? `${r.msPerItem.toFixed(2)} (${r.cpuMsPerItem.toFixed(2)})` : '',
@@ -568,7 +586,7 @@ function pipelineVerdicts(rows, get, yes) {
 		const [a, c] = [get(w.id, 'a'), get(w.id, 'c')];
 		if (!a || !c) continue;
 		firstOk &&= a.firstRequest <= c.firstRequest;
-		firsts.push(`${w.id}: ${a.firstRequest.toFixed(2)} s vs ${c.firstRequest.toFixed(2)} s`);
+		firsts.push(`${w.id}: ${ms(a.firstRequest)} vs ${ms(c.firstRequest)}`);
 	}
 	if (firsts.length)
 		out.push(
@@ -577,7 +595,7 @@ function pipelineVerdicts(rows, get, yes) {
 	const a1 = get(1, 'a');
 	if (a1)
 		out.push(
-			`first request on workload 1 (quiet) ${a1.firstRequest.toFixed(2)} s [target ≤ 0.3 s]: ${yes(a1.firstRequest <= 0.3)}`,
+			`first request on workload 1 (quiet) ${ms(a1.firstRequest)} [target ≤ 0.3 s]: ${yes(a1.firstRequest <= 0.3)}`,
 		);
 	for (const id of [1, 5]) {
 		const [a, b, c] = [get(id, 'a'), get(id, 'b'), get(id, 'c')];
@@ -804,7 +822,7 @@ async function main() {
 					results.push(r);
 					log(
 						`  workload ${w.id} ${VARIANT_NAMES[v].padEnd(36)} run ${round}: ${r.seconds.toFixed(2)} s, ${r.failed} failed, ` +
-							`first request ${r.firstRequestSeconds.toFixed(2)} s, ${r.requests} requests (${r.refusals} × 429), max ${r.maxInFlight} in flight, n8n CPU ${r.cpuSeconds.toFixed(2)} s, ` +
+							`first request ${ms(r.firstRequestSeconds)}, ${r.requests} requests (${r.refusals} × 429), max ${r.maxInFlight} in flight, n8n CPU ${r.cpuSeconds.toFixed(2)} s, ` +
 							`peak RSS ${mb(r.peakRss)} MB (+${mb(r.peakRss - r.baseRss)}), load ${os.loadavg()[0].toFixed(1)}` +
 							(r.nodeError ? `, node error: ${r.nodeError}` : ''),
 					);

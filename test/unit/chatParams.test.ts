@@ -30,7 +30,7 @@ describe('hasExpression', () => {
 describe('RunParameters', () => {
 	it('reads a constant parameter once and an expression for every item', () => {
 		const { ctx, reads } = fakeContext({
-			prompt: '={{ $json.p }}',
+			prompt: '={{ $json.p.trim() }}',
 			systemMessage: 'Be brief',
 			messages: { values: [{ role: 'user', content: '={{ $json.q }}' }] },
 			options: { temperature: 0.2 },

@@ -1,4 +1,6 @@
-import type { IExecuteFunctions, IGetNodeParameterOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, IGetNodeParameterOptions, INodeExecutionData } from 'n8n-workflow';
+
+import { compileFieldTemplate, renderFieldTemplate, type FieldTemplate } from './fieldTemplate';
 
 /** Reads a node parameter for one item. */
 export interface ParameterReader {
@@ -21,12 +23,17 @@ export function hasExpression(value: unknown): boolean {
 
 /**
  * A run's parameter reads: a parameter without an expression has the same value for every item,
- * so n8n resolves it once (its copy, checks and expression scan cost about as much as a request).
+ * so n8n resolves it once (its copy, checks and expression scan cost about as much as a request);
+ * a text parameter that only places input fields (`{{ $json.field }}`) reads them directly.
  */
 export class RunParameters implements ParameterReader {
 	private readonly raw: Record<string, unknown>;
 
 	private readonly constant = new Map<string, unknown>();
+
+	private readonly templates = new Map<string, FieldTemplate | undefined>();
+
+	private items: INodeExecutionData[] | undefined;
 
 	constructor(private readonly ctx: IExecuteFunctions) {
 		this.raw = (ctx.getNode().parameters ?? {}) as Record<string, unknown>;
@@ -45,9 +52,20 @@ export class RunParameters implements ParameterReader {
 	get(name: string, itemIndex: number, fallback: unknown, options?: IGetNodeParameterOptions) {
 		const key = options?.extractValue ? `${name}#value` : name;
 		if (this.constant.has(key)) return this.constant.get(key);
+		const text = options ? undefined : this.fromFields(name, itemIndex);
+		if (text !== undefined) return text;
 		const value = this.ctx.getNodeParameter(name, itemIndex, fallback, options) as unknown;
 		if (!this.perItem(name)) this.constant.set(key, value);
 		return value;
+	}
+
+	/** A top-level text parameter's value read from the item's fields, when n8n's would be the same. */
+	private fromFields(name: string, itemIndex: number): string | undefined {
+		if (!this.templates.has(name)) this.templates.set(name, compileFieldTemplate(this.raw[name]));
+		const template = this.templates.get(name);
+		if (!template) return undefined;
+		this.items ??= this.ctx.getInputData();
+		return renderFieldTemplate(template, this.items[itemIndex]?.json);
 	}
 
 	/** `build(itemIndex)` once for the run when `name` holds no expression, else for every item. */
