@@ -5,7 +5,9 @@
  * in-process (n8n-core's WorkflowExecute, as in the tests) against the sandbox at 0 ms latency,
  * while the heap is collected every 250 ms and its size after collection sampled. The peak of
  * those samples over the heap before the run is what the run retained at its worst: the input
- * items, the requests not sent yet, and the results so far. Run by `bench/run.js` at its end;
+ * items, the requests not sent yet, and the results so far. What the finished run still holds
+ * (input and output items in n8n's run data) is measured after it; the peak above that is the
+ * node's own working memory, which should not grow with the batch. Run by `bench/run.js` at its end;
  * needs `node --expose-gc`.
  *
  *   node --expose-gc bench/retained.js 1000 5000     (item counts; default 1000 5000)
@@ -78,10 +80,14 @@ async function measure(sandbox, count) {
 		{ id: 'bench', name: 'bench', type: 'jlabLlmApi', data: { baseUrl: sandbox.url, apiKey: KEY } },
 	]);
 	clearInterval(timer);
+	// What the finished run holds (its input and output items, n8n's run data): the node's own
+	// memory is what the peak had beyond it.
+	global.gc();
+	const held = process.memoryUsage().heapUsed - base;
 	const out = result.output('Chat');
 	const outputJson = JSON.stringify(out.map((o) => o.json)).length;
 	const failed = out.filter((o) => o.json.error !== undefined).length + (count - out.length);
-	return { count, retained: peak - base, outputJson, failed };
+	return { count, retained: peak - base, beyond: peak - base - held, held, outputJson, failed };
 }
 
 async function main() {
@@ -98,7 +104,8 @@ async function main() {
 			const kb = (bytes) => (bytes / 1024).toFixed(1);
 			process.stdout.write(
 				`  ${String(count).padStart(5)} items: at most ${(r.retained / 2 ** 20).toFixed(1)} MB retained during the run ` +
-					`(${kb(r.retained / count)} kB per item; the output alone is ${kb(r.outputJson / count)} kB of JSON per item), ${r.failed} failed\n`,
+					`(${kb(r.retained / count)} kB per item; the output alone is ${kb(r.outputJson / count)} kB of JSON per item); ` +
+					`the finished run holds ${(r.held / 2 ** 20).toFixed(1)} MB, the peak was ${(r.beyond / 2 ** 20).toFixed(1)} MB above it; ${r.failed} failed\n`,
 			);
 		}
 	} finally {

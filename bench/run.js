@@ -91,7 +91,7 @@ const BASE_WORKLOADS = [
 		title: `${QUICK ? 200 : 1000} items, 0 ms latency`,
 		items: QUICK ? 200 : 1000,
 		latencyMs: 0,
-		variants: ['a', 'b', 'c'],
+		variants: ['a', 'b', 'c', 'n'],
 		perItem: true,
 		freshN8n: true,
 	},
@@ -100,7 +100,7 @@ const BASE_WORKLOADS = [
 		title: `${QUICK ? 1000 : 5000} items, 0 ms latency, peak memory`,
 		items: QUICK ? 1000 : 5000,
 		latencyMs: 0,
-		variants: ['a', 'b', 'c'],
+		variants: ['a', 'b', 'c', 'n'],
 		perItem: true,
 		memory: true,
 		freshN8n: true,
@@ -123,6 +123,7 @@ const VARIANT_NAMES = {
 	b: '(b) OpenAI node 1.8',
 	c: '(c) HTTP Request node',
 	c1: '(c) HTTP Request, 1 item/s by hand',
+	n: '(n) n8n alone: No Operation node, no request',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -196,6 +197,10 @@ function modelNode(variant, limited, gatewayUrl) {
 			},
 			credentials: { openAiApi: ref(limited ? CRED.openaiRpm : CRED.openai) },
 		};
+	}
+	if (variant === 'n') {
+		// n8n's own share of time, CPU and memory: the same items, the same saved run, no request.
+		return { ...base, type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} };
 	}
 	const options =
 		variant === 'c1' ? { batching: { batch: { batchSize: 1, batchInterval: 1000 } } } : {};
@@ -618,11 +623,15 @@ function pipelineVerdicts(rows, get, yes) {
 		);
 	}
 	for (const id of [4, 8]) {
-		const [a, c] = [get(id, 'a'), get(id, 'c')];
+		const [a, c, n] = [get(id, 'a'), get(id, 'c'), get(id, 'n')];
 		if (!a || !c) continue;
 		const rise = a.growth / c.growth;
+		// n8n's own rise for the same items (No Operation node): what is left is the node's share.
+		const own = n
+			? `; above n8n alone (n, +${mb(n.growth)} MB): (a) +${mb(a.growth - n.growth)} MB, (c) +${mb(c.growth - n.growth)} MB = ${((a.growth - n.growth) / (c.growth - n.growth)).toFixed(2)}×`
+			: '';
 		out.push(
-			`${id}. peak RSS rise (a) +${mb(a.growth)} MB = ${rise.toFixed(2)}× (c)'s +${mb(c.growth)} MB [target ≤ 0.5×]: ${yes(rise <= 0.5)}`,
+			`${id}. peak RSS rise (a) +${mb(a.growth)} MB = ${rise.toFixed(2)}× (c)'s +${mb(c.growth)} MB [target ≤ 0.5×]: ${yes(rise <= 0.5)}${own}`,
 		);
 	}
 	return out;
