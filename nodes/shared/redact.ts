@@ -128,3 +128,57 @@ export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefine
 	};
 	return walk(value) as T;
 }
+
+/** A cycle in a value redactShared walks: it falls back to redactDeep's copy. */
+class Cycle extends Error {}
+
+/**
+ * redactDeep without the copy where nothing changes: objects and arrays in which no string needed
+ * redacting are kept as they are. For values the caller owns (a run's fresh answers): copying
+ * each whole for nothing doubled a run's output at its end.
+ */
+export function redactShared<T>(value: T, secrets: ReadonlyArray<string | undefined> = []): T {
+	const prepared = known(secrets);
+	const open = new Set<object>();
+	const walk = (v: unknown): unknown => {
+		if (typeof v === 'string') return redactKnown(v, prepared);
+		if (v === null || typeof v !== 'object') return v;
+		if (open.has(v)) throw new Cycle();
+		open.add(v);
+		try {
+			return Array.isArray(v) ? walkArray(v) : walkObject(v as Record<string, unknown>);
+		} finally {
+			open.delete(v);
+		}
+	};
+	const walkArray = (arr: unknown[]): unknown[] => {
+		let copy: unknown[] | undefined;
+		for (let i = 0; i < arr.length; i++) {
+			const out = walk(arr[i]);
+			if (out !== arr[i]) (copy ??= arr.slice())[i] = out;
+		}
+		return copy ?? arr;
+	};
+	const walkObject = (obj: Record<string, unknown>): Record<string, unknown> => {
+		const keys = Object.keys(obj);
+		let copy: Record<string, unknown> | undefined;
+		for (let n = 0; n < keys.length; n++) {
+			const key = keys[n];
+			const name = redactKnown(key, prepared);
+			const out = walk(obj[key]);
+			if (!copy && (name !== key || out !== obj[key])) {
+				// The keys before this one changed nothing: they are copied as they are.
+				copy = {};
+				for (let m = 0; m < n; m++) copy[keys[m]] = obj[keys[m]];
+			}
+			if (copy) copy[name] = out;
+		}
+		return copy ?? obj;
+	};
+	try {
+		return walk(value) as T;
+	} catch (error) {
+		if (error instanceof Cycle) return redactDeep(value, secrets);
+		throw error;
+	}
+}
