@@ -129,9 +129,6 @@ export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefine
 	return walk(value) as T;
 }
 
-/** A cycle in a value redactShared walks: it falls back to redactDeep's copy. */
-class Cycle extends Error {}
-
 /**
  * redactDeep without the copy where nothing changes: objects and arrays in which no string needed
  * redacting are kept as they are. For values the caller owns (a run's fresh answers): copying
@@ -140,10 +137,15 @@ class Cycle extends Error {}
 export function redactShared<T>(value: T, secrets: ReadonlyArray<string | undefined> = []): T {
 	const prepared = known(secrets);
 	const open = new Set<object>();
+	// A cyclic value gets redactDeep's copy instead.
+	let cyclic = false;
 	const walk = (v: unknown): unknown => {
 		if (typeof v === 'string') return redactKnown(v, prepared);
 		if (v === null || typeof v !== 'object') return v;
-		if (open.has(v)) throw new Cycle();
+		if (open.has(v)) {
+			cyclic = true;
+			return v;
+		}
 		open.add(v);
 		try {
 			return Array.isArray(v) ? walkArray(v) : walkObject(v as Record<string, unknown>);
@@ -175,10 +177,6 @@ export function redactShared<T>(value: T, secrets: ReadonlyArray<string | undefi
 		}
 		return copy ?? obj;
 	};
-	try {
-		return walk(value) as T;
-	} catch (error) {
-		if (error instanceof Cycle) return redactDeep(value, secrets);
-		throw error;
-	}
+	const out = walk(value) as T;
+	return cyclic ? redactDeep(value, secrets) : out;
 }
