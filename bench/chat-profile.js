@@ -48,6 +48,7 @@ async function main() {
 	require('./ts-register');
 	const { runWorkflow, shutdownHarness } = require('../test/harness');
 	const { startSandbox } = require('../sandbox/server');
+	const { chatParameters, itemsWorkflow } = require('./workflows');
 	const count = Number(arg('--items', 1000));
 	const runs = Number(arg('--runs', 3));
 	const key = 'sk-bench-profile-key-0123456789abcdef';
@@ -57,36 +58,12 @@ async function main() {
 		latencyMs: 0,
 		keys: [{ key, key_alias: 'profile', user_id: 'bench' }],
 	});
-	const items = Array.from({ length: count }, (_, i) => ({ i }));
-	const workflow = {
-		id: 'bench-profile',
-		name: 'Chat profile',
-		nodes: [
-			{
-				id: '1',
-				name: 'Items',
-				type: 'test.items',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: { items: JSON.stringify(items) },
-			},
-			{
-				id: '2',
-				name: 'Chat',
-				type: 'n8n-nodes-jlab-llm.jlabLlmChat',
-				typeVersion: 1,
-				position: [200, 0],
-				parameters: {
-					model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' },
-					prompt: '=Summarise item {{ $json.i }}',
-					options: {},
-				},
-				credentials: { jlabLlmApi: { id: 'bench', name: 'bench' } },
-				onError: 'continueRegularOutput',
-			},
-		],
-		connections: { Items: { main: [[{ node: 'Chat', type: 'main', index: 0 }]] } },
-	};
+	const workflow = itemsWorkflow('bench-profile', count, {
+		name: 'Chat',
+		type: 'n8n-nodes-jlab-llm.jlabLlmChat',
+		parameters: chatParameters(),
+		onError: 'continueRegularOutput',
+	});
 	const credentials = [
 		{ id: 'bench', name: 'bench', type: 'jlabLlmApi', data: { baseUrl: sandbox.url, apiKey: key } },
 	];

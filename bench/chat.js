@@ -37,10 +37,11 @@ concurrency.AdaptiveConcurrency = class extends Adaptive {
 };
 const { maxOverlap, startSandbox } = require('../sandbox/server');
 
+const { MODEL, chatParameters, itemsWorkflow } = require('./workflows');
+
 const QUICK = process.argv.includes('--quick');
 const KEY = 'sk-bench-unlimited-key-0123456789abcdef';
 const RPM_KEY = 'sk-bench-rpm60-key-0123456789abcdef00';
-const MODEL = 'openai/gpt-oss-120b';
 const LATENCY_MS = 200;
 const ITEMS = QUICK ? 60 : 200;
 const RPM_ITEMS = QUICK ? 40 : 120;
@@ -48,36 +49,12 @@ const WINDOW_MS = QUICK ? 10_000 : 60_000;
 const REPEAT = QUICK ? 1 : 5;
 
 function workflow(count, options) {
-	const items = Array.from({ length: count }, (_, i) => ({ i }));
-	return {
-		id: 'bench-chat',
-		name: 'Chat benchmark',
-		nodes: [
-			{
-				id: '1',
-				name: 'Items',
-				type: 'test.items',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: { items: JSON.stringify(items) },
-			},
-			{
-				id: '2',
-				name: 'Chat',
-				type: 'n8n-nodes-jlab-llm.jlabLlmChat',
-				typeVersion: 1,
-				position: [200, 0],
-				parameters: {
-					model: { __rl: true, mode: 'id', value: MODEL },
-					prompt: '=Summarise item {{ $json.i }}',
-					options,
-				},
-				credentials: { jlabLlmApi: { id: 'bench', name: 'bench' } },
-				onError: 'continueRegularOutput',
-			},
-		],
-		connections: { Items: { main: [[{ node: 'Chat', type: 'main', index: 0 }]] } },
-	};
+	return itemsWorkflow('bench-chat', count, {
+		name: 'Chat',
+		type: 'n8n-nodes-jlab-llm.jlabLlmChat',
+		parameters: chatParameters(options),
+		onError: 'continueRegularOutput',
+	});
 }
 
 async function runNode(sandbox, apiKey, count, options) {

@@ -21,8 +21,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
+const { chatParameters, itemsWorkflow } = require('./workflows');
+
 const KEY = 'sk-bench-compare-key-0123456789abcdef';
-const MODEL = 'openai/gpt-oss-120b';
 
 const WORKLOADS = [
 	{ name: 'Chat, 200 items at 200 ms', node: 'chat', items: 200, slow: true },
@@ -30,48 +31,16 @@ const WORKLOADS = [
 	{ name: 'Usage Get Key Info, 500 items at 0 ms', node: 'usage', items: 500, slow: false },
 ];
 
-function nodeJson(kind) {
-	const credentials = { jlabLlmApi: { id: 'bench', name: 'bench' } };
-	const common = { id: '2', position: [200, 0], credentials, onError: 'continueRegularOutput' };
-	if (kind === 'chat')
-		return {
-			...common,
-			name: 'Node',
-			type: 'n8n-nodes-jlab-llm.jlabLlmChat',
-			typeVersion: 1,
-			parameters: {
-				model: { __rl: true, mode: 'id', value: MODEL },
-				prompt: '=Summarise item {{ $json.i }}',
-				options: {},
-			},
-		};
-	return {
-		...common,
-		name: 'Node',
-		type: 'n8n-nodes-jlab-llm.jlabLlmUsage',
-		typeVersion: 1,
-		parameters: { operation: 'getKeyInfo' },
-	};
-}
-
 function workflow(kind, count) {
-	const items = Array.from({ length: count }, (_, i) => ({ i }));
-	return {
-		id: 'bench-compare',
-		name: 'Compare',
-		nodes: [
-			{
-				id: '1',
-				name: 'Items',
-				type: 'test.items',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: { items: JSON.stringify(items) },
-			},
-			nodeJson(kind),
-		],
-		connections: { Items: { main: [[{ node: 'Node', type: 'main', index: 0 }]] } },
-	};
+	const node =
+		kind === 'chat'
+			? { type: 'n8n-nodes-jlab-llm.jlabLlmChat', parameters: chatParameters() }
+			: { type: 'n8n-nodes-jlab-llm.jlabLlmUsage', parameters: { operation: 'getKeyInfo' } };
+	return itemsWorkflow('bench-compare', count, {
+		name: 'Node',
+		onError: 'continueRegularOutput',
+		...node,
+	});
 }
 
 /** One measured run in this process: `--worker <root> <kind> <items> <gateway url>`. */

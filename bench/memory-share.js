@@ -23,8 +23,9 @@ const arg = (name, fallback) => {
 	return at >= 0 ? process.argv[at + 1] : fallback;
 };
 
+const { MODEL, chatParameters, itemsWorkflow } = require('./workflows');
+
 const KEY = 'sk-bench-memory-share-0123456789abcdef';
-const MODEL = 'openai/gpt-oss-120b';
 
 /** (r): n8n's HTTP client and nothing else, per item. */
 function rawNodeType() {
@@ -68,38 +69,9 @@ function rawNodeType() {
 function workflow(variant, count) {
 	const model =
 		variant === 'a'
-			? {
-					type: 'n8n-nodes-jlab-llm.jlabLlmChat',
-					parameters: {
-						model: { __rl: true, mode: 'id', value: MODEL },
-						prompt: '=Summarise item {{ $json.i }}',
-						options: {},
-					},
-				}
+			? { type: 'n8n-nodes-jlab-llm.jlabLlmChat', parameters: chatParameters() }
 			: { type: 'test.rawHttp', parameters: {} };
-	return {
-		id: 'bench-memory-share',
-		name: 'Memory share',
-		nodes: [
-			{
-				id: '1',
-				name: 'Items',
-				type: 'test.items',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: { items: JSON.stringify(Array.from({ length: count }, (_, i) => ({ i }))) },
-			},
-			{
-				id: '2',
-				name: 'Model',
-				typeVersion: 1,
-				position: [200, 0],
-				credentials: { jlabLlmApi: { id: 'bench', name: 'bench' } },
-				...model,
-			},
-		],
-		connections: { Items: { main: [[{ node: 'Model', type: 'main', index: 0 }]] } },
-	};
+	return itemsWorkflow('bench-memory-share', count, { name: 'Model', ...model });
 }
 
 /** One measured run, in this (child) process; prints one JSON line. */

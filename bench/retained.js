@@ -28,6 +28,8 @@ if (!process.env.N8N_USER_FOLDER) {
 }
 require('./ts-register');
 
+const { chatParameters, itemsWorkflow } = require('./workflows');
+
 const { runWorkflow, shutdownHarness } = require('../test/harness');
 const { startSandbox } = require('../sandbox/server');
 
@@ -38,34 +40,11 @@ const counts = process.argv
 	.filter((n) => n > 0);
 
 function workflow(count) {
-	return {
-		id: 'bench-retained',
-		name: 'Retained memory',
-		nodes: [
-			{
-				id: '1',
-				name: 'Items',
-				type: 'test.items',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: { items: JSON.stringify(Array.from({ length: count }, (_, i) => ({ i }))) },
-			},
-			{
-				id: '2',
-				name: 'Chat',
-				type: 'n8n-nodes-jlab-llm.jlabLlmChat',
-				typeVersion: 1,
-				position: [200, 0],
-				parameters: {
-					model: { __rl: true, mode: 'id', value: 'openai/gpt-oss-120b' },
-					prompt: '=Summarise item {{ $json.i }}',
-					options: {},
-				},
-				credentials: { jlabLlmApi: { id: 'bench', name: 'bench' } },
-			},
-		],
-		connections: { Items: { main: [[{ node: 'Chat', type: 'main', index: 0 }]] } },
-	};
+	return itemsWorkflow('bench-retained', count, {
+		name: 'Chat',
+		type: 'n8n-nodes-jlab-llm.jlabLlmChat',
+		parameters: chatParameters(),
+	});
 }
 
 async function measure(sandbox, count) {
