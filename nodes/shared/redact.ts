@@ -131,8 +131,8 @@ export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefine
 
 /**
  * redactDeep without the copy where nothing changes: objects and arrays in which no string needed
- * redacting are kept as they are. For values the caller owns (a run's fresh answers): copying
- * each whole for nothing doubled a run's output at its end.
+ * redacting are kept as they are. For values the caller owns (a run's fresh answers), where a
+ * copy of every clean answer is work for nothing.
  */
 export function redactShared<T>(value: T, secrets: ReadonlyArray<string | undefined> = []): T {
 	const prepared = known(secrets);
