@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { errorItemJson, GatewayError, toNodeError } from './errors';
 import { gatewaySettings } from './gateway';
-import { redact, redactDeep, redactShared } from './redact';
+import { redact, redactDeep } from './redact';
 
 /** What one item's operation returns: its json (and binary), without pairedItem. */
 export type ItemResult = Omit<INodeExecutionData, 'pairedItem'> & { json: IDataObject };
@@ -56,11 +56,9 @@ export async function runItems(
 	const out: INodeExecutionData[] = [];
 	for (let i = 0; i < count; i++) {
 		if (failures[i] === undefined && results[i]) {
-			// Answers carry gateway text (bodies, headers): redacted like errors are. Each answer is
-			// the run's own, so what holds no key is kept, not copied.
+			// Answers carry gateway text (bodies, headers): redacted like errors are.
 			const result = results[i] as INodeExecutionData;
-			result.json = redactShared(result.json, secrets);
-			out.push(result);
+			out.push({ ...result, json: redactDeep(result.json, secrets) });
 			continue;
 		}
 		const error = failures[i];

@@ -6,7 +6,6 @@ import {
 	keyHash,
 	redact,
 	redactDeep,
-	redactShared,
 } from '../../nodes/shared/redact';
 
 const CANARY = 'sk-canary-RDCT7hQ2wX9zL4mN8pV3bK6j';
@@ -79,52 +78,6 @@ describe('redactDeep', () => {
 		a.self = a;
 		const out = redactDeep(a, [CANARY]) as Record<string, unknown>;
 		expect(out.self).toBe(out);
-	});
-});
-
-describe('redactShared', () => {
-	const values = (): unknown[] => [
-		{ reply: 'clean', usage: { total: 3 }, list: [1, 'two', null, { deep: true }] },
-		{ reply: `echo ${CANARY}`, usage: { total: 3 } },
-		{ a: { b: [{ c: 'x' }, { c: `Bearer ${CANARY}` }] }, keep: { same: 'yes' } },
-		{ [`field-${CANARY.slice(4, 14)}`]: 1, after: 'clean', before: 'clean' },
-		[`${CANARY.slice(2, 12)}`, 'clean', ['nested', CANARY]],
-		'just text',
-		`sk-${'a'.repeat(40)}`,
-		42,
-		null,
-	];
-
-	it('gives what redactDeep gives, for every shape', () => {
-		const shared = values().map((v) => redactShared(v, [CANARY]));
-		expect(shared).toEqual(values().map((v) => redactDeep(v, [CANARY])));
-		expectNoPiece(JSON.stringify(shared));
-	});
-
-	it('keeps what needed nothing, copies only the path to a change, and never alters its input', () => {
-		const clean = values()[0] as { usage: object; list: unknown[] };
-		expect(redactShared(clean, [CANARY])).toBe(clean);
-		const mixed = values()[2] as { a: { b: object[] }; keep: object };
-		const before = JSON.stringify(mixed);
-		const out = redactShared(mixed, [CANARY]);
-		expect(out).not.toBe(mixed);
-		expect(out.keep).toBe(mixed.keep);
-		expect(out.a.b[0]).toBe(mixed.a.b[0]);
-		expect(out.a.b[1]).not.toBe(mixed.a.b[1]);
-		expect(JSON.stringify(mixed)).toBe(before);
-		// Key order is kept when a key in the middle changes.
-		const keyed = values()[3] as object;
-		expect(Object.keys(redactShared(keyed, [CANARY]))).toEqual(
-			Object.keys(redactDeep(keyed, [CANARY])),
-		);
-	});
-
-	it('a cyclic value gets redactDeep’s copy, redacted', () => {
-		const cyclic: Record<string, unknown> = { text: CANARY };
-		cyclic.self = cyclic;
-		const out = redactShared(cyclic, [CANARY]) as Record<string, unknown>;
-		expect(out.text).toBe('[redacted]');
-		expect((out.self as Record<string, unknown>).text).toBe('[redacted]');
 	});
 });
 

@@ -9,9 +9,10 @@
 /** Literal text, or the path of a field under `$json`. */
 export type FieldTemplate = Array<string | string[]>;
 
-const FIELD = String.raw`\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\["[^"\\]*"\]|\['[^'\\]*'\]`;
-const PART = new RegExp(String.raw`\{\{\s*\$json((?:${FIELD})+)\s*\}\}`, 'g');
+/** One step of a field path: `.name`, `[0]`, `["name"]` or `['name']`; the groups hold the name. */
 const STEP = /\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\["([^"\\]*)"\]|\['([^'\\]*)'\]/g;
+// Group 1 is the whole path (it opens first); STEP's own groups come after it.
+const PART = new RegExp(String.raw`\{\{\s*\$json((?:${STEP.source})+)\s*\}\}`, 'g');
 // n8n's sandbox guards these; a direct read would not.
 const GUARDED = new Set(['__proto__', 'constructor', 'prototype']);
 // Braces or a backslash in the text around the parts would mean something to n8n's template.
